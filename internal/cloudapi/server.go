@@ -1,0 +1,264 @@
+// Package cloudapi is the generic Tencent Cloud API 3.0 front door: it reads
+// a request in any form the official SDKs send, authenticates it (TC3 or
+// signature v1), applies the per-account rate limit and dispatches it to a
+// registered Action, answering in the cloud's envelope. It knows nothing of
+// any product.
+package cloudapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// MaxClockSkew is how far a request's Timestamp may be from server time.
+const MaxClockSkew = 300 * time.Second
+
+// Credentials finds the account that owns a SecretId.
+type Credentials func(secretID string) (account, secretKey string, ok bool)
+
+// Server is the API handler, mounted at "/".
+type Server struct {
+	Catalog     *Catalog
+	Credentials Credentials
+	Limiter     Limiter
+	RateLimits  map[string]int // per action name; overrides Action.RateLimit
+	Log         *slog.Logger
+	Now         func() time.Time // injectable clock; time.Now when nil
+}
+
+func (s *Server) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// callInfo is what the per-call log line reports.
+type callInfo struct {
+	account, action string
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	reqID := uuid.NewString()
+	var info callInfo
+	out, err := s.serve(r, reqID, &info)
+	body, code := envelope(reqID, out, err)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	w.Write(body)
+	if s.Log != nil {
+		if code == "" {
+			code = "OK"
+		}
+		s.Log.LogAttrs(r.Context(), slog.LevelInfo, "api call",
+			slog.String("request_id", reqID), slog.String("account", info.account),
+			slog.String("action", info.action), slog.String("code", code),
+			slog.Duration("latency", time.Since(start)))
+	}
+}
+
+// serve runs the request through the checks in the decided order; the first
+// failure wins.
+func (s *Server) serve(r *http.Request, reqID string, info *callInfo) (out any, err error) {
+	sr, e := readRequest(r)
+	if e != nil {
+		return nil, e
+	}
+	info.action = sr.action
+	action, e := s.Catalog.lookup(sr.action, sr.version)
+	if e != nil {
+		return nil, e
+	}
+	if e := action.checkRegion(sr.region); e != nil {
+		return nil, e
+	}
+	account, e := s.authenticate(sr)
+	if e != nil {
+		return nil, e
+	}
+	info.account = account
+	if e := s.rateLimit(r.Context(), account, action); e != nil {
+		return nil, e
+	}
+	params, e := businessParams(sr, action)
+	if e != nil {
+		return nil, e
+	}
+	call := &Call{RequestID: reqID, Account: account, Action: action.Name, Region: sr.region, Params: params}
+	return s.invoke(r.Context(), action, call)
+}
+
+// invoke calls the handler, turning a panic into InternalError so that one
+// bad request never takes the server down.
+func (s *Server) invoke(ctx context.Context, a *Action, call *Call) (out any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			if s.Log != nil {
+				s.Log.Error("action panicked", "request_id", call.RequestID, "action", a.Name,
+					"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			}
+			out, err = nil, NewError(CodeInternalError)
+		}
+	}()
+	return a.Handle(ctx, call)
+}
+
+func (s *Server) authenticate(sr *signedRequest) (string, *Error) {
+	if sr.tc3 {
+		return s.authenticateTC3(sr)
+	}
+	if e := s.checkSkew(sr.ts); e != nil {
+		return "", e
+	}
+	account, key, ok := s.Credentials(sr.form.Get("SecretId"))
+	if !ok {
+		return "", NewError(CodeSecretIDNotFound)
+	}
+	if !v1Verify(key, sr.method, sr.host, sr.form) {
+		return "", NewError(CodeSignatureFailure)
+	}
+	if sr.token != "" {
+		return "", NewError(CodeTokenFailure)
+	}
+	return account, nil
+}
+
+func (s *Server) authenticateTC3(sr *signedRequest) (string, *Error) {
+	auth, why := parseTC3Authorization(sr.authorization)
+	if why != "" {
+		return "", NewError(CodeInvalidAuthorization, why)
+	}
+	if e := s.checkSkew(sr.ts); e != nil {
+		return "", e
+	}
+	account, key, ok := s.Credentials(auth.SecretID)
+	if !ok {
+		return "", NewError(CodeSecretIDNotFound)
+	}
+	req := tc3Request{Method: sr.method, Timestamp: sr.tsRaw, Headers: map[string]string{}}
+	if sr.method == http.MethodGet {
+		req.RawQuery = sr.rawQuery
+	}
+	for _, name := range auth.SignedHeaders {
+		if name == "host" {
+			req.Headers[name] = sr.host
+		} else {
+			req.Headers[name] = sr.header.Get(name)
+		}
+	}
+	switch {
+	case sr.header.Get("X-TC-Content-SHA256") == unsignedPayload:
+		req.PayloadHash = sha256Hex([]byte(unsignedPayload))
+	default:
+		req.PayloadHash = sha256Hex(sr.body)
+	}
+	if !tc3Verify(key, auth, req) {
+		return "", NewError(CodeSignatureFailure)
+	}
+	if sr.token != "" {
+		return "", NewError(CodeTokenFailure)
+	}
+	return account, nil
+}
+
+func (s *Server) checkSkew(ts int64) *Error {
+	now := s.now().Unix()
+	if d := now - ts; d > int64(MaxClockSkew/time.Second) || d < -int64(MaxClockSkew/time.Second) {
+		return NewError(CodeSignatureExpire, ts, now)
+	}
+	return nil
+}
+
+func (s *Server) rateLimit(ctx context.Context, account string, a *Action) *Error {
+	if s.Limiter == nil {
+		return nil
+	}
+	limit := a.RateLimit
+	if n, ok := s.RateLimits[a.Name]; ok {
+		limit = n
+	}
+	ok, count, err := s.Limiter.Allow(ctx, account, a.Name, limit)
+	if err != nil {
+		if s.Log != nil {
+			s.Log.Error("rate limiter failed", "action", a.Name, "err", err)
+		}
+		return NewError(CodeInternalError)
+	}
+	if !ok {
+		return NewError(CodeRequestLimitExceeded, count, limit)
+	}
+	return nil
+}
+
+func businessParams(sr *signedRequest, a *Action) (Params, *Error) {
+	var p Params
+	if sr.tc3 && sr.method == http.MethodPost {
+		var e *Error
+		if p, e = jsonParams(sr.body); e != nil {
+			return p, e
+		}
+	} else {
+		p = formParams(sr.form)
+	}
+	if name := p.unknown(a.Params, commonFor(sr)); name != "" {
+		return p, NewError(CodeUnknownParameter, name)
+	}
+	return p, nil
+}
+
+func commonFor(sr *signedRequest) map[string]bool {
+	if sr.tc3 && sr.method == http.MethodPost {
+		return nil
+	}
+	return commonV1
+}
+
+// envelope builds the one response shape: {"Response":{…,"RequestId":…}}.
+// It returns the error code ("" on success) for the log line.
+func envelope(reqID string, out any, err error) ([]byte, string) {
+	if err != nil {
+		var ae *Error
+		if !errors.As(err, &ae) {
+			ae = NewError(CodeInternalError)
+		}
+		b, _ := json.Marshal(struct {
+			Response struct {
+				Error     *Error
+				RequestId string
+			}
+		}{Response: struct {
+			Error     *Error
+			RequestId string
+		}{ae, reqID}})
+		return b, ae.Code
+	}
+	fields := []byte("{}")
+	if out != nil {
+		b, err := json.Marshal(out)
+		if err != nil || len(b) < 2 || b[0] != '{' {
+			return envelope(reqID, nil, NewError(CodeInternalError))
+		}
+		fields = b
+	}
+	var buf bytes.Buffer
+	buf.Grow(len(fields) + 64)
+	buf.WriteString(`{"Response":`)
+	buf.Write(fields[:len(fields)-1])
+	if len(bytes.TrimSpace(fields[1:len(fields)-1])) > 0 {
+		buf.WriteByte(',')
+	}
+	buf.WriteString(`"RequestId":"`)
+	buf.WriteString(reqID)
+	buf.WriteString(`"}}`)
+	return buf.Bytes(), ""
+}
