@@ -1,0 +1,330 @@
+// Package rooms is the room domain: who is in which room, the order of room
+// events, and what entering, leaving, removal and dismissal mean. It knows
+// nothing of HTTP or WebSocket: sessions are reached through the Session
+// interface and membership lives behind the Registry interface.
+package rooms
+
+import (
+	"context"
+	"hash/maphash"
+	"sync"
+	"time"
+)
+
+// Hub connects this node's sessions to the registry: it joins and leaves
+// them, and turns the registry's room events into notices for the local
+// sessions of each room.
+type Hub struct {
+	reg  Registry
+	node string
+	now  func() time.Time
+
+	mu       sync.RWMutex
+	rooms    map[Key]map[string]*attachment // room → session id → attachment
+	watched  map[Key]bool
+	draining bool
+
+	seed       maphash.Seed
+	watchLocks [64]sync.Mutex // serialise Watch/Unwatch per room
+}
+
+// attachment is one local session in one room.
+type attachment struct {
+	s      Session
+	room   Key
+	member Member
+
+	mu      sync.Mutex
+	pending bool    // joining: events are buffered until the snapshot is known
+	buf     []Event // events seen while pending
+	seq     uint64  // last sequence number handled
+	gone    bool    // kicked: nothing more is delivered
+}
+
+// NewHub wires a hub to a registry; it takes over the registry's sink.
+func NewHub(reg Registry, nodeID string, now func() time.Time) *Hub {
+	if now == nil {
+		now = time.Now
+	}
+	h := &Hub{reg: reg, node: nodeID, now: now, rooms: map[Key]map[string]*attachment{},
+		watched: map[Key]bool{}, seed: maphash.MakeSeed()}
+	reg.SetSink(h.dispatch)
+	return h
+}
+
+// Registry returns the hub's registry.
+func (h *Hub) Registry() Registry { return h.reg }
+
+// NodeID is this node's id, recorded in each member it adds.
+func (h *Hub) NodeID() string { return h.node }
+
+// Join enters s into room as userID with role. On success the session has
+// already been handed a Joined notice, and every later event of the room
+// follows it in order. Nothing changes in the room on failure.
+func (h *Hub) Join(ctx context.Context, room Key, userID string, role Role, s Session) error {
+	m := Member{UserID: userID, Role: role, SessionID: s.ID(), NodeID: h.node, JoinedAt: h.now()}
+	a := &attachment{s: s, room: room, member: m, pending: true}
+	h.mu.Lock()
+	if h.draining {
+		h.mu.Unlock()
+		return ErrDraining
+	}
+	atts := h.rooms[room]
+	if atts == nil {
+		atts = map[string]*attachment{}
+		h.rooms[room] = atts
+	}
+	atts[m.SessionID] = a
+	h.mu.Unlock()
+
+	fail := func(err error) error {
+		h.detach(a)
+		h.reconcile(context.WithoutCancel(ctx), room)
+		return err
+	}
+	if err := h.reconcile(ctx, room); err != nil {
+		return fail(err)
+	}
+	snap, err := h.reg.Enter(ctx, room, m)
+	if err != nil {
+		return fail(err)
+	}
+
+	a.mu.Lock()
+	members := snap.Anchors
+	if role == Audience {
+		members = append(members, m)
+	}
+	a.s.Deliver(&Notice{Type: Joined, Room: room, Seq: snap.Seq, SessionID: m.SessionID, Members: members, Time: m.JoinedAt})
+	a.pending, a.seq = false, snap.Seq
+	kicked := false
+	for _, e := range a.buf {
+		kicked = h.deliverLocked(a, &e, sharedNotice(&e)) || kicked
+	}
+	a.buf = nil
+	a.mu.Unlock()
+	if kicked {
+		h.detach(a)
+	}
+	return nil
+}
+
+// Leave takes s out of room for reason (left, timeout). It is safe to call
+// for a session that was already kicked: then only local state is tidied.
+func (h *Hub) Leave(ctx context.Context, room Key, s Session, reason Reason) error {
+	a := h.lookup(room, s.ID())
+	var err error
+	if a != nil {
+		a.mu.Lock()
+		a.gone = true
+		a.mu.Unlock()
+		h.detach(a)
+		err = h.reg.Leave(ctx, room, a.member.UserID, a.member.SessionID, reason)
+	}
+	h.reconcile(ctx, room)
+	return err
+}
+
+// Remove removes users from a room (RemoveUser). It returns once the removal
+// is committed; the removed sessions are kicked with reason removed.
+func (h *Hub) Remove(ctx context.Context, room Key, userIDs []string) error {
+	return h.reg.Remove(ctx, room, userIDs)
+}
+
+// Dismiss removes everyone from a room (DismissRoom).
+func (h *Hub) Dismiss(ctx context.Context, room Key) error { return h.reg.Dismiss(ctx, room) }
+
+// Members lists a room's members.
+func (h *Hub) Members(ctx context.Context, room Key) ([]Member, error) {
+	return h.reg.Members(ctx, room)
+}
+
+// Drain refuses further joins (graceful shutdown); the transport then
+// leaves its sessions.
+func (h *Hub) Drain() {
+	h.mu.Lock()
+	h.draining = true
+	h.mu.Unlock()
+}
+
+// Sessions counts this node's attached sessions.
+func (h *Hub) Sessions() int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	n := 0
+	for _, atts := range h.rooms {
+		n += len(atts)
+	}
+	return n
+}
+
+// LocalMembers returns the members held by this node's sessions, room by
+// room: what a node re-registers when the registry lost its state.
+func (h *Hub) LocalMembers() map[Key][]Member {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	out := make(map[Key][]Member, len(h.rooms))
+	for k, atts := range h.rooms {
+		for _, a := range atts {
+			a.mu.Lock()
+			if !a.pending && !a.gone {
+				out[k] = append(out[k], a.member)
+			}
+			a.mu.Unlock()
+		}
+	}
+	return out
+}
+
+func (h *Hub) lookup(room Key, sessionID string) *attachment {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.rooms[room][sessionID]
+}
+
+func (h *Hub) detach(a *attachment) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	atts := h.rooms[a.room]
+	if atts[a.member.SessionID] == a {
+		delete(atts, a.member.SessionID)
+		if len(atts) == 0 {
+			delete(h.rooms, a.room)
+		}
+	}
+}
+
+// reconcile makes the registry's watch on room match whether this node
+// still holds sessions there.
+func (h *Hub) reconcile(ctx context.Context, room Key) error {
+	l := &h.watchLocks[maphash.Comparable(h.seed, room)%uint64(len(h.watchLocks))]
+	l.Lock()
+	defer l.Unlock()
+	h.mu.RLock()
+	want, have := len(h.rooms[room]) > 0, h.watched[room]
+	h.mu.RUnlock()
+	if want == have {
+		return nil
+	}
+	var err error
+	if want {
+		err = h.reg.Watch(ctx, room)
+	} else {
+		err = h.reg.Unwatch(ctx, room)
+	}
+	if err != nil && want {
+		return err
+	}
+	h.mu.Lock()
+	if want {
+		h.watched[room] = true
+	} else {
+		delete(h.watched, room)
+	}
+	h.mu.Unlock()
+	return nil
+}
+
+// dispatch is the registry's sink: it hands each event to the local sessions
+// of its room. It never blocks.
+func (h *Hub) dispatch(e Event) {
+	shared := sharedNotice(&e)
+	var kicked []*attachment
+	h.mu.RLock()
+	for _, a := range h.rooms[e.Room] {
+		a.mu.Lock()
+		if h.deliverLocked(a, &e, shared) {
+			kicked = append(kicked, a)
+		}
+		a.mu.Unlock()
+	}
+	h.mu.RUnlock()
+	for _, a := range kicked {
+		h.detach(a)
+	}
+}
+
+// deliverLocked gives one event to one attachment (a.mu held) and reports
+// whether the session was kicked.
+func (h *Hub) deliverLocked(a *attachment, e *Event, shared *Notice) bool {
+	switch {
+	case a.gone:
+		return false
+	case a.pending:
+		a.buf = append(a.buf, *e)
+		return false
+	case e.Seq <= a.seq:
+		return false // already covered by the join snapshot, or seen
+	}
+	a.seq = e.Seq
+	n := view(a.member.SessionID, e, shared)
+	if n == nil {
+		return false
+	}
+	a.s.Deliver(n)
+	if n.Type == Kicked {
+		a.gone = true
+		return true
+	}
+	return false
+}
+
+// view is the notice that the session sid gets for e: its own kick, the
+// shared notice for everyone else, or nothing.
+func view(sid string, e *Event, shared *Notice) *Notice {
+	switch e.Kind {
+	case Entered:
+		if e.Member.SessionID == sid {
+			return nil
+		}
+	case Replaced:
+		if e.Old.SessionID == sid {
+			return kickedNotice(e, ReasonDuplicate)
+		}
+		if e.Member.SessionID == sid {
+			return nil
+		}
+	case Exited:
+		if e.Member.SessionID == sid {
+			if e.Reason == ReasonLeft {
+				return nil
+			}
+			return kickedNotice(e, e.Reason)
+		}
+	case Dismissed:
+		return shared
+	}
+	return shared
+}
+
+func kickedNotice(e *Event, r Reason) *Notice {
+	return &Notice{Type: Kicked, Room: e.Room, Seq: e.Seq, Reason: r, Time: e.Time}
+}
+
+// sharedNotice is what the other members of the room are told about e; nil
+// when they are told nothing (audience comings and goings, duplicates).
+func sharedNotice(e *Event) *Notice {
+	m := e.Member
+	entered := &Notice{Type: UserEntered, Room: e.Room, Seq: e.Seq, UserID: m.UserID, Role: m.Role, Time: e.Time}
+	switch e.Kind {
+	case Entered:
+		if m.Role == Anchor {
+			return entered
+		}
+	case Replaced:
+		// A duplicate is invisible to others unless it changes visibility.
+		if e.Old.Role == Audience && m.Role == Anchor {
+			return entered
+		}
+		if e.Old.Role == Anchor && m.Role == Audience {
+			return &Notice{Type: UserLeft, Room: e.Room, Seq: e.Seq, UserID: m.UserID, Role: Anchor, Reason: ReasonLeft, Time: e.Time}
+		}
+	case Exited:
+		if m.Role == Anchor {
+			return &Notice{Type: UserLeft, Room: e.Room, Seq: e.Seq, UserID: m.UserID, Role: m.Role, Reason: e.Reason, Time: e.Time}
+		}
+	case Dismissed:
+		return kickedNotice(e, ReasonDismissed)
+	}
+	return nil
+}
