@@ -80,9 +80,9 @@ func (e *testEnv) host() string { return strings.TrimPrefix(e.srv.URL, "http://"
 // tc3 builds and signs a TC3 request the way the Go SDK does.
 type tc3Spec struct {
 	method, action, version, region, ctype, query, body, id, key, service string
-	ts                                                                     int64
-	unsigned                                                                bool
-	extra                                                                   map[string]string
+	ts                                                                    int64
+	unsigned                                                              bool
+	extra                                                                 map[string]string
 }
 
 func (e *testEnv) tc3(s tc3Spec) *http.Request {

@@ -20,7 +20,7 @@ type Key struct {
 	Str string
 }
 
-func NumRoom(app, num uint64) Key    { return Key{App: app, Num: num} }
+func NumRoom(app, num uint64) Key      { return Key{App: app, Num: num} }
 func StrRoom(app uint64, s string) Key { return Key{App: app, Str: s} }
 
 func (k Key) IsStr() bool { return k.Str != "" }
