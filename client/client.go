@@ -1,0 +1,292 @@
+// Package client is the Go client of trtcd's signalling protocol: join a
+// room with a UserSig, receive the room's events in order, leave.
+//
+// The protocol is documented in docs/protocol.md; this package is one
+// implementation of it.
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// JoinParams are the fields of a join. Exactly one of RoomID and StrRoomID
+// is set; Role is "anchor" (default) or "audience".
+type JoinParams struct {
+	SdkAppID      uint64
+	UserID        string
+	UserSig       string
+	PrivateMapKey string
+	RoomID        uint64
+	StrRoomID     string
+	Role          string
+}
+
+// Member is a room member as listed in a joined event.
+type Member struct {
+	UserID string `json:"userId"`
+	Role   string `json:"role"`
+}
+
+// Event is one message from the server about the room: Type is joined,
+// user_entered, user_left or kicked.
+type Event struct {
+	Type      string   `json:"type"`
+	Seq       uint64   `json:"seq,omitempty"`
+	RoomID    uint64   `json:"roomId,omitempty"`
+	StrRoomID string   `json:"strRoomId,omitempty"`
+	SessionID string   `json:"sessionId,omitempty"`
+	UserID    string   `json:"userId,omitempty"`
+	Role      string   `json:"role,omitempty"`
+	Reason    string   `json:"reason,omitempty"`
+	Members   []Member `json:"members,omitempty"`
+	Ts        int64    `json:"ts,omitempty"` // Unix milliseconds
+}
+
+// Error is an error message from the server (a refused join, a bad frame).
+type Error struct {
+	Code     string `json:"code"`
+	Message  string `json:"message"`
+	TRTCCode int    `json:"trtcCode,omitempty"`
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("trtcd: %s: %s", e.Code, e.Message) }
+
+// Options tune a connection.
+type Options struct {
+	// Heartbeat is how often a ping is sent; 0 means 3 s, negative disables
+	// heartbeats (the server then removes the client after its idle timeout).
+	Heartbeat time.Duration
+	// Dialer is the WebSocket dialer; nil uses websocket.DefaultDialer.
+	Dialer *websocket.Dialer
+	// Buffer is the capacity of the Events channel; 0 means 256. A consumer
+	// that lets it fill stops the connection being read, and the server then
+	// drops the client as too slow.
+	Buffer int
+}
+
+// Conn is a joined room connection.
+type Conn struct {
+	ws     *websocket.Conn
+	joined Event
+	events chan Event
+
+	writeMu sync.Mutex
+	done    chan struct{}
+	errMu   sync.Mutex
+	err     error
+	wg      sync.WaitGroup
+}
+
+// Join dials server (http://host:port, https://…, or a ws:// URL), sends the
+// join and waits for the answer: a Conn after joined, or an *Error.
+func Join(ctx context.Context, server string, p JoinParams, opt Options) (*Conn, error) {
+	u, err := wsURL(server)
+	if err != nil {
+		return nil, err
+	}
+	d := opt.Dialer
+	if d == nil {
+		d = websocket.DefaultDialer
+	}
+	ws, _, err := d.DialContext(ctx, u, nil)
+	if err != nil {
+		return nil, fmt.Errorf("trtcd: dial %s: %w", u, err)
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		ws.SetReadDeadline(dl)
+	}
+	if err := ws.WriteJSON(joinFrame(p)); err != nil {
+		ws.Close()
+		return nil, fmt.Errorf("trtcd: send join: %w", err)
+	}
+	var first struct {
+		Event
+		Error
+	}
+	if err := ws.ReadJSON(&first); err != nil {
+		ws.Close()
+		return nil, fmt.Errorf("trtcd: read join answer: %w", err)
+	}
+	if first.Event.Type == "error" {
+		ws.Close()
+		e := first.Error
+		return nil, &e
+	}
+	if first.Event.Type != "joined" {
+		ws.Close()
+		return nil, fmt.Errorf("trtcd: unexpected first message %q", first.Event.Type)
+	}
+	ws.SetReadDeadline(time.Time{})
+	if opt.Buffer <= 0 {
+		opt.Buffer = 256
+	}
+	c := &Conn{ws: ws, joined: first.Event, events: make(chan Event, opt.Buffer), done: make(chan struct{})}
+	c.wg.Add(1)
+	go c.readLoop()
+	if opt.Heartbeat == 0 {
+		opt.Heartbeat = 3 * time.Second
+	}
+	if opt.Heartbeat > 0 {
+		c.wg.Add(1)
+		go c.heartbeat(opt.Heartbeat)
+	}
+	return c, nil
+}
+
+func wsURL(server string) (string, error) {
+	u, err := url.Parse(server)
+	if err != nil || u.Host == "" {
+		return "", fmt.Errorf("trtcd: bad server URL %q", server)
+	}
+	switch u.Scheme {
+	case "http", "ws":
+		u.Scheme = "ws"
+	case "https", "wss":
+		u.Scheme = "wss"
+	default:
+		return "", fmt.Errorf("trtcd: bad server URL scheme %q", u.Scheme)
+	}
+	if u.Path == "" || u.Path == "/" {
+		u.Path = "/v1/ws"
+	}
+	return u.String(), nil
+}
+
+func joinFrame(p JoinParams) map[string]any {
+	f := map[string]any{"type": "join", "sdkAppId": p.SdkAppID, "userId": p.UserID, "userSig": p.UserSig}
+	if p.PrivateMapKey != "" {
+		f["privateMapKey"] = p.PrivateMapKey
+	}
+	if p.StrRoomID != "" {
+		f["strRoomId"] = p.StrRoomID
+	} else {
+		f["roomId"] = p.RoomID
+	}
+	if p.Role != "" {
+		f["role"] = p.Role
+	}
+	return f
+}
+
+// Joined is the joined event: the session id and the members at join time.
+func (c *Conn) Joined() Event { return c.joined }
+
+// Events delivers the room's events in order. It is closed when the
+// connection ends; Err then says why.
+func (c *Conn) Events() <-chan Event { return c.events }
+
+// ErrKicked is wrapped by Err after a kicked event.
+var ErrKicked = errors.New("trtcd: kicked out of the room")
+
+// Err is why the connection ended: nil after Leave, an error wrapping
+// ErrKicked after a kick, a *websocket.CloseError or network error otherwise.
+func (c *Conn) Err() error {
+	c.errMu.Lock()
+	defer c.errMu.Unlock()
+	return c.err
+}
+
+func (c *Conn) setErr(err error) {
+	c.errMu.Lock()
+	if c.err == nil {
+		c.err = err
+	}
+	c.errMu.Unlock()
+}
+
+func (c *Conn) readLoop() {
+	defer c.wg.Done()
+	defer close(c.events)
+	defer close(c.done)
+	for {
+		_, b, err := c.ws.ReadMessage()
+		if err != nil {
+			c.setErr(err)
+			return
+		}
+		var e Event
+		if json.Unmarshal(b, &e) != nil || e.Type == "pong" {
+			continue
+		}
+		if e.Type == "error" {
+			var ee Error
+			json.Unmarshal(b, &ee)
+			c.setErr(&ee)
+			continue
+		}
+		if e.Type == "kicked" {
+			c.setErr(fmt.Errorf("%w: %s", ErrKicked, e.Reason))
+		}
+		c.events <- e
+	}
+}
+
+func (c *Conn) heartbeat(every time.Duration) {
+	defer c.wg.Done()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.done:
+			return
+		case <-t.C:
+			if c.send(map[string]string{"type": "ping"}) != nil {
+				return
+			}
+		}
+	}
+}
+
+func (c *Conn) send(v any) error {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	c.ws.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	return c.ws.WriteJSON(v)
+}
+
+// Leave leaves the room and waits for the server to close the connection.
+func (c *Conn) Leave(ctx context.Context) error {
+	c.setErr(errLeft)
+	if err := c.send(map[string]string{"type": "leave"}); err != nil {
+		c.Close()
+		return err
+	}
+	// Drain until the server's close ends the read loop.
+	for {
+		select {
+		case _, ok := <-c.events:
+			if !ok {
+				c.Close()
+				return nil
+			}
+		case <-ctx.Done():
+			c.Close()
+			return ctx.Err()
+		}
+	}
+}
+
+var errLeft = errors.New("left")
+
+// Close drops the connection without leaving (the server reports a timeout
+// to the others) and waits for the Conn's goroutines.
+func (c *Conn) Close() error {
+	err := c.ws.Close()
+	for range c.events {
+	}
+	c.wg.Wait()
+	if c.Err() == errLeft {
+		c.errMu.Lock()
+		c.err = nil
+		c.errMu.Unlock()
+	}
+	return err
+}

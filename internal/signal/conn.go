@@ -1,0 +1,297 @@
+package signal
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/gorilla/websocket"
+
+	"github.com/trtcd/trtcd/internal/rooms"
+)
+
+// hardReadLimit stops gorilla from buffering a huge frame; frames between
+// MaxFrame and this limit get a FrameTooLarge error first.
+const hardReadLimit = 1 << 20
+
+// joinDeadline bounds the registry calls of one join.
+const joinDeadline = 5 * time.Second
+
+// conn is one client connection and, once joined, one rooms.Session. The
+// reader goroutine owns the connection's life; a writer goroutine runs only
+// while there is something to write, so an idle client costs one goroutine.
+type conn struct {
+	s   *Server
+	ws  *websocket.Conn
+	id  string
+	log func(msg string, args ...any)
+
+	room  rooms.Key
+	queue chan *rooms.Notice
+
+	writing atomic.Bool    // a writer goroutine is running
+	writers sync.WaitGroup // the writer goroutine, to wait for at the end
+	kicked  atomic.Bool    // a Kicked notice was delivered
+	slow    atomic.Bool    // the queue overflowed
+
+	mu       sync.Mutex // guards stopping and the read deadline against shutdown
+	stopping bool
+}
+
+func newConn(s *Server, ws *websocket.Conn) *conn {
+	ws.SetReadLimit(hardReadLimit)
+	return &conn{s: s, ws: ws, id: uuid.NewString()}
+}
+
+// ID implements rooms.Session.
+func (c *conn) ID() string { return c.id }
+
+// pong is queued like a notice; the writer recognises it by identity.
+var pong = &rooms.Notice{}
+
+// Deliver implements rooms.Session: it queues without blocking. A full queue
+// means the client is not reading: it is disconnected rather than allowed to
+// hold up the room (policy: slow clients are dropped).
+func (c *conn) Deliver(n *rooms.Notice) {
+	if n.Type == rooms.Kicked {
+		c.kicked.Store(true)
+	}
+	select {
+	case c.queue <- n:
+		c.startWriter()
+	default:
+		if c.slow.CompareAndSwap(false, true) {
+			c.s.cfg.Log.Warn("client disconnected", "reason", "slow", "session", c.id, "room", c.room.String())
+			c.ws.NetConn().Close()
+		}
+	}
+}
+
+func (c *conn) startWriter() {
+	if c.writing.CompareAndSwap(false, true) {
+		c.writers.Add(1)
+		go c.writeLoop()
+	}
+}
+
+// writeLoop drains the queue and exits when it is empty; a Kicked notice is
+// followed by the close frame.
+func (c *conn) writeLoop() {
+	defer c.writers.Done()
+	for {
+		for {
+			var n *rooms.Notice
+			select {
+			case n = <-c.queue:
+			default:
+			}
+			if n == nil {
+				break
+			}
+			if !c.write(n) {
+				c.ws.NetConn().Close()
+				c.writing.Store(false)
+				return
+			}
+			if n.Type == rooms.Kicked {
+				c.closeFrame(CloseKicked, "kicked: "+string(n.Reason))
+				c.ws.NetConn().Close()
+				c.writing.Store(false)
+				return
+			}
+		}
+		c.writing.Store(false)
+		// A notice queued between the empty check and the store would have
+		// found writing still true; look again before leaving.
+		if len(c.queue) == 0 || !c.writing.CompareAndSwap(false, true) {
+			return
+		}
+	}
+}
+
+func (c *conn) write(n *rooms.Notice) bool {
+	b := pongFrame
+	if n != pong {
+		b = n.Encoded(encodeNotice)
+	}
+	c.ws.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
+	return c.ws.WriteMessage(websocket.TextMessage, b) == nil
+}
+
+func (c *conn) closeFrame(code int, text string) {
+	c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(time.Second))
+}
+
+// refuse answers with an error and closes; used before any writer exists.
+func (c *conn) refuse(e *protoError) {
+	c.ws.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
+	c.ws.WriteMessage(websocket.TextMessage, encodeError(e))
+	c.closeFrame(e.Close, e.Code)
+	c.ws.Close()
+}
+
+// readFrame reads one frame, applying the idle deadline and the size limit.
+func (c *conn) readFrame() ([]byte, error) {
+	c.mu.Lock()
+	if c.stopping {
+		c.mu.Unlock()
+		return nil, errStopping
+	}
+	c.ws.SetReadDeadline(time.Now().Add(c.s.cfg.IdleTimeout))
+	c.mu.Unlock()
+	_, r, err := c.ws.NextReader()
+	if err != nil {
+		return nil, err
+	}
+	b, err := io.ReadAll(io.LimitReader(r, int64(c.s.cfg.MaxFrame)+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > c.s.cfg.MaxFrame {
+		return nil, errTooLarge
+	}
+	return b, nil
+}
+
+var (
+	errStopping = errors.New("server shutting down")
+	errTooLarge = errors.New("frame too large")
+)
+
+// shutdown makes the reader stop at once (graceful drain).
+func (c *conn) shutdown() {
+	c.mu.Lock()
+	c.stopping = true
+	c.ws.SetReadDeadline(time.Now())
+	c.mu.Unlock()
+}
+
+func (c *conn) isStopping() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stopping
+}
+
+// run is the connection's life: join, then read until it ends, then leave
+// the room with the right reason and close.
+func (c *conn) run() {
+	defer c.s.forget(c)
+	b, err := c.readFrame()
+	if err != nil {
+		c.endBeforeJoin(err)
+		return
+	}
+	f, pe := decodeFrame(b)
+	if pe == nil && f.Type != TypeJoin {
+		pe = perr(CodeNotJoined, "the first frame must be a join")
+	}
+	var j joinRequest
+	if pe == nil {
+		j, pe = parseJoin(f)
+	}
+	if pe == nil {
+		pe = c.s.authorize(j)
+	}
+	if pe != nil {
+		c.refuse(pe)
+		return
+	}
+	c.room = j.room
+	c.queue = make(chan *rooms.Notice, c.s.cfg.QueueLen)
+	ctx, cancel := context.WithTimeout(context.Background(), joinDeadline)
+	err = c.s.hub.Join(ctx, j.room, j.userID, j.role, c)
+	cancel()
+	if err != nil {
+		if errors.Is(err, rooms.ErrDraining) {
+			c.refuse(perr(CodeServiceUnavailable, "the server is shutting down"))
+		} else {
+			c.s.cfg.Log.Error("join failed", "room", j.room.String(), "err", err)
+			c.refuse(perr(CodeInternalError, "the room service is unavailable, try again"))
+		}
+		return
+	}
+	c.s.cfg.Log.Debug("joined", "session", c.id, "room", j.room.String(), "user", j.userID)
+	reason, code, text, final := c.readLoop()
+	if !c.kicked.Load() {
+		ctx, cancel := context.WithTimeout(context.Background(), joinDeadline)
+		if err := c.s.hub.Leave(ctx, c.room, c, reason); err != nil {
+			c.s.cfg.Log.Error("leave failed", "session", c.id, "err", err)
+		}
+		cancel()
+	} else {
+		c.s.hub.Leave(context.Background(), c.room, c, reason) // tidy local state only
+	}
+	// No notice is delivered after Leave; wait for the writer, then close.
+	c.writers.Wait()
+	if !c.kicked.Load() && !c.slow.Load() {
+		if final != nil {
+			c.ws.SetWriteDeadline(time.Now().Add(time.Second))
+			c.ws.WriteMessage(websocket.TextMessage, encodeError(final))
+		}
+		c.closeFrame(code, text)
+	}
+	c.ws.Close()
+}
+
+// readLoop serves pings and leave until the connection ends, and says how
+// it ended: the room reason, the close code and text, and an error to send.
+func (c *conn) readLoop() (rooms.Reason, int, string, *protoError) {
+	for {
+		b, err := c.readFrame()
+		if err != nil {
+			return c.classify(err)
+		}
+		f, pe := decodeFrame(b)
+		if pe != nil {
+			return rooms.ReasonLeft, pe.Close, pe.Code, pe
+		}
+		switch f.Type {
+		case TypePing:
+			c.Deliver(pong)
+		case TypeLeave:
+			return rooms.ReasonLeft, CloseNormal, "left", nil
+		case TypeJoin:
+			pe := perr(CodeAlreadyJoined, "this connection has joined a room already")
+			return rooms.ReasonLeft, pe.Close, pe.Code, pe
+		}
+	}
+}
+
+// classify maps a read error to how the session ended.
+func (c *conn) classify(err error) (rooms.Reason, int, string, *protoError) {
+	var ne net.Error
+	switch {
+	case c.isStopping():
+		return rooms.ReasonLeft, CloseGoingAway, "server shutting down", nil
+	case c.slow.Load():
+		return rooms.ReasonTimeout, CloseSlow, "slow", nil
+	case errors.Is(err, errTooLarge):
+		pe := perr(CodeFrameTooLarge, "frames are limited to %d bytes", c.s.cfg.MaxFrame)
+		return rooms.ReasonLeft, pe.Close, pe.Code, pe
+	case websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway):
+		return rooms.ReasonLeft, CloseNormal, "bye", nil
+	case errors.As(err, &ne) && ne.Timeout():
+		return rooms.ReasonTimeout, CloseIdle, "idle timeout", nil
+	}
+	// The connection dropped without a close frame: as good as a timeout.
+	return rooms.ReasonTimeout, CloseNormal, "", nil
+}
+
+func (c *conn) endBeforeJoin(err error) {
+	var ne net.Error
+	switch {
+	case c.isStopping():
+		c.refuse(perr(CodeServiceUnavailable, "the server is shutting down"))
+	case errors.Is(err, errTooLarge):
+		c.refuse(perr(CodeFrameTooLarge, "frames are limited to %d bytes", c.s.cfg.MaxFrame))
+	case errors.As(err, &ne) && ne.Timeout():
+		c.refuse(perr(CodeJoinTimeout, "no join within %s", c.s.cfg.IdleTimeout))
+	default:
+		c.ws.Close()
+	}
+}

@@ -1,0 +1,120 @@
+package signal_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/trtcd/trtcd/client"
+	"github.com/trtcd/trtcd/internal/rooms"
+	"github.com/trtcd/trtcd/internal/signal"
+	"github.com/trtcd/trtcd/internal/usersig"
+)
+
+// Every test must leave no goroutine behind: not a client's, not a
+// connection's, not the server's.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+const (
+	app    = 1400000001
+	appKey = "test-app-key"
+)
+
+type env struct {
+	t    *testing.T
+	hub  *rooms.Hub
+	sig  *signal.Server
+	srv  *httptest.Server
+	ctx  context.Context
+	room rooms.Key
+}
+
+func newEnv(t *testing.T, cfg signal.Config) *env {
+	t.Helper()
+	hub := rooms.NewHub(rooms.NewMemory(nil), "test-node", nil)
+	sig := signal.NewServer(hub, func(a uint64) (string, bool) { return appKey, a == app }, cfg)
+	srv := httptest.NewServer(sig)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	e := &env{t: t, hub: hub, sig: sig, srv: srv, ctx: ctx, room: rooms.NumRoom(app, 1234)}
+	t.Cleanup(func() {
+		sig.Shutdown(context.Background())
+		srv.Close()
+		cancel()
+	})
+	return e
+}
+
+func userSig(user string) string {
+	return usersig.Generate(app, appKey, user, time.Hour, time.Now(), nil)
+}
+
+func (e *env) params(user string) client.JoinParams {
+	return client.JoinParams{SdkAppID: app, UserID: user, UserSig: userSig(user), RoomID: 1234}
+}
+
+func (e *env) join(p client.JoinParams) *client.Conn {
+	e.t.Helper()
+	c, err := client.Join(e.ctx, e.srv.URL, p, client.Options{})
+	if err != nil {
+		e.t.Fatalf("join %s: %v", p.UserID, err)
+	}
+	e.t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// next waits for the next event.
+func next(t *testing.T, c *client.Conn) client.Event {
+	t.Helper()
+	select {
+	case ev, ok := <-c.Events():
+		if !ok {
+			t.Fatalf("connection ended: %v", c.Err())
+		}
+		return ev
+	case <-time.After(5 * time.Second):
+		t.Fatal("no event within 5 s")
+	}
+	return client.Event{}
+}
+
+// ended waits until the connection is closed by the server.
+func ended(t *testing.T, c *client.Conn) {
+	t.Helper()
+	timeout := time.After(5 * time.Second)
+	for {
+		select {
+		case ev, ok := <-c.Events():
+			if !ok {
+				return
+			}
+			t.Fatalf("unexpected event before close: %+v", ev)
+		case <-timeout:
+			t.Fatal("connection still open after 5 s")
+		}
+	}
+}
+
+// quiet asserts that no event arrives for a moment.
+func quiet(t *testing.T, c *client.Conn) {
+	t.Helper()
+	select {
+	case ev := <-c.Events():
+		t.Fatalf("unexpected event %+v", ev)
+	case <-time.After(100 * time.Millisecond):
+	}
+}
+
+func (e *env) members(room rooms.Key) []string {
+	ms, err := e.hub.Members(context.Background(), room)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var out []string
+	for _, m := range ms {
+		out = append(out, m.UserID+"/"+m.Role.String())
+	}
+	return sorted(out)
+}

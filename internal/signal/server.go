@@ -1,0 +1,190 @@
+// Package signal owns client connections: the WebSocket join handshake with
+// UserSig, writing room notices, heartbeats, and closing. Room logic stays in
+// package rooms.
+package signal
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/trtcd/trtcd/internal/rooms"
+	"github.com/trtcd/trtcd/internal/usersig"
+)
+
+// Path is where clients connect.
+const Path = "/v1/ws"
+
+// Apps finds an app's UserSig key.
+type Apps func(sdkappid uint64) (key string, ok bool)
+
+// Config tunes the connection policies; zero values take the defaults.
+type Config struct {
+	IdleTimeout  time.Duration // a client silent this long is removed (timeout); default 10 s
+	MaxFrame     int           // largest client frame in bytes; default 4096
+	QueueLen     int           // outbound notices held per client before it counts as slow; default 128
+	WriteTimeout time.Duration // one write may take this long; default 10 s
+	SendBuffer   int           // kernel send buffer per connection in bytes; default 32 KiB
+	Now          func() time.Time
+	Log          *slog.Logger
+}
+
+func (c *Config) defaults() {
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = 10 * time.Second
+	}
+	if c.MaxFrame <= 0 {
+		c.MaxFrame = 4096
+	}
+	if c.QueueLen <= 0 {
+		c.QueueLen = 128
+	}
+	if c.WriteTimeout <= 0 {
+		c.WriteTimeout = 10 * time.Second
+	}
+	if c.SendBuffer <= 0 {
+		c.SendBuffer = 32 << 10
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Server accepts client connections at Path.
+type Server struct {
+	hub  *rooms.Hub
+	apps Apps
+	cfg  Config
+	up   websocket.Upgrader
+
+	mu       sync.Mutex
+	conns    map[*conn]struct{}
+	draining bool
+	wg       sync.WaitGroup
+}
+
+// writeBuffers is shared by all connections: a buffer is held only while a
+// message is being written, which keeps idle connections small.
+var writeBuffers sync.Pool
+
+func NewServer(hub *rooms.Hub, apps Apps, cfg Config) *Server {
+	cfg.defaults()
+	return &Server{
+		hub: hub, apps: apps, cfg: cfg, conns: map[*conn]struct{}{},
+		up: websocket.Upgrader{
+			ReadBufferSize:  256,
+			WriteBufferSize: 1024,
+			WriteBufferPool: &writeBuffers,
+			// Clients are apps and servers as well as browsers; UserSig is
+			// the credential, so any origin may connect.
+			CheckOrigin: func(*http.Request) bool { return true },
+		},
+	}
+}
+
+// ServeHTTP upgrades the request and hands the connection to its own
+// goroutine, so the HTTP handler's stack is released.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ws, err := s.up.Upgrade(w, r, nil)
+	if err != nil {
+		return // the upgrader has answered 4xx
+	}
+	setSendBuffer(ws.NetConn(), s.cfg.SendBuffer)
+	c := newConn(s, ws)
+	s.mu.Lock()
+	if s.draining {
+		s.mu.Unlock()
+		c.refuse(perr(CodeServiceUnavailable, "the server is shutting down"))
+		return
+	}
+	s.conns[c] = struct{}{}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go c.run()
+}
+
+func (s *Server) forget(c *conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+	s.wg.Done()
+}
+
+// Connections counts open client connections.
+func (s *Server) Connections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
+// Shutdown refuses new joins, takes every session out of its room (reason
+// left, so others see a normal leave), closes the connections with 1001 and
+// waits for their goroutines, or for ctx.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.hub.Drain()
+	s.mu.Lock()
+	s.draining = true
+	conns := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.shutdown()
+	}
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// authorize checks the app, the UserSig and any PrivateMapKey.
+func (s *Server) authorize(j joinRequest) *protoError {
+	key, ok := s.apps(j.room.App)
+	if !ok {
+		return perr(CodeSdkAppIDNotExist, "sdkAppId %d is not configured on this server", j.room.App)
+	}
+	now := s.cfg.Now()
+	if _, err := usersig.Verify(j.userSig, j.room.App, key, j.userID, now); err != nil {
+		return perr(CodeUserSig, "userSig verification failed: %s", reason(err))
+	}
+	if j.privateMapKey != "" {
+		if err := usersig.VerifyPrivateMapKey(j.privateMapKey, j.room.App, key, j.userID, now, j.room.Num, j.room.Str); err != nil {
+			return perr(CodePrivateMapKey, "privateMapKey verification failed: %s", reason(err))
+		}
+	}
+	return nil
+}
+
+func reason(err error) string {
+	var ue *usersig.Error
+	if errors.As(err, &ue) {
+		return string(ue.Reason)
+	}
+	return err.Error()
+}
+
+// setSendBuffer caps the kernel's send buffer: signalling messages are small,
+// and a bounded buffer makes a client that stops reading show up as a full
+// queue (and be dropped) instead of hiding megabytes in the kernel.
+func setSendBuffer(c net.Conn, n int) {
+	if tc, ok := c.(interface{ NetConn() net.Conn }); ok { // TLS
+		c = tc.NetConn()
+	}
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetWriteBuffer(n)
+	}
+}
