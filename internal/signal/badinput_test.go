@@ -25,7 +25,7 @@ func (e *env) rawDial() *websocket.Conn {
 
 type errorMsg struct {
 	Type, Code, Message string
-	TrtcCode           int
+	TrtcCode            int
 }
 
 // expectError reads the error message and then the close frame.
@@ -77,7 +77,7 @@ func TestBadJoinsAndFrames(t *testing.T) {
 
 	joinCases := []struct {
 		name, frame, code string
-		close            int
+		close             int
 	}{
 		{"not JSON", `hello`, signal.CodeInvalidFrame, signal.CloseBadFrame},
 		{"truncated JSON", `{"type":"join"`, signal.CodeInvalidFrame, signal.CloseBadFrame},
