@@ -3,9 +3,16 @@ module github.com/trtcd/trtcd
 go 1.26.8
 
 require (
+	github.com/goccy/go-yaml v1.19.2
 	github.com/google/uuid v1.6.0
 	github.com/gorilla/websocket v1.5.3
+	github.com/spf13/cobra v1.10.2
 	github.com/tencentcloud/tencentcloud-sdk-go v1.0.162
 	go.uber.org/goleak v1.3.0
 	golang.org/x/time v0.16.0
+)
+
+require (
+	github.com/inconshreveable/mousetrap v1.1.0 // indirect
+	github.com/spf13/pflag v1.0.9 // indirect
 )

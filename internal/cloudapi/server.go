@@ -63,7 +63,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.Log.LogAttrs(r.Context(), slog.LevelInfo, "api call",
 			slog.String("request_id", reqID), slog.String("account", info.account),
 			slog.String("action", info.action), slog.String("code", code),
-			slog.Duration("latency", time.Since(start)))
+			slog.Float64("latency_ms", float64(time.Since(start).Microseconds())/1000))
 	}
 }
 
