@@ -9,34 +9,44 @@ import (
 )
 
 // Limiter decides whether one more call of an account to an action fits in
-// the limit of N calls per second (burst N). It returns the number of calls
-// counted in the current second, for the cloud's message. The in-memory
-// limiter below counts per node; the cluster one counts in Redis.
+// the limit of N calls per second. On refusal it also returns how many calls
+// were made in the last second, this one included, for the cloud's message.
+// The in-memory limiter counts per node; the cluster one counts in Redis.
 type Limiter interface {
 	Allow(ctx context.Context, account, action string, limit int) (ok bool, count int, err error)
 }
 
-// MemoryLimiter is a token bucket per (account, action), plus a one-second
-// window counter that only feeds the error message.
+// exactLimit is the largest limit counted with an exact sliding window;
+// larger limits (benchmarks, trusted backends) use a token bucket, whose
+// memory does not grow with the limit.
+const exactLimit = 1024
+
+// MemoryLimiter allows a call when fewer than N calls were allowed in the
+// second before it (an exact sliding window): 30 calls at once give exactly
+// 20 successes for a limit of 20, and calls are served again a second later.
 type MemoryLimiter struct {
 	mu      sync.Mutex
-	buckets map[limitKey]*bucket
+	windows map[limitKey]*window
 	now     func() time.Time
 }
 
 type limitKey struct{ account, action string }
 
-type bucket struct {
-	lim         *rate.Limiter
-	windowStart time.Time
-	count       int
+// window holds the times of the last N allowed calls in a ring (the oldest
+// at next), and the refusals since the window was last full.
+type window struct {
+	allowed      []int64 // Unix nanoseconds
+	next         int
+	bucket       *rate.Limiter // instead of the ring, for limits above exactLimit
+	refused      int
+	refusedSince int64
 }
 
 func NewMemoryLimiter(now func() time.Time) *MemoryLimiter {
 	if now == nil {
 		now = time.Now
 	}
-	return &MemoryLimiter{buckets: map[limitKey]*bucket{}, now: now}
+	return &MemoryLimiter{windows: map[limitKey]*window{}, now: now}
 }
 
 func (m *MemoryLimiter) Allow(_ context.Context, account, action string, limit int) (bool, int, error) {
@@ -44,17 +54,34 @@ func (m *MemoryLimiter) Allow(_ context.Context, account, action string, limit i
 		return true, 0, nil
 	}
 	now := m.now()
+	ns := now.UnixNano()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	k := limitKey{account, action}
-	b := m.buckets[k]
-	if b == nil || b.lim.Burst() != limit {
-		b = &bucket{lim: rate.NewLimiter(rate.Limit(limit), limit)}
-		m.buckets[k] = b
+	w := m.windows[k]
+	if w == nil || (w.bucket == nil && len(w.allowed) != limit) || (w.bucket != nil && w.bucket.Burst() != limit) {
+		w = &window{}
+		if limit <= exactLimit {
+			w.allowed = make([]int64, limit)
+		} else {
+			w.bucket = rate.NewLimiter(rate.Limit(limit), limit)
+		}
+		m.windows[k] = w
 	}
-	if now.Sub(b.windowStart) >= time.Second {
-		b.windowStart, b.count = now, 0
+	var ok bool
+	if w.bucket != nil {
+		ok = w.bucket.AllowN(now, 1)
+	} else if oldest := w.allowed[w.next]; oldest == 0 || ns-oldest >= int64(time.Second) {
+		w.allowed[w.next] = ns
+		w.next = (w.next + 1) % limit
+		ok = true
 	}
-	b.count++
-	return b.lim.AllowN(now, 1), b.count, nil
+	if ok {
+		return true, 0, nil
+	}
+	if ns-w.refusedSince >= int64(time.Second) {
+		w.refused, w.refusedSince = 0, ns
+	}
+	w.refused++
+	return false, limit + w.refused, nil
 }

@@ -3,6 +3,7 @@ package cloudapi
 import (
 	"encoding/hex"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 )
@@ -28,4 +29,19 @@ func SignTC3(r *http.Request, body []byte, secretID, secretKey, service string, 
 		Headers: map[string]string{"content-type": r.Header.Get("Content-Type"), "host": host}})
 	r.Header.Set("Authorization", tc3Algorithm+" Credential="+secretID+"/"+a.scope()+
 		", SignedHeaders=content-type;host, Signature="+hex.EncodeToString(sig))
+}
+
+// SignV1 adds SecretId, Timestamp, Nonce and Signature to params, signing
+// them for method and host with HmacSHA256 (or HmacSHA1 when method says so).
+func SignV1(params url.Values, method, host, secretID, secretKey, signatureMethod string, now time.Time) {
+	params.Set("SecretId", secretID)
+	params.Set("Timestamp", strconv.FormatInt(now.Unix(), 10))
+	if params.Get("Nonce") == "" {
+		params.Set("Nonce", strconv.FormatInt(now.UnixNano()%1000000+1, 10))
+	}
+	if signatureMethod != "" {
+		params.Set("SignatureMethod", signatureMethod)
+	}
+	params.Del("Signature")
+	params.Set("Signature", v1Sign(secretKey, signatureMethod, v1StringToSign(method, host, params)))
 }
