@@ -1,0 +1,173 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/trtcd/trtcd/internal/config"
+	"github.com/trtcd/trtcd/internal/usersig"
+)
+
+// The command is tested as users run it: a built binary in real processes.
+
+var bin string
+
+func TestMain(m *testing.M) {
+	dir, _ := os.MkdirTemp("", "trtcd-bin")
+	bin = filepath.Join(dir, "trtcd")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		os.Stderr.Write(out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func exitCode(err error) int {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		return -1
+	}
+	return 0
+}
+
+func freeAddr(t *testing.T) string {
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// serve starts `trtcd serve` with no config on a free port.
+func serve(t *testing.T) (addr string, stdout *strings.Builder) {
+	addr = freeAddr(t)
+	cmd := exec.Command(bin, "serve")
+	cmd.Env = append(os.Environ(), "TRTCD_LISTEN="+addr)
+	stdout = &strings.Builder{}
+	cmd.Stdout = stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("serve did not stop cleanly on SIGTERM: %v", err)
+		}
+	})
+	for i := 0; i < 100; i++ {
+		if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
+			resp.Body.Close()
+			return addr, stdout
+		}
+		time.Sleep(30 * time.Millisecond)
+	}
+	t.Fatal("server not ready")
+	return
+}
+
+func TestUsersigPrintsOneVerifiableLine(t *testing.T) {
+	out, err := exec.Command(bin, "usersig", "--userid", "alice", "--expire", "600").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+	if len(lines) != 1 {
+		t.Fatalf("%d lines", len(lines))
+	}
+	c, err := usersig.Verify(lines[0], config.DevSdkAppID, config.DevAppKey, "alice", time.Now())
+	if err != nil || c.Expire != 600*time.Second {
+		t.Fatalf("%v %+v", err, c)
+	}
+	if code := exitCode(exec.Command(bin, "usersig", "--userid", "bad id").Run()); code != 2 {
+		t.Fatalf("bad userid exit %d", code)
+	}
+}
+
+func TestServeDefaultsPrintDevCredentials(t *testing.T) {
+	_, stdout := serve(t)
+	for _, want := range []string{config.DevSecretID, config.DevSecretKey, "1400000001", config.DevAppKey, "DEVELOPMENT ONLY"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Fatalf("start-up output lacks %q:\n%s", want, stdout)
+		}
+	}
+}
+
+func TestServeBadConfigNamesTheKey(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "bad.yaml")
+	os.WriteFile(p, []byte("listen: \"127.0.0.1:0\"\naccounts:\n  - name: a\n    secret_id: x\n    secret_key: y\nrate_limits:\n  KickEveryone: 3\n"), 0o600)
+	out, err := exec.Command(bin, "serve", "--config", p).CombinedOutput()
+	if exitCode(err) == 0 || !strings.Contains(string(out), "rate_limits.KickEveryone") || strings.Count(strings.TrimSpace(string(out)), "\n") != 0 {
+		t.Fatalf("exit %d: %s", exitCode(err), out)
+	}
+}
+
+func TestJoinAPIAndExitCodes(t *testing.T) {
+	addr, _ := serve(t)
+	server := "http://" + addr
+
+	// A refused join exits 2 with one line on stderr.
+	cmd := exec.Command(bin, "join", "--server", server, "--userid", "mallory", "--roomid", "1", "--key", "wrong")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if code := exitCode(cmd.Run()); code != 2 || !strings.Contains(stderr.String(), "AuthFailure.UserSig") || strings.Count(strings.TrimSpace(stderr.String()), "\n") != 0 {
+		t.Fatalf("refused join: exit %d, stderr %q", code, stderr.String())
+	}
+
+	join := exec.Command(bin, "join", "--server", server, "--userid", "test1", "--roomid", "1234")
+	stdout, _ := join.StdoutPipe()
+	if err := join.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer join.Process.Kill()
+	sc := bufio.NewScanner(stdout)
+	line := func() map[string]any {
+		if !sc.Scan() {
+			t.Fatal("no line")
+		}
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("not JSON: %q", sc.Text())
+		}
+		return m
+	}
+	if m := line(); m["type"] != "joined" || len(m["members"].([]any)) != 1 {
+		t.Fatalf("%v", m)
+	}
+
+	// trtcd api prints the Response and exits non-zero on an error response.
+	out, err := exec.Command(bin, "api", "--endpoint", server, "RemoveUser", `{"SdkAppId":1400000001,"RoomId":999,"UserIds":["test1"]}`).Output()
+	if exitCode(err) != 1 || !strings.Contains(string(out), "FailedOperation.RoomNotExist") {
+		t.Fatalf("api on an empty room: exit %d %s", exitCode(err), out)
+	}
+	out, err = exec.Command(bin, "api", "--endpoint", server, "RemoveUser", `{"SdkAppId":1400000001,"RoomId":1234,"UserIds":["test1"]}`).Output()
+	var resp map[string]any
+	if err != nil || json.Unmarshal(out, &resp) != nil || resp["RequestId"] == nil || resp["Error"] != nil {
+		t.Fatalf("api: %v %s", err, out)
+	}
+	if m := line(); m["type"] != "kicked" || m["reason"] != "removed" {
+		t.Fatalf("%v", m)
+	}
+	if code := exitCode(join.Wait()); code != 3 {
+		t.Fatalf("kicked join exit %d", code)
+	}
+	// Credentials from the SDKs' environment variables.
+	api := exec.Command(bin, "api", "--endpoint", server, "DismissRoom", `{"SdkAppId":1400000001,"RoomId":1}`)
+	api.Env = append(os.Environ(), "TENCENTCLOUD_SECRET_ID=AKIDnobody", "TENCENTCLOUD_SECRET_KEY=x")
+	out, err = api.Output()
+	if exitCode(err) != 1 || !strings.Contains(string(out), "AuthFailure.SecretIdNotFound") {
+		t.Fatalf("env credentials: %d %s", exitCode(err), out)
+	}
+}
