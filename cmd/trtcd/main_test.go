@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -52,11 +53,11 @@ func freeAddr(t *testing.T) string {
 }
 
 // serve starts `trtcd serve` with no config on a free port.
-func serve(t *testing.T) (addr string, stdout *strings.Builder) {
+func serve(t *testing.T) (addr string, stdout *lockedBuffer) {
 	addr = freeAddr(t)
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(), "TRTCD_LISTEN="+addr)
-	stdout = &strings.Builder{}
+	stdout = &lockedBuffer{}
 	cmd.Stdout = stdout
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -98,6 +99,9 @@ func TestUsersigPrintsOneVerifiableLine(t *testing.T) {
 
 func TestServeDefaultsPrintDevCredentials(t *testing.T) {
 	_, stdout := serve(t)
+	for i := 0; i < 100 && !strings.Contains(stdout.String(), config.DevAppKey); i++ {
+		time.Sleep(20 * time.Millisecond)
+	}
 	for _, want := range []string{config.DevSecretID, config.DevSecretKey, "1400000001", config.DevAppKey, "DEVELOPMENT ONLY"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Fatalf("start-up output lacks %q:\n%s", want, stdout)
@@ -170,4 +174,21 @@ func TestJoinAPIAndExitCodes(t *testing.T) {
 	if exitCode(err) != 1 || !strings.Contains(string(out), "AuthFailure.SecretIdNotFound") {
 		t.Fatalf("env credentials: %d %s", exitCode(err), out)
 	}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
