@@ -189,10 +189,12 @@ func (s *Server) rateLimit(ctx context.Context, account string, a *Action) *Erro
 	}
 	ok, count, err := s.Limiter.Allow(ctx, account, a.Name, limit)
 	if err != nil {
+		// Fail open: a limiter that cannot count (its Redis is away) must not
+		// hide the action's own, more precise answer.
 		if s.Log != nil {
-			s.Log.Error("rate limiter failed", "action", a.Name, "err", err)
+			s.Log.Warn("rate limiter unavailable; call not counted", "action", a.Name, "err", err)
 		}
-		return NewError(CodeInternalError)
+		return nil
 	}
 	if !ok {
 		return NewError(CodeRequestLimitExceeded, count, limit)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/trtcd/trtcd/internal/cloudapi"
+	"github.com/trtcd/trtcd/internal/cluster"
 	"github.com/trtcd/trtcd/internal/config"
 	"github.com/trtcd/trtcd/internal/rooms"
 	"github.com/trtcd/trtcd/internal/signal"
@@ -43,12 +44,15 @@ func New(cfg config.Config, log *slog.Logger) (*Node, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	n := &Node{Config: cfg, Log: log}
-	reg, err := newRegistry(cfg, log)
+	reg, limiter, err := newBackend(cfg, log)
 	if err != nil {
 		return nil, err
 	}
 	n.Registry = reg
 	n.Hub = rooms.NewHub(reg, cfg.NodeID, nil)
+	if cr, ok := reg.(*cluster.Registry); ok {
+		cr.SetLocalMembers(n.Hub.LocalMembers)
+	}
 
 	creds := cfg.Credentials()
 	apps := cfg.Apps()
@@ -63,7 +67,7 @@ func New(cfg config.Config, log *slog.Logger) (*Node, error) {
 	n.API = &cloudapi.Server{
 		Catalog:     cat,
 		Credentials: func(id string) (string, string, bool) { c, ok := creds[id]; return c[0], c[1], ok },
-		Limiter:     newLimiter(cfg, reg),
+		Limiter:     limiter,
 		RateLimits:  cfg.RateLimits,
 		Log:         log,
 	}

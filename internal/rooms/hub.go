@@ -97,20 +97,18 @@ func (h *Hub) Join(ctx context.Context, room Key, userID string, role Role, s Se
 	}
 	a.s.Deliver(&Notice{Type: Joined, Room: room, Seq: snap.Seq, SessionID: m.SessionID, Members: members, Time: m.JoinedAt})
 	a.pending, a.seq = false, snap.Seq
-	kicked := false
 	for _, e := range a.buf {
-		kicked = h.deliverLocked(a, &e, sharedNotice(&e)) || kicked
+		h.deliverLocked(a, &e, sharedNotice(&e))
 	}
 	a.buf = nil
 	a.mu.Unlock()
-	if kicked {
-		h.detach(a)
-	}
 	return nil
 }
 
-// Leave takes s out of room for reason (left, timeout). It is safe to call
-// for a session that was already kicked: then only local state is tidied.
+// Leave takes s out of room for reason (left, timeout). Every session calls
+// it once at its end, kicked ones too: for them the registry's leave changes
+// nothing in the room (the session is no longer the member) but tidies the
+// registry's own records.
 func (h *Hub) Leave(ctx context.Context, room Key, s Session, reason Reason) error {
 	a := h.lookup(room, s.ID())
 	var err error
@@ -229,44 +227,37 @@ func (h *Hub) reconcile(ctx context.Context, room Key) error {
 // of its room. It never blocks.
 func (h *Hub) dispatch(e Event) {
 	shared := sharedNotice(&e)
-	var kicked []*attachment
 	h.mu.RLock()
 	for _, a := range h.rooms[e.Room] {
 		a.mu.Lock()
-		if h.deliverLocked(a, &e, shared) {
-			kicked = append(kicked, a)
-		}
+		h.deliverLocked(a, &e, shared)
 		a.mu.Unlock()
 	}
 	h.mu.RUnlock()
-	for _, a := range kicked {
-		h.detach(a)
-	}
 }
 
-// deliverLocked gives one event to one attachment (a.mu held) and reports
-// whether the session was kicked.
-func (h *Hub) deliverLocked(a *attachment, e *Event, shared *Notice) bool {
+// deliverLocked gives one event to one attachment (a.mu held). A kicked
+// attachment stays attached, receiving nothing more, until its session's
+// Leave.
+func (h *Hub) deliverLocked(a *attachment, e *Event, shared *Notice) {
 	switch {
 	case a.gone:
-		return false
+		return
 	case a.pending:
 		a.buf = append(a.buf, *e)
-		return false
+		return
 	case e.Seq <= a.seq:
-		return false // already covered by the join snapshot, or seen
+		return // already covered by the join snapshot, or seen
 	}
 	a.seq = e.Seq
 	n := view(a.member.SessionID, e, shared)
 	if n == nil {
-		return false
+		return
 	}
 	a.s.Deliver(n)
 	if n.Type == Kicked {
 		a.gone = true
-		return true
 	}
-	return false
 }
 
 // view is the notice that the session sid gets for e: its own kick, the

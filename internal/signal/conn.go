@@ -217,15 +217,12 @@ func (c *conn) run() {
 	}
 	c.s.cfg.Log.Debug("joined", "session", c.id, "room", j.room.String(), "user", j.userID)
 	reason, code, text, final := c.readLoop()
-	if !c.kicked.Load() {
-		ctx, cancel := context.WithTimeout(context.Background(), joinDeadline)
-		if err := c.s.hub.Leave(ctx, c.room, c, reason); err != nil {
-			c.s.cfg.Log.Error("leave failed", "session", c.id, "err", err)
-		}
-		cancel()
-	} else {
-		c.s.hub.Leave(context.Background(), c.room, c, reason) // tidy local state only
+	// A kicked session is no longer the member: its leave only tidies up.
+	ctx, cancel = context.WithTimeout(context.Background(), joinDeadline)
+	if err := c.s.hub.Leave(ctx, c.room, c, reason); err != nil {
+		c.s.cfg.Log.Error("leave failed", "session", c.id, "err", err)
 	}
+	cancel()
 	// No notice is delivered after Leave; wait for the writer, then close.
 	c.writers.Wait()
 	if !c.kicked.Load() && !c.slow.Load() {

@@ -1,0 +1,154 @@
+package cluster
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/trtcd/trtcd/internal/rooms"
+)
+
+// Key layout. Every key of one room carries the room's hash tag, so the
+// room's scripts touch one slot and run on Redis Cluster too.
+//
+//	trtcd:{<tag>}:m         hash  userID → member (everyone)
+//	trtcd:{<tag>}:a         hash  userID → member (anchors only: the join snapshot)
+//	trtcd:{<tag>}:q         string the room's last sequence number
+//	trtcd:{<tag>}:ev        pub/sub channel of the room's events
+//	trtcd:nodes             set   node ids
+//	trtcd:node:{<id>}:alive  string with a TTL: the node's liveness
+//	trtcd:node:{<id>}:sess   set   "<room>\n<user>\n<session>" of the node's members
+//	trtcd:sweeper           lock  held by the node sweeping dead nodes
+const prefix = "trtcd:"
+
+// tag is the room's hash tag: string rooms are hex-encoded so no character
+// of theirs can end the tag early.
+func tag(k rooms.Key) string {
+	if k.IsStr() {
+		return fmt.Sprintf("%d:s:%s", k.App, hex.EncodeToString([]byte(k.Str)))
+	}
+	return fmt.Sprintf("%d:n:%d", k.App, k.Num)
+}
+
+func parseTag(s string) (rooms.Key, bool) {
+	parts := strings.SplitN(s, ":", 3)
+	if len(parts) != 3 {
+		return rooms.Key{}, false
+	}
+	app, err := strconv.ParseUint(parts[0], 10, 64)
+	if err != nil {
+		return rooms.Key{}, false
+	}
+	switch parts[1] {
+	case "n":
+		n, err := strconv.ParseUint(parts[2], 10, 64)
+		return rooms.NumRoom(app, n), err == nil
+	case "s":
+		b, err := hex.DecodeString(parts[2])
+		return rooms.StrRoom(app, string(b)), err == nil && len(b) > 0
+	}
+	return rooms.Key{}, false
+}
+
+type roomKeys struct {
+	members, anchors, seq, channel string
+}
+
+func keysOf(k rooms.Key) roomKeys {
+	t := prefix + "{" + tag(k) + "}:"
+	return roomKeys{members: t + "m", anchors: t + "a", seq: t + "q", channel: t + "ev"}
+}
+
+func nodesKey() string               { return prefix + "nodes" }
+func aliveKey(node string) string    { return prefix + "node:{" + node + "}:alive" }
+func sessionsKey(node string) string { return prefix + "node:{" + node + "}:sess" }
+func sweeperKey() string             { return prefix + "sweeper" }
+
+func sessionEntry(k rooms.Key, user, session string) string {
+	return tag(k) + "\n" + user + "\n" + session
+}
+
+func parseSessionEntry(s string) (rooms.Key, string, string, bool) {
+	parts := strings.Split(s, "\n")
+	if len(parts) != 3 {
+		return rooms.Key{}, "", "", false
+	}
+	k, ok := parseTag(parts[0])
+	return k, parts[1], parts[2], ok
+}
+
+// wireMember is a member as stored in Redis and carried in events.
+type wireMember struct {
+	User    string `json:"u"`
+	Role    uint8  `json:"r"`
+	Session string `json:"s"`
+	Node    string `json:"n"`
+	Since   int64  `json:"t"` // Unix ms
+}
+
+func toWire(m rooms.Member) wireMember {
+	return wireMember{User: m.UserID, Role: uint8(m.Role), Session: m.SessionID, Node: m.NodeID, Since: m.JoinedAt.UnixMilli()}
+}
+
+func (w wireMember) member() rooms.Member {
+	return rooms.Member{UserID: w.User, Role: rooms.Role(w.Role), SessionID: w.Session, NodeID: w.Node, JoinedAt: time.UnixMilli(w.Since)}
+}
+
+func encodeMember(m rooms.Member) string {
+	b, _ := json.Marshal(toWire(m))
+	return string(b)
+}
+
+// wireRoom is the room as carried in events.
+type wireRoom struct {
+	App uint64 `json:"a"`
+	Num uint64 `json:"n,omitempty"`
+	Str string `json:"s,omitempty"`
+}
+
+func encodeRoom(k rooms.Key) string {
+	b, _ := json.Marshal(wireRoom{App: k.App, Num: k.Num, Str: k.Str})
+	return string(b)
+}
+
+// wireEvent is what the scripts publish.
+type wireEvent struct {
+	Kind    string       `json:"k"`
+	Seq     uint64       `json:"q"`
+	Time    int64        `json:"t"` // Unix ms, from Redis's clock
+	Room    wireRoom     `json:"room"`
+	Member  *wireMember  `json:"m"`
+	Old     *wireMember  `json:"o"`
+	Reason  string       `json:"r"`
+	Members []wireMember `json:"ms"`
+}
+
+var kinds = map[string]rooms.EventKind{"entered": rooms.Entered, "replaced": rooms.Replaced, "exited": rooms.Exited, "dismissed": rooms.Dismissed}
+
+func decodeEvent(payload string) (rooms.Event, error) {
+	var w wireEvent
+	if err := json.Unmarshal([]byte(payload), &w); err != nil {
+		return rooms.Event{}, err
+	}
+	kind, ok := kinds[w.Kind]
+	if !ok {
+		return rooms.Event{}, fmt.Errorf("unknown event kind %q", w.Kind)
+	}
+	e := rooms.Event{Room: rooms.Key{App: w.Room.App, Num: w.Room.Num, Str: w.Room.Str}, Seq: w.Seq, Kind: kind,
+		Reason: rooms.Reason(w.Reason), Time: time.UnixMilli(w.Time)}
+	if w.Member != nil {
+		e.Member = w.Member.member()
+	}
+	if w.Old != nil {
+		old := w.Old.member()
+		e.Old = &old
+		e.Reason = rooms.ReasonDuplicate
+	}
+	for _, m := range w.Members {
+		e.Members = append(e.Members, m.member())
+	}
+	return e, nil
+}
