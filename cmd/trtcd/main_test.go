@@ -53,10 +53,10 @@ func freeAddr(t *testing.T) string {
 }
 
 // serve starts `trtcd serve` with no config on a free port.
-func serve(t *testing.T) (addr string, stdout *lockedBuffer) {
+func serve(t *testing.T, env ...string) (addr string, stdout *lockedBuffer) {
 	addr = freeAddr(t)
 	cmd := exec.Command(bin, "serve")
-	cmd.Env = append(os.Environ(), "TRTCD_LISTEN="+addr)
+	cmd.Env = append(append(os.Environ(), "TRTCD_LISTEN="+addr), env...)
 	stdout = &lockedBuffer{}
 	cmd.Stdout = stdout
 	if err := cmd.Start(); err != nil {
@@ -191,4 +191,59 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// TestBenchSmoke runs every load subcommand with small numbers: each must
+// complete and report sane, non-zero figures (speed is not asserted).
+func TestBenchSmoke(t *testing.T) {
+	addr, _ := serve(t, "TRTCD_RATE_LIMIT_RemoveUser=100000", "TRTCD_RATE_LIMIT_DismissRoomByStrRoomId=1000")
+	server := "--server=http://" + addr
+	run := func(args ...string) map[string]any {
+		t.Helper()
+		out, err := exec.Command(bin, append([]string{"bench"}, append(args, server, "--json", "--timeout=60s")...)...).Output()
+		if err != nil {
+			t.Fatalf("bench %v: %v\n%s", args, err, out)
+		}
+		var rep struct {
+			Figures map[string]float64
+			Latency map[string]map[string]float64
+		}
+		if err := json.Unmarshal(out, &rep); err != nil {
+			t.Fatalf("bench %v printed %s", args, out)
+		}
+		return map[string]any{"f": rep.Figures, "l": rep.Latency}
+	}
+	positive := func(name string, m map[string]any, keys ...string) {
+		t.Helper()
+		f := m["f"].(map[string]float64)
+		for _, k := range keys {
+			if !(f[k] > 0) {
+				t.Errorf("%s: %s = %v, want > 0 (%v)", name, k, f[k], f)
+			}
+		}
+		if f["failed"] != 0 || f["missing"] != 0 {
+			t.Errorf("%s: failures %v", name, f)
+		}
+	}
+	c := run("clients", "--clients=50", "--rooms=5", "--hold=200ms", "--sources=2")
+	positive("clients", c, "joined", "join_rate_per_s", "server_cpu_ms_per_join", "baseline_echo_bytes_per_conn")
+	if c["f"].(map[string]float64)["joined"] != 50 {
+		t.Errorf("joined %v", c["f"])
+	}
+	k := run("kick", "--count=50", "--rate=200")
+	positive("kick", k, "kicks", "kicks_per_s")
+	if k["f"].(map[string]float64)["kicks"] != 50 {
+		t.Errorf("kicks %v", k["f"])
+	}
+	a := run("api", "--duration=500ms", "--concurrency=4")
+	positive("api", a, "calls_per_s", "baseline_bare_calls_per_s", "ratio_throughput_vs_bare")
+	d := run("dismiss", "--members=50")
+	positive("dismiss", d, "last_kicked_ms", "api_ms")
+	for name, rep := range map[string]map[string]any{"kick": k, "dismiss": d} {
+		for lname, l := range rep["l"].(map[string]map[string]float64) {
+			if !(l["p50_ms"] > 0) || l["p99_ms"] < l["p50_ms"] || l["count"] == 0 {
+				t.Errorf("%s %s latency %v", name, lname, l)
+			}
+		}
+	}
 }

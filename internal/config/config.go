@@ -26,6 +26,7 @@ type Config struct {
 	IdleTimeout Duration       `yaml:"idle_timeout"`
 	ClientQueue int            `yaml:"client_queue"`
 	LogLevel    string         `yaml:"log_level"`
+	DebugPprof  bool           `yaml:"debug_pprof"` // serve /debug/pprof/ (profiling; keep off in production)
 }
 
 // Account is a cloud API account: one SecretId/SecretKey pair and the apps
@@ -161,6 +162,9 @@ func (c *Config) applyEnv(environ []string) error {
 			return fmt.Errorf("config: TRTCD_CLIENT_QUEUE: not an integer")
 		}
 		c.ClientQueue = n
+	}
+	if v, ok := env("TRTCD_DEBUG_PPROF"); ok {
+		c.DebugPprof = v == "1" || v == "true"
 	}
 	if v, ok := env("TRTCD_REGIONS"); ok {
 		c.Regions = strings.Split(v, ",")

@@ -3,6 +3,12 @@ package node
 import (
 	"fmt"
 	"net/http"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
 )
 
 // metrics serves a few gauges in the Prometheus text format.
@@ -10,4 +16,32 @@ func (n *Node) metrics(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 	fmt.Fprintf(w, "# HELP trtcd_connections Open client WebSocket connections.\n# TYPE trtcd_connections gauge\ntrtcd_connections %d\n", n.Signal.Connections())
 	fmt.Fprintf(w, "# HELP trtcd_sessions Sessions joined to a room on this node.\n# TYPE trtcd_sessions gauge\ntrtcd_sessions %d\n", n.Hub.Sessions())
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		fmt.Fprintf(w, "# HELP trtcd_process_cpu_seconds_total CPU time of this process.\n# TYPE trtcd_process_cpu_seconds_total counter\ntrtcd_process_cpu_seconds_total %.6f\n", cpu.Seconds())
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	fmt.Fprintf(w, "# HELP trtcd_go_heap_inuse_bytes Go heap in use.\n# TYPE trtcd_go_heap_inuse_bytes gauge\ntrtcd_go_heap_inuse_bytes %d\n", ms.HeapInuse)
+	fmt.Fprintf(w, "# HELP trtcd_go_stack_inuse_bytes Goroutine stacks in use.\n# TYPE trtcd_go_stack_inuse_bytes gauge\ntrtcd_go_stack_inuse_bytes %d\n", ms.StackInuse)
+	fmt.Fprintf(w, "# HELP trtcd_goroutines Goroutines.\n# TYPE trtcd_goroutines gauge\ntrtcd_goroutines %d\n", runtime.NumGoroutine())
+	if rss, ok := residentBytes(); ok {
+		fmt.Fprintf(w, "# HELP trtcd_process_resident_bytes Resident memory of this process.\n# TYPE trtcd_process_resident_bytes gauge\ntrtcd_process_resident_bytes %d\n", rss)
+	}
+}
+
+// residentBytes reads VmRSS from /proc (Linux); false elsewhere.
+func residentBytes() (int64, bool) {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb * 1024, err == nil
+		}
+	}
+	return 0, false
 }

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sync/atomic"
 	"time"
 
@@ -78,6 +79,10 @@ func New(cfg config.Config, log *slog.Logger) (*Node, error) {
 	mux.Handle(signal.Path, n.Signal)
 	mux.HandleFunc("/healthz", n.healthz)
 	mux.HandleFunc("/metrics", n.metrics)
+	if cfg.DebugPprof {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	}
 	mux.Handle("/", n.API)
 	n.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	return n, nil

@@ -31,11 +31,13 @@ type conn struct {
 	id  string
 	log func(msg string, args ...any)
 
-	room  rooms.Key
-	queue chan *rooms.Notice
+	room rooms.Key
 
-	writing atomic.Bool    // a writer goroutine is running
-	writers sync.WaitGroup // the writer goroutine, to wait for at the end
+	qmu     sync.Mutex
+	queue   []*rooms.Notice // notices not yet written; nil when idle
+	writing bool            // a writer goroutine is running (under qmu)
+	dead    bool            // the writer stopped for good: drop what comes
+	writers sync.WaitGroup  // the writer goroutine, to wait for at the end
 	kicked  atomic.Bool    // a Kicked notice was delivered
 	slow    atomic.Bool    // the queue overflowed
 
@@ -56,62 +58,73 @@ var pong = &rooms.Notice{}
 
 // Deliver implements rooms.Session: it queues without blocking. A full queue
 // means the client is not reading: it is disconnected rather than allowed to
-// hold up the room (policy: slow clients are dropped).
+// hold up the room (policy: slow clients are dropped). The queue is a slice
+// that exists only while there is something to write, so an idle client
+// holds none.
 func (c *conn) Deliver(n *rooms.Notice) {
 	if n.Type == rooms.Kicked {
 		c.kicked.Store(true)
 	}
-	select {
-	case c.queue <- n:
-		c.startWriter()
-	default:
+	c.qmu.Lock()
+	if c.dead {
+		c.qmu.Unlock()
+		return
+	}
+	if len(c.queue) >= c.s.cfg.QueueLen {
+		c.qmu.Unlock()
 		if c.slow.CompareAndSwap(false, true) {
 			c.s.cfg.Log.Warn("client disconnected", "reason", "slow", "session", c.id, "room", c.room.String())
 			c.ws.NetConn().Close()
 		}
+		return
 	}
-}
-
-func (c *conn) startWriter() {
-	if c.writing.CompareAndSwap(false, true) {
+	c.queue = append(c.queue, n)
+	start := !c.writing
+	c.writing = true
+	if start {
 		c.writers.Add(1)
+	}
+	c.qmu.Unlock()
+	if start {
 		go c.writeLoop()
 	}
 }
 
-// writeLoop drains the queue and exits when it is empty; a Kicked notice is
-// followed by the close frame.
+// writeLoop writes what is queued and exits when the queue is empty; a
+// Kicked notice is followed by the close frame.
 func (c *conn) writeLoop() {
 	defer c.writers.Done()
 	for {
-		for {
-			var n *rooms.Notice
-			select {
-			case n = <-c.queue:
-			default:
-			}
-			if n == nil {
-				break
-			}
+		c.qmu.Lock()
+		batch := c.queue
+		c.queue = nil
+		if len(batch) == 0 {
+			c.writing = false
+			c.qmu.Unlock()
+			return
+		}
+		c.qmu.Unlock()
+		for _, n := range batch {
 			if !c.write(n) {
 				c.ws.NetConn().Close()
-				c.writing.Store(false)
+				c.stopWriting()
 				return
 			}
 			if n.Type == rooms.Kicked {
 				c.closeFrame(CloseKicked, "kicked: "+string(n.Reason))
 				c.ws.NetConn().Close()
-				c.writing.Store(false)
+				c.stopWriting()
 				return
 			}
 		}
-		c.writing.Store(false)
-		// A notice queued between the empty check and the store would have
-		// found writing still true; look again before leaving.
-		if len(c.queue) == 0 || !c.writing.CompareAndSwap(false, true) {
-			return
-		}
 	}
+}
+
+// stopWriting ends the writer for good: what is still queued is dropped.
+func (c *conn) stopWriting() {
+	c.qmu.Lock()
+	c.queue, c.dead = nil, true
+	c.qmu.Unlock()
 }
 
 func (c *conn) write(n *rooms.Notice) bool {
@@ -180,7 +193,13 @@ func (c *conn) isStopping() bool {
 // run is the connection's life: join, then read until it ends, then leave
 // the room with the right reason and close.
 func (c *conn) run() {
-	defer c.s.forget(c)
+	joined := false
+	defer func() {
+		if !joined {
+			c.s.forget(c)
+		}
+		c.s.wg.Done()
+	}()
 	b, err := c.readFrame()
 	if err != nil {
 		c.endBeforeJoin(err)
@@ -202,7 +221,6 @@ func (c *conn) run() {
 		return
 	}
 	c.room = j.room
-	c.queue = make(chan *rooms.Notice, c.s.cfg.QueueLen)
 	ctx, cancel := context.WithTimeout(context.Background(), joinDeadline)
 	err = c.s.hub.Join(ctx, j.room, j.userID, j.role, c)
 	cancel()
@@ -216,9 +234,22 @@ func (c *conn) run() {
 		return
 	}
 	c.s.cfg.Log.Debug("joined", "session", c.id, "room", j.room.String(), "user", j.userID)
+	// The join grew this goroutine's stack (JSON, inflate, HMAC); the long
+	// idle life of the connection goes on in a fresh goroutine with a small
+	// one. That is most of the memory an idle client costs.
+	joined = true
+	c.s.wg.Add(1)
+	go c.serve()
+}
+
+// serve is the joined connection's life: read until it ends, then leave the
+// room with the right reason and close.
+func (c *conn) serve() {
+	defer c.s.wg.Done()
+	defer c.s.forget(c)
 	reason, code, text, final := c.readLoop()
 	// A kicked session is no longer the member: its leave only tidies up.
-	ctx, cancel = context.WithTimeout(context.Background(), joinDeadline)
+	ctx, cancel := context.WithTimeout(context.Background(), joinDeadline)
 	if err := c.s.hub.Leave(ctx, c.room, c, reason); err != nil {
 		c.s.cfg.Log.Error("leave failed", "session", c.id, "err", err)
 	}
@@ -242,6 +273,10 @@ func (c *conn) readLoop() (rooms.Reason, int, string, *protoError) {
 		b, err := c.readFrame()
 		if err != nil {
 			return c.classify(err)
+		}
+		if isPing(b) { // the common case, without a JSON decoder
+			c.Deliver(pong)
+			continue
 		}
 		f, pe := decodeFrame(b)
 		if pe != nil {

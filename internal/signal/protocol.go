@@ -160,4 +160,10 @@ func encodeError(e *protoError) []byte {
 	return b
 }
 
-var pongFrame = []byte(`{"type":"pong"}`)
+var (
+	pongFrame = []byte(`{"type":"pong"}`)
+	pingFrame = []byte(`{"type":"ping"}`)
+)
+
+// isPing recognises the heartbeat as clients send it.
+func isPing(b []byte) bool { return bytes.Equal(bytes.TrimSpace(b), pingFrame) }

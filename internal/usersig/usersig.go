@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"io"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -89,11 +90,21 @@ func Generate(sdkappid uint64, key, userid string, expire time.Duration, now tim
 	d.Sig = base64.StdEncoding.EncodeToString(sign(key, hmacContent(d.Identifier, d.SdkAppID, d.Time, d.Expire, d.Userbuf)))
 	js, _ := json.Marshal(d)
 	var buf bytes.Buffer
-	w := zlib.NewWriter(&buf)
+	w, _ := writers.Get().(*zlib.Writer)
+	if w == nil {
+		w, _ = zlib.NewWriterLevel(&buf, zlib.BestSpeed)
+	} else {
+		w.Reset(&buf)
+	}
 	w.Write(js)
 	w.Close()
+	writers.Put(w)
 	return encoding.EncodeToString(buf.Bytes())
 }
+
+// Compressors and decompressors are large (hundreds of KiB for a writer);
+// pooling them keeps joins from feeding the garbage collector.
+var writers, readers sync.Pool
 
 // Claims is what a verified UserSig says.
 type Claims struct {
@@ -113,11 +124,14 @@ func decode(sig string) (doc, error) {
 	if err != nil {
 		return d, fail(ReasonBase64)
 	}
-	zr, err := zlib.NewReader(bytes.NewReader(compressed))
-	if err != nil {
+	var zr io.ReadCloser
+	if pooled, ok := readers.Get().(io.ReadCloser); ok && pooled.(zlib.Resetter).Reset(bytes.NewReader(compressed), nil) == nil {
+		zr = pooled
+	} else if zr, err = zlib.NewReader(bytes.NewReader(compressed)); err != nil {
 		return d, fail(ReasonInflate)
 	}
 	js, err := io.ReadAll(io.LimitReader(zr, 16*MaxLen))
+	readers.Put(zr)
 	if err != nil {
 		return d, fail(ReasonInflate)
 	}

@@ -1,0 +1,183 @@
+package loadtest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/trtcd/trtcd/client"
+	"github.com/trtcd/trtcd/internal/cloudapi"
+	"github.com/trtcd/trtcd/internal/usersig"
+)
+
+// Target is the server under test and the credentials to drive it.
+type Target struct {
+	Server    string // http://host:port
+	SecretID  string
+	SecretKey string
+	SdkAppID  uint64
+	AppKey    string
+	Sources   int       // loopback source addresses to spread connections over (127.0.0.1 …)
+	Progress  io.Writer // progress lines; nil for none
+}
+
+func (t Target) progress(format string, args ...any) {
+	if t.Progress != nil {
+		fmt.Fprintf(t.Progress, format+"\n", args...)
+	}
+}
+
+func (t Target) host() string {
+	u, _ := url.Parse(t.Server)
+	return u.Host
+}
+
+// dialer spreads connections over several 127.0.0.x source addresses, so
+// that more than one source's worth of ephemeral ports can be used.
+func (t Target) dialer(i int) *websocket.Dialer {
+	d := &websocket.Dialer{HandshakeTimeout: 30 * time.Second, ReadBufferSize: 512, WriteBufferSize: 512}
+	if t.Sources > 1 && strings.HasPrefix(t.host(), "127.") {
+		src := &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(1+i%t.Sources))}
+		nd := &net.Dialer{LocalAddr: src, Timeout: 30 * time.Second}
+		d.NetDialContext = nd.DialContext
+	}
+	return d
+}
+
+// join joins one client; its UserSig is made here, as an app server would.
+func (t Target) join(ctx context.Context, i int, user string, room uint64, strRoom, role string, heartbeat time.Duration) (*client.Conn, error) {
+	sig := usersig.Generate(t.SdkAppID, t.AppKey, user, 24*time.Hour, time.Now(), nil)
+	p := client.JoinParams{SdkAppID: t.SdkAppID, UserID: user, UserSig: sig, RoomID: room, StrRoomID: strRoom, Role: role}
+	return client.Join(ctx, t.Server, p, client.Options{Dialer: t.dialer(i), Heartbeat: heartbeat, Buffer: 8})
+}
+
+// apiCaller sends signed API calls, re-signing at most once a second per
+// caller so that signing does not dominate the client's own cost.
+type apiCaller struct {
+	t      Target
+	client *http.Client
+	action string
+	body   []byte
+
+	mu     sync.Mutex
+	signed http.Header
+	second int64
+}
+
+func (t Target) newCaller(action string, body []byte, conns int) *apiCaller {
+	tr := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, IdleConnTimeout: time.Minute}
+	return &apiCaller{t: t, client: &http.Client{Transport: tr, Timeout: 10 * time.Second}, action: action, body: body}
+}
+
+func (a *apiCaller) headers() http.Header {
+	now := time.Now()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.signed == nil || now.Unix() != a.second {
+		r, _ := http.NewRequest(http.MethodPost, a.t.Server+"/", nil)
+		r.Header.Set("Content-Type", "application/json")
+		r.Header.Set("X-TC-Action", a.action)
+		r.Header.Set("X-TC-Version", "2019-07-22")
+		r.Header.Set("X-TC-Region", "ap-guangzhou")
+		cloudapi.SignTC3(r, a.body, a.t.SecretID, a.t.SecretKey, "trtc", now)
+		a.signed, a.second = r.Header, now.Unix()
+	}
+	return a.signed
+}
+
+// call sends the caller's request and returns the Error.Code ("" on success).
+func (a *apiCaller) call(ctx context.Context) (string, error) {
+	r, _ := http.NewRequestWithContext(ctx, http.MethodPost, a.t.Server+"/", bytes.NewReader(a.body))
+	r.Header = a.headers().Clone()
+	return a.do(r)
+}
+
+// callWith signs and sends another body for the same action.
+func (a *apiCaller) callWith(ctx context.Context, body []byte) (string, error) {
+	r, _ := http.NewRequestWithContext(ctx, http.MethodPost, a.t.Server+"/", bytes.NewReader(body))
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set("X-TC-Action", a.action)
+	r.Header.Set("X-TC-Version", "2019-07-22")
+	r.Header.Set("X-TC-Region", "ap-guangzhou")
+	cloudapi.SignTC3(r, body, a.t.SecretID, a.t.SecretKey, "trtc", time.Now())
+	return a.do(r)
+}
+
+func (a *apiCaller) do(r *http.Request) (string, error) {
+	resp, err := a.client.Do(r)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		return "", fmt.Errorf("HTTP %d", resp.StatusCode)
+	}
+	if i := bytes.Index(b, []byte(`"Code":"`)); i >= 0 {
+		rest := b[i+8:]
+		return string(rest[:bytes.IndexByte(rest, '"')]), nil
+	}
+	return "", nil
+}
+
+func (a *apiCaller) close() { a.client.CloseIdleConnections() }
+
+// ServerRSS reads trtcd_process_resident_bytes from the server's /metrics.
+func ServerRSS(server string) (int64, error) {
+	v, err := metric(server, "trtcd_process_resident_bytes")
+	return int64(v), err
+}
+
+// ServerCPU reads the server's CPU seconds from its /metrics.
+func ServerCPU(server string) (float64, error) {
+	return metric(server, "trtcd_process_cpu_seconds_total")
+}
+
+func metric(server, name string) (float64, error) {
+	resp, err := http.Get(strings.TrimRight(server, "/") + "/metrics")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
+			return strconv.ParseFloat(strings.TrimSpace(v), 64)
+		}
+	}
+	return 0, fmt.Errorf("no %s in %s/metrics", name, server)
+}
+
+// PidRSS reads a local process's resident set size.
+func PidRSS(pid int) (int64, error) {
+	return rssFrom(fmt.Sprintf("/proc/%d/status", pid))
+}
+
+func rssFrom(path string) (int64, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb * 1024, err
+		}
+	}
+	return 0, fmt.Errorf("no VmRSS in %s", path)
+}
+
+// SelfRSS is this process's resident set size.
+func SelfRSS() (int64, error) { return rssFrom("/proc/self/status") }
