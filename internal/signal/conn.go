@@ -38,8 +38,8 @@ type conn struct {
 	writing bool            // a writer goroutine is running (under qmu)
 	dead    bool            // the writer stopped for good: drop what comes
 	writers sync.WaitGroup  // the writer goroutine, to wait for at the end
-	kicked  atomic.Bool    // a Kicked notice was delivered
-	slow    atomic.Bool    // the queue overflowed
+	kicked  atomic.Bool     // a Kicked notice was delivered
+	slow    atomic.Bool     // the queue overflowed
 
 	mu       sync.Mutex // guards stopping and the read deadline against shutdown
 	stopping bool
