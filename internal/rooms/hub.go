@@ -228,12 +228,34 @@ func (h *Hub) reconcile(ctx context.Context, room Key) error {
 func (h *Hub) dispatch(e Event) {
 	shared := sharedNotice(&e)
 	h.mu.RLock()
-	for _, a := range h.rooms[e.Room] {
+	defer h.mu.RUnlock()
+	atts := h.rooms[e.Room]
+	if shared == nil {
+		// Nobody else is told anything (an audience member came or went, a
+		// duplicate replaced a session): only the sessions the event names
+		// can be concerned, so a large room is not walked for them.
+		for _, sid := range named(&e) {
+			if a := atts[sid]; a != nil {
+				a.mu.Lock()
+				h.deliverLocked(a, &e, nil)
+				a.mu.Unlock()
+			}
+		}
+		return
+	}
+	for _, a := range atts {
 		a.mu.Lock()
 		h.deliverLocked(a, &e, shared)
 		a.mu.Unlock()
 	}
-	h.mu.RUnlock()
+}
+
+// named lists the sessions an event is about.
+func named(e *Event) []string {
+	if e.Old != nil {
+		return []string{e.Member.SessionID, e.Old.SessionID}
+	}
+	return []string{e.Member.SessionID}
 }
 
 // deliverLocked gives one event to one attachment (a.mu held). A kicked

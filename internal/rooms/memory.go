@@ -21,7 +21,28 @@ type Memory struct {
 
 type memShard struct {
 	mu    sync.Mutex
-	rooms map[Key]map[string]Member // room → userID → member
+	rooms map[Key]*memRoom
+}
+
+// memRoom keeps the anchors apart so that a join's snapshot costs the number
+// of anchors, not the size of the room (a big audience is cheap to join).
+type memRoom struct {
+	members map[string]Member // userID → member
+	anchors map[string]Member // the anchors among them
+}
+
+func (r *memRoom) put(m Member) {
+	r.members[m.UserID] = m
+	if m.Role == Anchor {
+		r.anchors[m.UserID] = m
+	} else {
+		delete(r.anchors, m.UserID)
+	}
+}
+
+func (r *memRoom) remove(user string) {
+	delete(r.members, user)
+	delete(r.anchors, user)
 }
 
 // NewMemory returns an empty in-memory registry. now may be nil.
@@ -31,7 +52,7 @@ func NewMemory(now func() time.Time) *Memory {
 	}
 	m := &Memory{seed: maphash.MakeSeed(), now: now, sink: func(Event) {}}
 	for i := range m.shards {
-		m.shards[i].rooms = map[Key]map[string]Member{}
+		m.shards[i].rooms = map[Key]*memRoom{}
 	}
 	return m
 }
@@ -62,23 +83,22 @@ func (m *Memory) Enter(_ context.Context, room Key, mem Member) (Snapshot, error
 	s := m.shard(room)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	members := s.rooms[room]
-	if members == nil {
-		members = map[string]Member{}
-		s.rooms[room] = members
+	r := s.rooms[room]
+	if r == nil {
+		r = &memRoom{members: map[string]Member{}, anchors: map[string]Member{}}
+		s.rooms[room] = r
 	}
-	old, existed := members[mem.UserID]
-	members[mem.UserID] = mem
+	old, existed := r.members[mem.UserID]
+	r.put(mem)
 	var snap Snapshot
 	if existed {
 		snap.Seq = m.emit(Event{Room: room, Kind: Replaced, Member: mem, Old: &old, Reason: ReasonDuplicate})
 	} else {
 		snap.Seq = m.emit(Event{Room: room, Kind: Entered, Member: mem})
 	}
-	for _, x := range members {
-		if x.Role == Anchor {
-			snap.Anchors = append(snap.Anchors, x)
-		}
+	snap.Anchors = make([]Member, 0, len(r.anchors))
+	for _, x := range r.anchors {
+		snap.Anchors = append(snap.Anchors, x)
 	}
 	return snap, nil
 }
@@ -87,13 +107,16 @@ func (m *Memory) Leave(_ context.Context, room Key, userID, sessionID string, re
 	s := m.shard(room)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	members := s.rooms[room]
-	cur, ok := members[userID]
+	r := s.rooms[room]
+	if r == nil {
+		return nil
+	}
+	cur, ok := r.members[userID]
 	if !ok || cur.SessionID != sessionID {
 		return nil
 	}
-	delete(members, userID)
-	if len(members) == 0 {
+	r.remove(userID)
+	if len(r.members) == 0 {
 		delete(s.rooms, room)
 	}
 	m.emit(Event{Room: room, Kind: Exited, Member: cur, Reason: reason})
@@ -104,19 +127,19 @@ func (m *Memory) Remove(_ context.Context, room Key, userIDs []string) error {
 	s := m.shard(room)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	members := s.rooms[room]
-	if len(members) == 0 {
+	r := s.rooms[room]
+	if r == nil {
 		return ErrRoomNotFound
 	}
 	for _, u := range userIDs {
-		cur, ok := members[u]
+		cur, ok := r.members[u]
 		if !ok {
 			continue // absent or a duplicate already removed: idempotent
 		}
-		delete(members, u)
+		r.remove(u)
 		m.emit(Event{Room: room, Kind: Exited, Member: cur, Reason: ReasonRemoved})
 	}
-	if len(members) == 0 {
+	if len(r.members) == 0 {
 		delete(s.rooms, room)
 	}
 	return nil
@@ -126,13 +149,13 @@ func (m *Memory) Dismiss(_ context.Context, room Key) error {
 	s := m.shard(room)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	members := s.rooms[room]
-	if len(members) == 0 {
+	r := s.rooms[room]
+	if r == nil {
 		return ErrRoomNotFound
 	}
 	delete(s.rooms, room)
-	all := make([]Member, 0, len(members))
-	for _, x := range members {
+	all := make([]Member, 0, len(r.members))
+	for _, x := range r.members {
 		all = append(all, x)
 	}
 	m.emit(Event{Room: room, Kind: Dismissed, Members: all, Reason: ReasonDismissed})
@@ -143,8 +166,12 @@ func (m *Memory) Members(_ context.Context, room Key) ([]Member, error) {
 	s := m.shard(room)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []Member
-	for _, x := range s.rooms[room] {
+	r := s.rooms[room]
+	if r == nil {
+		return nil, nil
+	}
+	out := make([]Member, 0, len(r.members))
+	for _, x := range r.members {
 		out = append(out, x)
 	}
 	return out, nil
