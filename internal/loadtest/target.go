@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/trtcd/trtcd/client"
 	"github.com/trtcd/trtcd/internal/cloudapi"
+	"github.com/trtcd/trtcd/internal/procstat"
 	"github.com/trtcd/trtcd/internal/usersig"
 )
 
@@ -161,23 +161,4 @@ func metric(server, name string) (float64, error) {
 }
 
 // PidRSS reads a local process's resident set size.
-func PidRSS(pid int) (int64, error) {
-	return rssFrom(fmt.Sprintf("/proc/%d/status", pid))
-}
-
-func rssFrom(path string) (int64, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb * 1024, err
-		}
-	}
-	return 0, fmt.Errorf("no VmRSS in %s", path)
-}
-
-// SelfRSS is this process's resident set size.
-func SelfRSS() (int64, error) { return rssFrom("/proc/self/status") }
+func PidRSS(pid int) (int64, error) { return procstat.RSS(strconv.Itoa(pid)) }

@@ -24,6 +24,7 @@ import (
 	"github.com/trtcd/trtcd/internal/node"
 	"github.com/trtcd/trtcd/internal/rooms"
 	tk "github.com/trtcd/trtcd/internal/testkit"
+	"github.com/trtcd/trtcd/internal/testkit/await"
 	"github.com/trtcd/trtcd/internal/usersig"
 )
 
@@ -59,7 +60,7 @@ func TestClusterCrossNodeKick(t *testing.T) {
 	a, b, c := nodes[0], nodes[1], nodes[2]
 	onB := tk.Join(t, b.Addr(), tk.App, tk.AppKey, "bob", 100, "")
 	onC := tk.Join(t, c.Addr(), tk.App, tk.AppKey, "carol", 100, "")
-	tk.Expect(t, tk.Next(t, onB), "user_entered", "carol", "")
+	await.Expect(t, await.Next(t, onB), "user_entered", "carol", "")
 	if got := fmt.Sprint(len(onC.Joined().Members)); got != "2" {
 		t.Fatalf("carol's snapshot %v", onC.Joined().Members)
 	}
@@ -72,9 +73,9 @@ func TestClusterCrossNodeKick(t *testing.T) {
 			t.Fatalf("%s sees %s", n.Config.NodeID, got)
 		}
 	}
-	tk.Expect(t, tk.Next(t, onB), "kicked", "", "removed")
-	tk.Ended(t, onB)
-	tk.Expect(t, tk.Next(t, onC), "user_left", "bob", "removed")
+	await.Expect(t, await.Next(t, onB), "kicked", "", "removed")
+	await.Ended(t, onB)
+	await.Expect(t, await.Next(t, onC), "user_left", "bob", "removed")
 }
 
 func TestClusterDismissAcrossThreeNodes(t *testing.T) {
@@ -91,14 +92,14 @@ func TestClusterDismissAcrossThreeNodes(t *testing.T) {
 	}
 	for _, c := range conns {
 		for {
-			ev := tk.Next(t, c)
+			ev := await.Next(t, c)
 			if ev.Type == "user_entered" {
 				continue
 			}
-			tk.Expect(t, ev, "kicked", "", "dismissed")
+			await.Expect(t, ev, "kicked", "", "dismissed")
 			break
 		}
-		tk.Ended(t, c)
+		await.Ended(t, c)
 	}
 	if got := memberIDs(t, nodes[2], rooms.StrRoom(tk.App, "big room")); got != "[]" {
 		t.Fatalf("after dismiss: %s", got)
@@ -115,9 +116,9 @@ func TestClusterEventOrderIdenticalOnAllNodes(t *testing.T) {
 		watchers = append(watchers, tk.Join(t, n.Addr(), tk.App, tk.AppKey, tk.Name("w", i), 200, ""))
 	}
 	// Drain the watchers' own entries.
-	tk.Next(t, watchers[0])
-	tk.Next(t, watchers[0])
-	tk.Next(t, watchers[1])
+	await.Next(t, watchers[0])
+	await.Next(t, watchers[0])
+	await.Next(t, watchers[1])
 	// Churn from all three nodes at once.
 	var wg sync.WaitGroup
 	for i, n := range nodes {
@@ -134,7 +135,7 @@ func TestClusterEventOrderIdenticalOnAllNodes(t *testing.T) {
 	var seen [3][]string
 	for i, w := range watchers {
 		for len(seen[i]) < 60 {
-			ev := tk.Next(t, w)
+			ev := await.Next(t, w)
 			seen[i] = append(seen[i], fmt.Sprintf("%d:%s:%s", ev.Seq, ev.Type, ev.UserID))
 		}
 	}
@@ -187,13 +188,13 @@ func TestClusterGracefulDrain(t *testing.T) {
 	nodes := startCluster(t, srv, 2)
 	stay := tk.Join(t, nodes[0].Addr(), tk.App, tk.AppKey, "stay", 400, "")
 	goer := tk.Join(t, nodes[1].Addr(), tk.App, tk.AppKey, "goer", 400, "")
-	tk.Next(t, stay)
+	await.Next(t, stay)
 	if err := nodes[1].Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	for range goer.Events() {
 	}
-	tk.Expect(t, tk.Next(t, stay), "user_left", "goer", "left")
+	await.Expect(t, await.Next(t, stay), "user_left", "goer", "left")
 	if got := memberIDs(t, nodes[0], rooms.NumRoom(tk.App, 400)); got != "[stay]" {
 		t.Fatalf("members %s", got)
 	}
@@ -242,8 +243,8 @@ accounts:
 		tk.Join(t, addr, tk.App, tk.AppKey, "v1", 500, ""),
 		tk.Join(t, addr, tk.App, tk.AppKey, "v2", 500, ""),
 	}
-	tk.Next(t, watcher)
-	tk.Next(t, watcher)
+	await.Next(t, watcher)
+	await.Next(t, watcher)
 
 	proc.Process.Signal(syscall.SIGKILL)
 	proc.Wait()
@@ -257,11 +258,11 @@ accounts:
 	if d := time.Since(start); d > 500*time.Millisecond {
 		t.Logf("RemoveUser took %v", d) // reported, not asserted: no timing thresholds in tests
 	}
-	tk.Expect(t, tk.Next(t, watcher), "user_left", "v1", "removed")
+	await.Expect(t, await.Next(t, watcher), "user_left", "v1", "removed")
 	// v2 is swept with reason timeout, within the bound.
 	select {
 	case ev := <-watcher.Events():
-		tk.Expect(t, ev, "user_left", "v2", "timeout")
+		await.Expect(t, ev, "user_left", "v2", "timeout")
 	case <-time.After(7*time.Second - time.Since(killed)):
 		t.Fatalf("the dead node's member was still in the room 7 s after kill -9: %s", memberIDs(t, nodes[0], rooms.NumRoom(tk.App, 500)))
 	}
@@ -296,7 +297,7 @@ func TestClusterRedisOutageAndEmptyRestart(t *testing.T) {
 	nodes := startCluster(t, srv, 2)
 	alice := tk.Join(t, nodes[0].Addr(), tk.App, tk.AppKey, "alice", 600, "")
 	bob := tk.Join(t, nodes[1].Addr(), tk.App, tk.AppKey, "bob", 600, "")
-	tk.Expect(t, tk.Next(t, alice), "user_entered", "bob", "")
+	await.Expect(t, await.Next(t, alice), "user_entered", "bob", "")
 
 	srv.Stop()
 	sdk := tk.SDK(t, nodes[0].Addr(), tk.AcmeID, tk.AcmeKey, tk.Modes[0])
@@ -341,13 +342,13 @@ func TestClusterRedisOutageAndEmptyRestart(t *testing.T) {
 	t.Logf("re-registered %v after the restart", time.Since(restarted))
 	// No duplicate user_entered; and the room works again, in order.
 	carol := tk.Join(t, nodes[1].Addr(), tk.App, tk.AppKey, "carol", 600, "")
-	tk.Expect(t, tk.Next(t, alice), "user_entered", "carol", "")
-	tk.Expect(t, tk.Next(t, bob), "user_entered", "carol", "")
+	await.Expect(t, await.Next(t, alice), "user_entered", "carol", "")
+	await.Expect(t, await.Next(t, bob), "user_entered", "carol", "")
 	if _, err := sdk.RemoveUser(removeReq(600, "carol")); err != nil {
 		t.Fatal(err)
 	}
-	tk.Expect(t, tk.Next(t, carol), "kicked", "", "removed")
-	tk.Expect(t, tk.Next(t, alice), "user_left", "carol", "removed")
+	await.Expect(t, await.Next(t, carol), "kicked", "", "removed")
+	await.Expect(t, await.Next(t, alice), "user_left", "carol", "removed")
 }
 
 func freeAddr(t *testing.T) string {

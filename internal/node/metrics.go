@@ -3,12 +3,11 @@ package node
 import (
 	"fmt"
 	"net/http"
-	"os"
 	"runtime"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
+
+	"github.com/trtcd/trtcd/internal/procstat"
 )
 
 // metrics serves a few gauges in the Prometheus text format.
@@ -26,22 +25,7 @@ func (n *Node) metrics(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintf(w, "# HELP trtcd_go_heap_inuse_bytes Go heap in use.\n# TYPE trtcd_go_heap_inuse_bytes gauge\ntrtcd_go_heap_inuse_bytes %d\n", ms.HeapInuse)
 	fmt.Fprintf(w, "# HELP trtcd_go_stack_inuse_bytes Goroutine stacks in use.\n# TYPE trtcd_go_stack_inuse_bytes gauge\ntrtcd_go_stack_inuse_bytes %d\n", ms.StackInuse)
 	fmt.Fprintf(w, "# HELP trtcd_goroutines Goroutines.\n# TYPE trtcd_goroutines gauge\ntrtcd_goroutines %d\n", runtime.NumGoroutine())
-	if rss, ok := residentBytes(); ok {
+	if rss, err := procstat.RSS("self"); err == nil {
 		fmt.Fprintf(w, "# HELP trtcd_process_resident_bytes Resident memory of this process.\n# TYPE trtcd_process_resident_bytes gauge\ntrtcd_process_resident_bytes %d\n", rss)
 	}
-}
-
-// residentBytes reads VmRSS from /proc (Linux); false elsewhere.
-func residentBytes() (int64, bool) {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0, false
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb * 1024, err == nil
-		}
-	}
-	return 0, false
 }

@@ -34,6 +34,7 @@ import (
 	"github.com/trtcd/trtcd/internal/cloudapi"
 	"github.com/trtcd/trtcd/internal/node"
 	tk "github.com/trtcd/trtcd/internal/testkit"
+	"github.com/trtcd/trtcd/internal/testkit/await"
 	"github.com/trtcd/trtcd/internal/usersig"
 )
 
@@ -115,7 +116,7 @@ func TestHTTPS(t *testing.T) {
 	if _, err := sdk.RemoveUser(removeReq(9, "bob")); err != nil {
 		t.Fatalf("RemoveUser over HTTPS: %v", err)
 	}
-	tk.Expect(t, tk.Next(t, bob), "kicked", "", "removed")
+	await.Expect(t, await.Next(t, bob), "kicked", "", "removed")
 
 	// Plain HTTP on the TLS listener is not served.
 	if resp, err := http.Get("http://" + n.Addr() + "/healthz"); err == nil && resp.StatusCode == 200 {

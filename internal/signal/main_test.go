@@ -13,6 +13,7 @@ import (
 	"github.com/trtcd/trtcd/client"
 	"github.com/trtcd/trtcd/internal/rooms"
 	"github.com/trtcd/trtcd/internal/signal"
+	"github.com/trtcd/trtcd/internal/testkit/await"
 	"github.com/trtcd/trtcd/internal/usersig"
 )
 
@@ -76,47 +77,11 @@ func (e *env) join(p client.JoinParams) *client.Conn {
 	return c
 }
 
-// next waits for the next event.
-func next(t *testing.T, c *client.Conn) client.Event {
-	t.Helper()
-	select {
-	case ev, ok := <-c.Events():
-		if !ok {
-			t.Fatalf("connection ended: %v", c.Err())
-		}
-		return ev
-	case <-time.After(5 * time.Second):
-		t.Fatal("no event within 5 s")
-	}
-	return client.Event{}
-}
-
-// ended waits until the connection is closed by the server.
-func ended(t *testing.T, c *client.Conn) {
-	t.Helper()
-	timeout := time.After(5 * time.Second)
-	for {
-		select {
-		case ev, ok := <-c.Events():
-			if !ok {
-				return
-			}
-			t.Fatalf("unexpected event before close: %+v", ev)
-		case <-timeout:
-			t.Fatal("connection still open after 5 s")
-		}
-	}
-}
-
-// quiet asserts that no event arrives for a moment.
-func quiet(t *testing.T, c *client.Conn) {
-	t.Helper()
-	select {
-	case ev := <-c.Events():
-		t.Fatalf("unexpected event %+v", ev)
-	case <-time.After(100 * time.Millisecond):
-	}
-}
+var (
+	next  = await.Next
+	ended = await.Ended
+	quiet = await.Quiet
+)
 
 func (e *env) members(room rooms.Key) []string {
 	ms, err := e.hub.Members(context.Background(), room)

@@ -128,46 +128,6 @@ func Join(t testing.TB, addr string, app uint64, key, user string, room uint64, 
 	return c
 }
 
-// Next waits for the next event.
-func Next(t testing.TB, c *client.Conn) client.Event {
-	t.Helper()
-	select {
-	case ev, ok := <-c.Events():
-		if !ok {
-			t.Fatalf("connection ended: %v", c.Err())
-		}
-		return ev
-	case <-time.After(5 * time.Second):
-		t.Fatal("no event within 5 s")
-	}
-	return client.Event{}
-}
-
-// Ended waits for the server to close c, failing on any other event.
-func Ended(t testing.TB, c *client.Conn) {
-	t.Helper()
-	deadline := time.After(5 * time.Second)
-	for {
-		select {
-		case ev, ok := <-c.Events():
-			if !ok {
-				return
-			}
-			t.Fatalf("unexpected event before close: %+v", ev)
-		case <-deadline:
-			t.Fatal("still connected after 5 s")
-		}
-	}
-}
-
-// Expect checks an event's type, user and reason.
-func Expect(t testing.TB, ev client.Event, typ, user, reason string) {
-	t.Helper()
-	if ev.Type != typ || ev.UserID != user || ev.Reason != reason {
-		t.Fatalf("got %+v, want %s user=%q reason=%q", ev, typ, user, reason)
-	}
-}
-
 // Users is a []*string for SDK requests.
 func Users(ids ...string) []*string { return common.StringPtrs(ids) }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/trtcd/trtcd/client"
 	"github.com/trtcd/trtcd/internal/rooms"
 	tk "github.com/trtcd/trtcd/internal/testkit"
+	"github.com/trtcd/trtcd/internal/testkit/await"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -46,9 +47,9 @@ func TestRemoveUserEndToEnd(t *testing.T) {
 			alice := tk.Join(t, n.Addr(), tk.App, tk.AppKey, "alice", roomID, "")
 			bob := tk.Join(t, n.Addr(), tk.App, tk.AppKey, "bob", roomID, "")
 			carol := tk.Join(t, n.Addr(), tk.App, tk.AppKey, "carol", roomID, "")
-			tk.Expect(t, tk.Next(t, alice), "user_entered", "bob", "")
-			tk.Expect(t, tk.Next(t, alice), "user_entered", "carol", "")
-			tk.Expect(t, tk.Next(t, bob), "user_entered", "carol", "")
+			await.Expect(t, await.Next(t, alice), "user_entered", "bob", "")
+			await.Expect(t, await.Next(t, alice), "user_entered", "carol", "")
+			await.Expect(t, await.Next(t, bob), "user_entered", "carol", "")
 			sdk := tk.SDK(t, n.Addr(), tk.AcmeID, tk.AcmeKey, mode)
 
 			resp, err := sdk.RemoveUser(removeUser(roomID, "bob", "carol", "bob", "nobody"))
@@ -63,17 +64,17 @@ func TestRemoveUserEndToEnd(t *testing.T) {
 				t.Fatalf("members right after RemoveUser: %s", got)
 			}
 			// Removals happen in the order given: carol sees bob go first.
-			tk.Expect(t, tk.Next(t, carol), "user_left", "bob", "removed")
+			await.Expect(t, await.Next(t, carol), "user_left", "bob", "removed")
 			for _, c := range []*client.Conn{bob, carol} {
-				tk.Expect(t, tk.Next(t, c), "kicked", "", "removed")
-				tk.Ended(t, c)
+				await.Expect(t, await.Next(t, c), "kicked", "", "removed")
+				await.Ended(t, c)
 				if !errors.Is(c.Err(), client.ErrKicked) {
 					t.Fatalf("ended with %v", c.Err())
 				}
 			}
 			left := map[string]bool{}
 			for k := 0; k < 2; k++ {
-				ev := tk.Next(t, alice)
+				ev := await.Next(t, alice)
 				if ev.Type != "user_left" || ev.Reason != "removed" {
 					t.Fatalf("alice got %+v", ev)
 				}
@@ -88,7 +89,7 @@ func TestRemoveUserEndToEnd(t *testing.T) {
 			}
 			// A removed user can enter again at once.
 			bob2 := tk.Join(t, n.Addr(), tk.App, tk.AppKey, "bob", roomID, "")
-			tk.Expect(t, tk.Next(t, alice), "user_entered", "bob", "")
+			await.Expect(t, await.Next(t, alice), "user_entered", "bob", "")
 			bob2.Leave(context.Background())
 			alice.Leave(context.Background())
 		})
@@ -101,7 +102,7 @@ func TestRemoveUserByStrRoomIdEndToEnd(t *testing.T) {
 		t.Run(mode.Name, func(t *testing.T) {
 			alice := tk.Join(t, n.Addr(), tk.App, tk.AppKey, "alice", 0, "my room!")
 			bob := tk.Join(t, n.Addr(), tk.App, tk.AppKey, "bob", 0, "my room!")
-			tk.Next(t, alice)
+			await.Next(t, alice)
 			req := trtcsdk.NewRemoveUserByStrRoomIdRequest()
 			req.SdkAppId, req.RoomId, req.UserIds = tk.U64(tk.App), tk.S("my room!"), tk.Users("bob")
 			if _, err := tk.SDK(t, n.Addr(), tk.AcmeID, tk.AcmeKey, mode).RemoveUserByStrRoomId(req); err != nil {
@@ -110,9 +111,9 @@ func TestRemoveUserByStrRoomIdEndToEnd(t *testing.T) {
 			if got := members(t, n.Hub, rooms.StrRoom(tk.App, "my room!")); got != "[alice]" {
 				t.Fatalf("members %s", got)
 			}
-			tk.Expect(t, tk.Next(t, bob), "kicked", "", "removed")
-			tk.Ended(t, bob)
-			tk.Expect(t, tk.Next(t, alice), "user_left", "bob", "removed")
+			await.Expect(t, await.Next(t, bob), "kicked", "", "removed")
+			await.Ended(t, bob)
+			await.Expect(t, await.Next(t, alice), "user_left", "bob", "removed")
 			alice.Leave(context.Background())
 		})
 	}
@@ -137,14 +138,14 @@ func TestDismissRoomEndToEnd(t *testing.T) {
 			}
 			for _, c := range conns {
 				for {
-					ev := tk.Next(t, c)
+					ev := await.Next(t, c)
 					if ev.Type == "user_entered" {
 						continue
 					}
-					tk.Expect(t, ev, "kicked", "", "dismissed")
+					await.Expect(t, ev, "kicked", "", "dismissed")
 					break
 				}
-				tk.Ended(t, c)
+				await.Ended(t, c)
 			}
 			_, err := sdk.DismissRoom(req)
 			if tk.Code(err) != "FailedOperation.RoomNotExist" {
@@ -157,8 +158,8 @@ func TestDismissRoomEndToEnd(t *testing.T) {
 			if _, err := sdk.DismissRoomByStrRoomId(sreq); err != nil {
 				t.Fatal(err)
 			}
-			tk.Expect(t, tk.Next(t, s), "kicked", "", "dismissed")
-			tk.Ended(t, s)
+			await.Expect(t, await.Next(t, s), "kicked", "", "dismissed")
+			await.Ended(t, s)
 		})
 	}
 }
@@ -171,7 +172,7 @@ func TestNumericAndStringRoomsAreDistinct(t *testing.T) {
 	if _, err := sdk.RemoveUser(removeUser(1234, "alice")); err != nil {
 		t.Fatal(err)
 	}
-	tk.Expect(t, tk.Next(t, num), "kicked", "", "removed")
+	await.Expect(t, await.Next(t, num), "kicked", "", "removed")
 	if got := members(t, n.Hub, rooms.StrRoom(tk.App, "1234")); got != "[alice]" {
 		t.Fatalf("the string room was touched: %s", got)
 	}
