@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -28,6 +29,9 @@ func serveCmd() *cobra.Command {
 				return &exitError{code: 2, msg: err.Error()}
 			}
 			log := newLogger(cfg.LogLevel)
+			if os.Getenv("GOGC") == "" { // an explicit GOGC wins
+				debug.SetGCPercent(cfg.GCPercent)
+			}
 			n, err := node.New(cfg, log)
 			if err != nil {
 				return &exitError{code: 2, msg: err.Error()}

@@ -8,12 +8,16 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/trtcd/trtcd/internal/config"
 )
 
 // Baselines are measured in the same run as trtcd, each in a process of its
@@ -82,6 +86,8 @@ func bareHandler(w http.ResponseWriter, r *http.Request) {
 // start launches a baseline server process and returns its address.
 func (b *Baseline) start(ctx context.Context, kind string) (string, *exec.Cmd, error) {
 	cmd := exec.CommandContext(ctx, b.Exe, append(append([]string{}, b.Args...), kind)...)
+	// The same garbage-collector setting as trtcd's default.
+	cmd.Env = append(os.Environ(), "GOGC="+strconv.Itoa(config.DefaultGCPercent))
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return "", nil, err
