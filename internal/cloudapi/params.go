@@ -57,15 +57,6 @@ func jsonParams(body []byte) (Params, *Error) {
 
 func formParams(v url.Values) Params { return Params{form: v} }
 
-// ParamsFromJSON builds Params from a JSON object, for tests and tools.
-func ParamsFromJSON(body []byte) (Params, error) {
-	p, err := jsonParams(body)
-	if err != nil {
-		return Params{}, err
-	}
-	return p, nil
-}
-
 // raw returns a JSON member with null treated as absent.
 func (p Params) raw(name string) (json.RawMessage, bool) {
 	r, ok := p.json[name]

@@ -52,12 +52,6 @@ func NewHub(reg Registry, nodeID string, now func() time.Time) *Hub {
 	return h
 }
 
-// Registry returns the hub's registry.
-func (h *Hub) Registry() Registry { return h.reg }
-
-// NodeID is this node's id, recorded in each member it adds.
-func (h *Hub) NodeID() string { return h.node }
-
 // Join enters s into room as userID with role. On success the session has
 // already been handed a Joined notice, and every later event of the room
 // follows it in order. Nothing changes in the room on failure.
