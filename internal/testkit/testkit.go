@@ -46,6 +46,7 @@ func Config() config.Config {
 		IdleTimeout: config.Duration{Duration: 10 * time.Second},
 		LogLevel:    "info",
 		NodeID:      "test-node",
+		GCPercent:   config.DefaultGCPercent,
 	}
 }
 
