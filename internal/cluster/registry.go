@@ -69,23 +69,23 @@ type pendingLeave struct {
 
 // NewClient makes the go-redis client for a redis:// URL: a single server;
 // with master_name=…, a Sentinel group; with addr=… (more seeds), a Redis
-// Cluster. Timeouts are short so that an unreachable Redis fails fast.
+// Cluster. Timeouts are short and a refused connection is not retried, so
+// that an unreachable Redis fails fast (API answers within a second).
 func NewClient(url string) (redis.UniversalClient, error) {
-	const t = 500 * time.Millisecond
 	switch {
 	case hasParam(url, "master_name"):
 		o, err := redis.ParseFailoverURL(url)
 		if err != nil {
 			return nil, err
 		}
-		o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout, o.MaxRetries, o.ContextTimeoutEnabled = t, t, t, t, -1, true
+		failFast(&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout, &o.MaxRetries, &o.ContextTimeoutEnabled)
 		return redis.NewFailoverClient(o), nil
 	case hasParam(url, "addr"):
 		o, err := redis.ParseClusterURL(url)
 		if err != nil {
 			return nil, err
 		}
-		o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout, o.MaxRetries, o.ContextTimeoutEnabled = t, t, t, t, -1, true
+		failFast(&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout, &o.MaxRetries, &o.ContextTimeoutEnabled)
 		o.DialerRetries = 1
 		return redis.NewClusterClient(o), nil
 	}
@@ -93,9 +93,15 @@ func NewClient(url string) (redis.UniversalClient, error) {
 	if err != nil {
 		return nil, err
 	}
-	o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout, o.MaxRetries, o.ContextTimeoutEnabled = t, t, t, t, -1, true
-	o.DialerRetries = 1 // a refused connection is an answer: fail fast
+	failFast(&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout, &o.MaxRetries, &o.ContextTimeoutEnabled)
+	o.DialerRetries = 1
 	return redis.NewClient(o), nil
+}
+
+// failFast sets the same short limits on any of go-redis's option structs.
+func failFast(dial, read, write, pool *time.Duration, retries *int, ctxTimeouts *bool) {
+	const t = 500 * time.Millisecond
+	*dial, *read, *write, *pool, *retries, *ctxTimeouts = t, t, t, t, -1, true
 }
 
 func hasParam(url, name string) bool {
