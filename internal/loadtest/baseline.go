@@ -18,6 +18,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/trtcd/trtcd/internal/config"
+	"github.com/trtcd/trtcd/internal/procstat"
 )
 
 // Baselines are measured in the same run as trtcd, each in a process of its
@@ -109,17 +110,29 @@ func stop(cmd *exec.Cmd) {
 	cmd.Wait()
 }
 
-// IdleBytesPerConn: n idle connections to the echo baseline, each having
-// sent and received one message; its RSS growth per connection.
-func (b *Baseline) IdleBytesPerConn(ctx context.Context, t Target, n int) (float64, error) {
+// EchoFigures is what the echo baseline costs per connection.
+type EchoFigures struct {
+	BytesPerConn float64 // RSS growth per idle connection
+	CPUMsPerConn float64 // CPU to accept, upgrade and echo one message
+}
+
+// Echo: n idle connections to the echo baseline, each having sent and
+// received one message (a connection's set-up, like a join without a room).
+func (b *Baseline) Echo(ctx context.Context, t Target, n int) (EchoFigures, error) {
+	var fig EchoFigures
 	addr, cmd, err := b.start(ctx, "echo")
 	if err != nil {
-		return 0, err
+		return fig, err
 	}
 	defer stop(cmd)
-	rss0, err := PidRSS(cmd.Process.Pid)
+	pid := strconv.Itoa(cmd.Process.Pid)
+	rss0, err := procstat.RSS(pid)
 	if err != nil {
-		return 0, err
+		return fig, err
+	}
+	cpu0, err := procstat.CPU(pid)
+	if err != nil {
+		return fig, err
 	}
 	conns := make([]*websocket.Conn, n)
 	defer func() {
@@ -156,12 +169,18 @@ func (b *Baseline) IdleBytesPerConn(ctx context.Context, t Target, n int) (float
 	}
 	wg.Wait()
 	if firstErr != nil {
-		return 0, firstErr
+		return fig, firstErr
+	}
+	cpu1, err := procstat.CPU(pid)
+	if err != nil {
+		return fig, err
 	}
 	time.Sleep(time.Second)
-	rss1, err := PidRSS(cmd.Process.Pid)
+	rss1, err := procstat.RSS(pid)
 	if err != nil {
-		return 0, err
+		return fig, err
 	}
-	return float64(rss1-rss0) / float64(n), nil
+	fig.BytesPerConn = float64(rss1-rss0) / float64(n)
+	fig.CPUMsPerConn = (cpu1 - cpu0) * 1000 / float64(n)
+	return fig, nil
 }

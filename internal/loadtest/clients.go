@@ -110,12 +110,14 @@ func RunClients(ctx context.Context, cfg ClientsConfig) (*Report, error) {
 	cfg.progress("clients: closing %d connections", joined)
 	closeAll(conns)
 	if cfg.Baseline != nil && joined > 0 {
-		per, err := cfg.Baseline.IdleBytesPerConn(ctx, cfg.Target, int(joined))
+		echo, err := cfg.Baseline.Echo(ctx, cfg.Target, int(joined))
 		if err != nil {
 			return nil, fmt.Errorf("baseline: %w", err)
 		}
-		rep.Figures["baseline_echo_bytes_per_conn"] = per
-		rep.Figures["ratio_bytes_per_client_vs_echo"] = Ratio(rep.Figures["server_bytes_per_client"], per)
+		rep.Figures["baseline_echo_bytes_per_conn"] = echo.BytesPerConn
+		rep.Figures["ratio_bytes_per_client_vs_echo"] = Ratio(rep.Figures["server_bytes_per_client"], echo.BytesPerConn)
+		rep.Figures["baseline_echo_cpu_ms_per_conn"] = echo.CPUMsPerConn
+		rep.Figures["ratio_cpu_per_join_vs_echo_conn"] = Ratio(rep.Figures["server_cpu_ms_per_join"], echo.CPUMsPerConn)
 	}
 	return rep, nil
 }

@@ -4,6 +4,7 @@ import (
 	"os"
 	"strconv"
 	"testing"
+	"time"
 )
 
 func TestRSSOfThisProcess(t *testing.T) {
@@ -26,5 +27,23 @@ func TestRSSOfThisProcess(t *testing.T) {
 	_ = buf[len(buf)-1]
 	if _, err := RSS("999999999"); err == nil {
 		t.Fatal("no error for a missing process")
+	}
+}
+
+func TestCPUGrowsWithWork(t *testing.T) {
+	before, err := CPU("self")
+	if err != nil {
+		t.Skip("no /proc here:", err)
+	}
+	x := 0
+	for deadline := time.Now().Add(300 * time.Millisecond); time.Now().Before(deadline); {
+		x++
+	}
+	after, err := CPU(strconv.Itoa(os.Getpid()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after-before < 0.2 {
+		t.Fatalf("CPU grew by %.2f s over 0.3 s of spinning (%d)", after-before, x)
 	}
 }
