@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/trtcd/trtcd/internal/config"
+	tk "github.com/trtcd/trtcd/internal/testkit"
 	"github.com/trtcd/trtcd/internal/usersig"
 )
 
@@ -46,15 +46,9 @@ func exitCode(err error) int {
 	return 0
 }
 
-func freeAddr(t *testing.T) string {
-	l, _ := net.Listen("tcp", "127.0.0.1:0")
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // serve starts `trtcd serve` with no config on a free port.
 func serve(t *testing.T, env ...string) (addr string, stdout *lockedBuffer) {
-	addr = freeAddr(t)
+	addr = tk.FreeAddr(t)
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(append(os.Environ(), "TRTCD_LISTEN="+addr), env...)
 	stdout = &lockedBuffer{}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -91,14 +90,7 @@ func TestClusterDismissAcrossThreeNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range conns {
-		for {
-			ev := await.Next(t, c)
-			if ev.Type == "user_entered" {
-				continue
-			}
-			await.Expect(t, ev, "kicked", "", "dismissed")
-			break
-		}
+		await.Expect(t, await.Skipping(t, c, "user_entered"), "kicked", "", "dismissed")
 		await.Ended(t, c)
 	}
 	if got := memberIDs(t, nodes[2], rooms.StrRoom(tk.App, "big room")); got != "[]" {
@@ -218,7 +210,7 @@ func TestClusterKill9(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, "github.com/trtcd/trtcd/cmd/trtcd").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v %s", err, out)
 	}
-	addr := freeAddr(t)
+	addr := tk.FreeAddr(t)
 	cfgFile := filepath.Join(t.TempDir(), "trtcd.yaml")
 	os.WriteFile(cfgFile, []byte(fmt.Sprintf(`listen: %q
 redis: %q
@@ -349,13 +341,4 @@ func TestClusterRedisOutageAndEmptyRestart(t *testing.T) {
 	}
 	await.Expect(t, await.Next(t, carol), "kicked", "", "removed")
 	await.Expect(t, await.Next(t, alice), "user_left", "carol", "removed")
-}
-
-func freeAddr(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }

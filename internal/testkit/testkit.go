@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"testing"
 	"time"
 
@@ -140,3 +141,14 @@ func S(s string) *string { return &s }
 
 // Name makes distinct user names.
 func Name(prefix string, i int) string { return fmt.Sprintf("%s%d", prefix, i) }
+
+// FreeAddr is a loopback address with a port that was free a moment ago.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}

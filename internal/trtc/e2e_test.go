@@ -137,14 +137,7 @@ func TestDismissRoomEndToEnd(t *testing.T) {
 				t.Fatalf("members after dismiss %s", got)
 			}
 			for _, c := range conns {
-				for {
-					ev := await.Next(t, c)
-					if ev.Type == "user_entered" {
-						continue
-					}
-					await.Expect(t, ev, "kicked", "", "dismissed")
-					break
-				}
+				await.Expect(t, await.Skipping(t, c, "user_entered"), "kicked", "", "dismissed")
 				await.Ended(t, c)
 			}
 			_, err := sdk.DismissRoom(req)

@@ -3,7 +3,6 @@ package trtc_test
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -220,5 +219,4 @@ func TestDecisionsTable(t *testing.T) {
 	if count < 100 {
 		t.Fatalf("only %d rows ran", count)
 	}
-	_ = fmt.Sprint
 }

@@ -9,7 +9,6 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -204,7 +203,6 @@ func TestCommonClientRemoveUser(t *testing.T) {
 			}
 		})
 	}
-	_ = fmt.Sprint
 }
 
 // NewCommonClient sends its map parameters only as a JSON body (TC3 POST):

@@ -59,3 +59,14 @@ func Expect(t testing.TB, ev client.Event, typ, user, reason string) {
 		t.Fatalf("got %+v, want %s user=%q reason=%q", ev, typ, user, reason)
 	}
 }
+
+// Skipping returns the next event that is not of the skipped type (for
+// example the user_entered events that precede a dismissal's kicked).
+func Skipping(t testing.TB, c *client.Conn, skip string) client.Event {
+	t.Helper()
+	for {
+		if ev := Next(t, c); ev.Type != skip {
+			return ev
+		}
+	}
+}
