@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Compares this checkout's trtcd with an earlier revision in the same run, the
+# way every change is held to "no more than 5 % worse": kick latency, server
+# CPU per join and memory per client. Both servers are driven by this
+# checkout's load tool, in alternating rounds (old, new, old, new, ...), and
+# the table gives the median of each figure and the ratio new/old.
+#   scripts/bench-compare.sh [REV]          REV defaults to origin/main or main~1
+#   ROUNDS=3 CLIENTS=5000 KICKS=2000 scripts/bench-compare.sh main
+# Needs git, jq and curl.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REV=${1:-$(git rev-parse --verify -q origin/main || git rev-parse HEAD~1)}
+ROUNDS=${ROUNDS:-3}
+CLIENTS=${CLIENTS:-5000}
+KICKS=${KICKS:-2000}
+ADDR=${ADDR:-127.0.0.1:18081}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+git worktree add -q --detach "$work/old" "$REV"
+(cd "$work/old" && go build -o "$work/trtcd-old" ./cmd/trtcd)
+git worktree remove --force "$work/old"
+go build -o "$work/trtcd-new" ./cmd/trtcd
+
+run_one() { # binary label round
+  local bin=$1 label=$2 round=$3 server
+  TRTCD_LISTEN=$ADDR TRTCD_LOG_LEVEL=warn TRTCD_IDLE_TIMEOUT=30s \
+  TRTCD_RATE_LIMIT_RemoveUser=100000 "$bin" serve >/dev/null 2>&1 &
+  server=$!
+  for _ in $(seq 50); do curl -sf "http://$ADDR/healthz" >/dev/null && break; sleep 0.2; done
+  "$work/trtcd-new" bench clients --server "http://$ADDR" --clients "$CLIENTS" --rooms $((CLIENTS / 10)) \
+    --sources 2 --hold 3s --baseline=false --json 2>/dev/null >"$work/$label-clients-$round.json"
+  "$work/trtcd-new" bench kick --server "http://$ADDR" --count "$KICKS" --rate 500 --sources 2 \
+    --baseline=false --json 2>/dev/null >"$work/$label-kick-$round.json"
+  kill "$server"; wait "$server" 2>/dev/null || true
+}
+for r in $(seq "$ROUNDS"); do
+  echo "round $r/$ROUNDS" >&2
+  run_one "$work/trtcd-old" old "$r"
+  run_one "$work/trtcd-new" new "$r"
+done
+
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+fig() { # label kind jq-expression
+  for f in "$work/$1-$2-"*.json; do jq -r "$3" "$f"; done | median
+}
+echo "# $(date -u +%FT%TZ) $(go version | cut -d' ' -f3) $(nproc) cores; old=$(git rev-parse --short "$REV") new=$(git rev-parse --short HEAD)$(git diff --quiet || echo +dirty); $ROUNDS rounds, medians"
+printf '%-34s %12s %12s %8s\n' figure old new new/old
+row() {
+  local o n
+  o=$(fig old "$2" "$3"); n=$(fig new "$2" "$3")
+  printf '%-34s %12.4g %12.4g %8.3f\n' "$1" "$o" "$n" "$(echo "$n $o" | awk '{print ($2==0)?0:$1/$2}')"
+}
+row "kick p50 (ms)" kick '.latency | to_entries[] | select(.key|startswith("kick")) | .value.p50_ms'
+row "kick p99 (ms)" kick '.latency | to_entries[] | select(.key|startswith("kick")) | .value.p99_ms'
+row "server CPU per join (ms)" clients '.figures.server_cpu_ms_per_join'
+row "server bytes per client" clients '.figures.server_bytes_per_client'
+row "join p50 (ms)" clients '.latency.join.p50_ms'
