@@ -87,8 +87,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, code := envelope(reqID, out, err)
 	if !info.bodyRead {
 		// What is left of the body is not worth reading: the connection
-		// goes, instead of serving another request after it.
+		// goes after the answer, and a deadline in the past stops net/http
+		// from waiting for the rest of the body first.
 		w.Header().Set("Connection", "close")
+		http.NewResponseController(w).SetReadDeadline(time.Unix(1, 0))
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
@@ -109,9 +111,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // request has authenticated.
 func (s *Server) serve(r *http.Request, rc *http.ResponseController, reqID string, info *callInfo) (out any, err error) {
 	sr, e := readRequest(r, readConfig{s.BodyBudget, &s.bodyTimeouts, &info.bodyRead})
-	if rc != nil {
-		// The body is in (or refused): the deadline must not cut the
-		// connection's background read while the action runs.
+	if rc != nil && info.bodyRead {
+		// The body is in: the deadline must not cut the connection's
+		// background read while the action runs.
 		rc.SetReadDeadline(time.Time{})
 	}
 	if e != nil {
