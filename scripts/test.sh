@@ -47,6 +47,7 @@ if [ "$FUZZTIME" != "0" ]; then
 ./internal/cloudapi FuzzReadRequest
 ./internal/cloudapi FuzzTC3Authorization
 ./internal/cloudapi FuzzV1Verify
+./internal/cloudapi FuzzParamShape
 ./internal/usersig FuzzVerify
 ./internal/usersig FuzzParseUserbuf
 ./internal/signal FuzzDecodeFrame

@@ -56,10 +56,10 @@ func (c *Catalog) Register(a Action) {
 func (c *Catalog) lookup(name, version string) (*Action, *Error) {
 	a, ok := c.actions[name]
 	if !ok {
-		return nil, NewError(CodeInvalidAction, name)
+		return nil, NewError(CodeInvalidAction, Clip(name))
 	}
 	if a.Version != version {
-		return nil, NewError(CodeNoSuchVersion, version, name)
+		return nil, NewError(CodeNoSuchVersion, Clip(version), name)
 	}
 	return a, nil
 }
@@ -73,7 +73,7 @@ func (a *Action) checkRegion(region string) *Error {
 		return NewError(CodeMissingParameter, "Region")
 	}
 	if !slices.Contains(a.Regions, region) {
-		return NewError(CodeUnsupportedRegion, a.Name, region)
+		return NewError(CodeUnsupportedRegion, a.Name, Clip(region))
 	}
 	return nil
 }

@@ -31,6 +31,7 @@ const (
 	CodeRequestLimitExceeded     = "RequestLimitExceeded"
 	CodeUnknownParameter         = "UnknownParameter"
 	CodeInternalError            = "InternalError"
+	CodeServiceUnavailable       = "ServiceUnavailable"
 )
 
 // messages is the one table of message templates for the common codes. A
@@ -52,6 +53,7 @@ var messages = map[string]string{
 	CodeRequestLimitExceeded:     "Your current request times equals to `%d` in a second, which exceeds the frequency limit `%d` for a second. Please reduce the frequency of calls.",
 	CodeUnknownParameter:         "The parameter `%s` is not recognized.",
 	CodeInternalError:            "An internal error has occurred. Retry your request, but if the problem persists, contact us.",
+	CodeServiceUnavailable:       "The server is busy: request bodies awaiting authentication have reached its budget of %d bytes. Retry the request later.",
 }
 
 // NewError returns the error for code with its template filled by args. A

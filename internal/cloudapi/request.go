@@ -1,13 +1,12 @@
 package cloudapi
 
 import (
-	"errors"
-	"io"
 	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 )
 
 // Size limits by request kind (decisions: transport errors).
@@ -37,9 +36,17 @@ type signedRequest struct {
 	rawQuery      string
 	header        http.Header
 	body          []byte
+	held          int64 // bytes of the body's buffer reserved from the body budget
 
 	// v1 (and TC3 GET business parameters)
 	form url.Values
+}
+
+// readConfig is what reading a request needs from the server.
+type readConfig struct {
+	budget   *BodyBudget
+	timeouts *atomic.Int64 // bodies that hit the read deadline
+	bodyRead *bool         // set when the body has been read whole, or there is none
 }
 
 // commonV1 are the parameter names that v1 (and tolerant TC3 GET) requests
@@ -53,8 +60,9 @@ var commonV1 = map[string]bool{
 // readRequest applies the transport checks and collects the common
 // parameters, in the order the decisions fix: method, size, content type,
 // then missing common parameters.
-func readRequest(r *http.Request) (*signedRequest, *Error) {
+func readRequest(r *http.Request, rc readConfig) (*signedRequest, *Error) {
 	sr := &signedRequest{method: r.Method, host: r.Host, header: r.Header}
+	*rc.bodyRead = r.Body == nil || r.Body == http.NoBody
 	hasAuth := r.Header.Get("Authorization") != ""
 	switch r.Method {
 	case http.MethodGet:
@@ -80,28 +88,24 @@ func readRequest(r *http.Request) (*signedRequest, *Error) {
 		case mt == "multipart/form-data":
 			return nil, NewError(CodeInvalidParameter, "Content-Type multipart/form-data is not supported by this server's actions; send application/json.")
 		default:
-			return nil, NewError(CodeInvalidParameter, "Content-Type `"+mt+"` is not supported; send application/json (TC3-HMAC-SHA256) or application/x-www-form-urlencoded (signature v1).")
+			return nil, NewError(CodeInvalidParameter, "Content-Type `"+Clip(mt)+"` is not supported; send application/json (TC3-HMAC-SHA256) or application/x-www-form-urlencoded (signature v1).")
 		}
 		limit := int64(MaxV1Body)
 		if sr.tc3 {
 			limit = MaxTC3Body
 		}
-		body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
-		if err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				return nil, NewError(CodeRequestSizeLimitExceeded, limit)
-			}
-			return nil, NewError(CodeInvalidParameter, "The request body could not be read.")
+		body, held, e := readBody(r, limit, rc.budget, rc.timeouts)
+		if e != nil {
+			return nil, e
 		}
-		if int64(len(body)) > limit {
-			return nil, NewError(CodeRequestSizeLimitExceeded, limit)
-		}
+		*rc.bodyRead = true
+		sr.held = held
 		sr.body = body
 		if !sr.tc3 {
 			// v1 POST reads only the body; the query string is ignored.
 			q, err := url.ParseQuery(string(body))
 			if err != nil {
+				rc.budget.release(held)
 				return nil, NewError(CodeInvalidParameter, "The form body is not valid URL encoding.")
 			}
 			sr.form = q
@@ -109,10 +113,17 @@ func readRequest(r *http.Request) (*signedRequest, *Error) {
 	default:
 		return nil, NewError(CodeUnsupportedProtocol)
 	}
+	var e *Error
 	if sr.tc3 {
-		return sr, sr.commonTC3(r.Header)
+		e = sr.commonTC3(r.Header)
+	} else {
+		e = sr.commonV1()
 	}
-	return sr, sr.commonV1()
+	if e != nil {
+		rc.budget.release(sr.held)
+		return nil, e
+	}
+	return sr, nil
 }
 
 func mediaType(r *http.Request) string {
@@ -147,7 +158,7 @@ func (sr *signedRequest) commonV1() *Error {
 	}
 	for name, vs := range sr.form {
 		if len(vs) > 1 {
-			return NewError(CodeInvalidParameter, "The parameter `"+name+"` is given more than once.")
+			return NewError(CodeInvalidParameter, "The parameter `"+Clip(name)+"` is given more than once.")
 		}
 	}
 	f := sr.form

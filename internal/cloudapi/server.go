@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -33,6 +34,30 @@ type Server struct {
 	RateLimits  map[string]int // per action name; overrides Action.RateLimit
 	Log         *slog.Logger
 	Now         func() time.Time // injectable clock; time.Now when nil
+
+	// BodyBudget caps the body bytes held by requests not yet
+	// authenticated; nil: no cap.
+	BodyBudget *BodyBudget
+	// ReadTimeout is how long a POST's body may take to arrive once its
+	// headers are in (policy: API read deadline); 0: no deadline. It is set
+	// on the connection for the request only, so the WebSocket path, which
+	// is not served here, is not affected.
+	ReadTimeout time.Duration
+
+	bodyTimeouts  atomic.Int64
+	paramsRefused atomic.Int64
+}
+
+// Stats are the front door's policy counters, for /metrics.
+type Stats struct {
+	BodyBudgetHeld    int64 // body bytes held now by requests not yet authenticated
+	BodyBudgetRefused int64 // requests answered ServiceUnavailable for lack of body budget
+	BodyTimeouts      int64 // request bodies that did not arrive within ReadTimeout
+	ParamsRefused     int64 // JSON bodies refused for passing the parameter decoding limits
+}
+
+func (s *Server) Stats() Stats {
+	return Stats{s.BodyBudget.Held(), s.BodyBudget.Refused(), s.bodyTimeouts.Load(), s.paramsRefused.Load()}
 }
 
 func (s *Server) now() time.Time {
@@ -42,17 +67,31 @@ func (s *Server) now() time.Time {
 	return time.Now()
 }
 
-// callInfo is what the per-call log line reports.
+// callInfo is what the per-call log line reports, and how the request's
+// body ended.
 type callInfo struct {
 	account, action string
+	bodyRead        bool // the body was read whole (or there was none)
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	reqID := uuid.NewString()
+	var rc *http.ResponseController
+	if s.ReadTimeout > 0 && r.Method == http.MethodPost {
+		rc = http.NewResponseController(w)
+		rc.SetReadDeadline(start.Add(s.ReadTimeout))
+	}
 	var info callInfo
-	out, err := s.serve(r, reqID, &info)
+	out, err := s.serve(r, rc, reqID, &info)
 	body, code := envelope(reqID, out, err)
+	if !info.bodyRead {
+		// What is left of the body is not worth reading: the connection
+		// goes after the answer, and a deadline in the past stops net/http
+		// from waiting for the rest of the body first.
+		w.Header().Set("Connection", "close")
+		http.NewResponseController(w).SetReadDeadline(time.Unix(1, 0))
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	w.Write(body)
@@ -62,19 +101,26 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		s.Log.LogAttrs(r.Context(), slog.LevelInfo, "api call",
 			slog.String("request_id", reqID), slog.String("account", info.account),
-			slog.String("action", info.action), slog.String("code", code),
+			slog.String("action", Clip(info.action)), slog.String("code", code),
 			slog.Float64("latency_ms", float64(time.Since(start).Microseconds())/1000))
 	}
 }
 
 // serve runs the request through the checks in the decided order; the first
-// failure wins.
-func (s *Server) serve(r *http.Request, reqID string, info *callInfo) (out any, err error) {
-	sr, e := readRequest(r)
+// failure wins. The body's bytes count against the body budget until the
+// request has authenticated.
+func (s *Server) serve(r *http.Request, rc *http.ResponseController, reqID string, info *callInfo) (out any, err error) {
+	sr, e := readRequest(r, readConfig{s.BodyBudget, &s.bodyTimeouts, &info.bodyRead})
+	if rc != nil && info.bodyRead {
+		// The body is in: the deadline must not cut the connection's
+		// background read while the action runs.
+		rc.SetReadDeadline(time.Time{})
+	}
 	if e != nil {
 		return nil, e
 	}
 	info.action = sr.action
+	defer func() { s.BodyBudget.release(sr.held) }()
 	action, e := s.Catalog.lookup(sr.action, sr.version)
 	if e != nil {
 		return nil, e
@@ -83,6 +129,8 @@ func (s *Server) serve(r *http.Request, reqID string, info *callInfo) (out any, 
 		return nil, e
 	}
 	account, e := s.authenticate(sr)
+	s.BodyBudget.release(sr.held)
+	sr.held = 0
 	if e != nil {
 		return nil, e
 	}
@@ -90,7 +138,7 @@ func (s *Server) serve(r *http.Request, reqID string, info *callInfo) (out any, 
 	if e := s.rateLimit(r.Context(), account, action); e != nil {
 		return nil, e
 	}
-	params, e := businessParams(sr, action)
+	params, e := s.businessParams(sr, action)
 	if e != nil {
 		return nil, e
 	}
@@ -202,9 +250,13 @@ func (s *Server) rateLimit(ctx context.Context, account string, a *Action) *Erro
 	return nil
 }
 
-func businessParams(sr *signedRequest, a *Action) (Params, *Error) {
+func (s *Server) businessParams(sr *signedRequest, a *Action) (Params, *Error) {
 	var p Params
 	if sr.tc3 && sr.method == http.MethodPost {
+		if _, e := checkShape(sr.body, paramLimits); e != nil {
+			s.paramsRefused.Add(1)
+			return p, e
+		}
 		var e *Error
 		if p, e = jsonParams(sr.body); e != nil {
 			return p, e
@@ -213,7 +265,7 @@ func businessParams(sr *signedRequest, a *Action) (Params, *Error) {
 		p = formParams(sr.form)
 	}
 	if name := p.unknown(a.Params, commonFor(sr)); name != "" {
-		return p, NewError(CodeUnknownParameter, name)
+		return p, NewError(CodeUnknownParameter, Clip(name))
 	}
 	return p, nil
 }

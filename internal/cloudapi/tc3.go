@@ -43,7 +43,7 @@ func parseTC3Authorization(h string) (tc3Auth, string) {
 			return a, "expected Credential, SignedHeaders and Signature as key=value pairs"
 		}
 		if _, dup := fields[k]; dup {
-			return a, k + " is given twice"
+			return a, Clip(k) + " is given twice"
 		}
 		fields[k] = v
 	}

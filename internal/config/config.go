@@ -28,7 +28,24 @@ type Config struct {
 	LogLevel    string         `yaml:"log_level"`
 	DebugPprof  bool           `yaml:"debug_pprof"` // serve /debug/pprof/ (profiling; keep off in production)
 	GCPercent   int            `yaml:"gc_percent"`  // Go's GOGC for the server; default 50
+
+	// Front-door limits (docs/config.md, "Limits"); zero takes the default.
+	HTTPHeaderTimeout         Duration `yaml:"http_header_timeout"`
+	HTTPReadTimeout           Duration `yaml:"http_read_timeout"`
+	HTTPIdleTimeout           Duration `yaml:"http_idle_timeout"`
+	UnauthenticatedBodyBudget int64    `yaml:"unauthenticated_body_budget"`
+	MaxClients                int      `yaml:"max_clients"`
+	FDHeadroom                int      `yaml:"fd_headroom"`
 }
+
+// Defaults of the front-door limits.
+const (
+	DefaultHTTPHeaderTimeout         = 10 * time.Second // a request's headers must arrive within this
+	DefaultHTTPReadTimeout           = 30 * time.Second // an API request's body must arrive within this after its headers
+	DefaultHTTPIdleTimeout           = 60 * time.Second // a keep-alive connection idle this long is closed
+	DefaultUnauthenticatedBodyBudget = 32 << 20         // body bytes held by requests not yet authenticated
+	DefaultFDHeadroom                = 256              // descriptors kept free for the API and /healthz
+)
 
 // Account is a cloud API account: one SecretId/SecretKey pair and the apps
 // it owns.
@@ -102,9 +119,28 @@ func (c *Config) fill() {
 	if c.GCPercent == 0 {
 		c.GCPercent = DefaultGCPercent
 	}
+	c.FillLimits()
 	if c.NodeID == "" {
 		host, _ := os.Hostname()
 		c.NodeID = fmt.Sprintf("%s-%d", host, os.Getpid())
+	}
+}
+
+// FillLimits sets the front-door limits left at zero to their defaults.
+func (c *Config) FillLimits() {
+	for _, d := range []struct {
+		v   *Duration
+		def time.Duration
+	}{{&c.HTTPHeaderTimeout, DefaultHTTPHeaderTimeout}, {&c.HTTPReadTimeout, DefaultHTTPReadTimeout}, {&c.HTTPIdleTimeout, DefaultHTTPIdleTimeout}} {
+		if d.v.Duration == 0 {
+			d.v.Duration = d.def
+		}
+	}
+	if c.UnauthenticatedBodyBudget == 0 {
+		c.UnauthenticatedBodyBudget = DefaultUnauthenticatedBodyBudget
+	}
+	if c.FDHeadroom == 0 {
+		c.FDHeadroom = DefaultFDHeadroom
 	}
 }
 
@@ -178,6 +214,30 @@ func (c *Config) applyEnv(environ []string) error {
 			return fmt.Errorf("config: TRTCD_CLIENT_QUEUE: not an integer")
 		}
 		c.ClientQueue = n
+	}
+	for name, p := range map[string]*Duration{"TRTCD_HTTP_HEADER_TIMEOUT": &c.HTTPHeaderTimeout,
+		"TRTCD_HTTP_READ_TIMEOUT": &c.HTTPReadTimeout, "TRTCD_HTTP_IDLE_TIMEOUT": &c.HTTPIdleTimeout} {
+		if v, ok := env(name); ok {
+			if err := p.UnmarshalText([]byte(v)); err != nil {
+				return fmt.Errorf("config: %s: %v", name, err)
+			}
+		}
+	}
+	for name, p := range map[string]*int{"TRTCD_MAX_CLIENTS": &c.MaxClients, "TRTCD_FD_HEADROOM": &c.FDHeadroom} {
+		if v, ok := env(name); ok {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("config: %s: not an integer", name)
+			}
+			*p = n
+		}
+	}
+	if v, ok := env("TRTCD_UNAUTHENTICATED_BODY_BUDGET"); ok {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return fmt.Errorf("config: TRTCD_UNAUTHENTICATED_BODY_BUDGET: not an integer")
+		}
+		c.UnauthenticatedBodyBudget = n
 	}
 	if v, ok := env("TRTCD_DEBUG_PPROF"); ok {
 		c.DebugPprof = v == "1" || v == "true"
@@ -283,6 +343,23 @@ func (c *Config) Validate() error {
 	}
 	if c.ClientQueue < 0 {
 		return bad("client_queue", "must not be negative")
+	}
+	for _, t := range []struct {
+		key string
+		d   time.Duration
+	}{{"http_header_timeout", c.HTTPHeaderTimeout.Duration}, {"http_read_timeout", c.HTTPReadTimeout.Duration}, {"http_idle_timeout", c.HTTPIdleTimeout.Duration}} {
+		if t.d < 0 || t.d > 0 && t.d < 100*time.Millisecond {
+			return bad(t.key, "must be at least 100ms")
+		}
+	}
+	if c.UnauthenticatedBodyBudget < 0 || c.UnauthenticatedBodyBudget > 0 && c.UnauthenticatedBodyBudget < 1<<20 {
+		return bad("unauthenticated_body_budget", "must be at least 1048576 bytes (1 MiB)")
+	}
+	if c.MaxClients < 0 {
+		return bad("max_clients", "must not be negative (0: no limit)")
+	}
+	if c.FDHeadroom < 0 {
+		return bad("fd_headroom", "must not be negative")
 	}
 	if c.Redis != "" && !strings.HasPrefix(c.Redis, "redis://") && !strings.HasPrefix(c.Redis, "rediss://") {
 		return bad("redis", "must be a redis:// or rediss:// URL")

@@ -15,6 +15,7 @@ func (n *Node) metrics(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 	fmt.Fprintf(w, "# HELP trtcd_connections Open client WebSocket connections.\n# TYPE trtcd_connections gauge\ntrtcd_connections %d\n", n.Signal.Connections())
 	fmt.Fprintf(w, "# HELP trtcd_sessions Sessions joined to a room on this node.\n# TYPE trtcd_sessions gauge\ntrtcd_sessions %d\n", n.Hub.Sessions())
+	n.policyMetrics(w)
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
 		cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
@@ -28,4 +29,22 @@ func (n *Node) metrics(w http.ResponseWriter, r *http.Request) {
 	if rss, err := procstat.RSS("self"); err == nil {
 		fmt.Fprintf(w, "# HELP trtcd_process_resident_bytes Resident memory of this process.\n# TYPE trtcd_process_resident_bytes gauge\ntrtcd_process_resident_bytes %d\n", rss)
 	}
+}
+
+// policyMetrics counts how often each front-door policy fires.
+func (n *Node) policyMetrics(w http.ResponseWriter) {
+	api := n.API.Stats()
+	fmt.Fprintf(w, "# HELP trtcd_api_body_budget_bytes Request-body bytes held by API requests not yet authenticated.\n# TYPE trtcd_api_body_budget_bytes gauge\ntrtcd_api_body_budget_bytes %d\n", api.BodyBudgetHeld)
+	fmt.Fprintf(w, "# HELP trtcd_api_body_budget_refused_total API requests answered ServiceUnavailable because the unauthenticated body budget was spent.\n# TYPE trtcd_api_body_budget_refused_total counter\ntrtcd_api_body_budget_refused_total %d\n", api.BodyBudgetRefused)
+	fmt.Fprintf(w, "# HELP trtcd_api_body_timeouts_total API request bodies that did not arrive within http_read_timeout.\n# TYPE trtcd_api_body_timeouts_total counter\ntrtcd_api_body_timeouts_total %d\n", api.BodyTimeouts)
+	fmt.Fprintf(w, "# HELP trtcd_api_params_refused_total API bodies refused for passing the parameter decoding limits.\n# TYPE trtcd_api_params_refused_total counter\ntrtcd_api_params_refused_total %d\n", api.ParamsRefused)
+	if c := n.conns; c != nil {
+		open, limit := c.Descriptors()
+		fmt.Fprintf(w, "# HELP trtcd_open_descriptors Descriptors open: those open at start plus accepted connections not yet closed.\n# TYPE trtcd_open_descriptors gauge\ntrtcd_open_descriptors %d\n", open)
+		fmt.Fprintf(w, "# HELP trtcd_descriptor_limit The process's descriptor limit (RLIMIT_NOFILE).\n# TYPE trtcd_descriptor_limit gauge\ntrtcd_descriptor_limit %d\n", limit)
+		fmt.Fprintf(w, "# HELP trtcd_http_header_timeouts_total Connections closed because a request's headers did not arrive within http_header_timeout.\n# TYPE trtcd_http_header_timeouts_total counter\ntrtcd_http_header_timeouts_total %d\n", c.headerTimeouts.Load())
+		fmt.Fprintf(w, "# HELP trtcd_http_idle_closed_total Keep-alive connections closed after http_idle_timeout without a request.\n# TYPE trtcd_http_idle_closed_total counter\ntrtcd_http_idle_closed_total %d\n", c.idleClosed.Load())
+	}
+	rj := n.Signal.RefusedJoins()
+	fmt.Fprintf(w, "# HELP trtcd_joins_refused_total Joins refused with ServerFull, by policy.\n# TYPE trtcd_joins_refused_total counter\ntrtcd_joins_refused_total{policy=\"max_clients\"} %d\ntrtcd_joins_refused_total{policy=\"fd_headroom\"} %d\n", rj.MaxClients, rj.FDHeadroom)
 }

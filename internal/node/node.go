@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"sync/atomic"
-	"time"
 
 	"github.com/trtcd/trtcd/internal/cloudapi"
 	"github.com/trtcd/trtcd/internal/cluster"
@@ -35,6 +34,7 @@ type Node struct {
 
 	srv   *http.Server
 	ln    net.Listener
+	conns *connTracker // set by Start
 	ready atomic.Bool
 	done  chan error
 }
@@ -44,6 +44,7 @@ func New(cfg config.Config, log *slog.Logger) (*Node, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	cfg.FillLimits()
 	n := &Node{Config: cfg, Log: log}
 	reg, limiter, err := newBackend(cfg, log)
 	if err != nil {
@@ -71,9 +72,12 @@ func New(cfg config.Config, log *slog.Logger) (*Node, error) {
 		Limiter:     limiter,
 		RateLimits:  cfg.RateLimits,
 		Log:         log,
+		BodyBudget:  cloudapi.NewBodyBudget(cfg.UnauthenticatedBodyBudget),
+		ReadTimeout: cfg.HTTPReadTimeout.Duration,
 	}
 	n.Signal = signal.NewServer(n.Hub, func(app uint64) (string, bool) { a, ok := apps[app]; return a[1], ok },
-		signal.Config{IdleTimeout: cfg.IdleTimeout.Duration, QueueLen: cfg.ClientQueue, Log: log})
+		signal.Config{IdleTimeout: cfg.IdleTimeout.Duration, QueueLen: cfg.ClientQueue, Log: log,
+			MaxClients: cfg.MaxClients, Descriptors: n.descriptors, FDHeadroom: int64(cfg.FDHeadroom)})
 
 	mux := http.NewServeMux()
 	mux.Handle(signal.Path, n.Signal)
@@ -83,9 +87,20 @@ func New(cfg config.Config, log *slog.Logger) (*Node, error) {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
 		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	}
-	mux.Handle("/", n.API)
-	n.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	mux.Handle("/{$}", n.API) // the API is "/" exactly; other paths answer a plain 404
+	n.srv = &http.Server{Handler: mux, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ReadHeaderTimeout: cfg.HTTPHeaderTimeout.Duration,
+		IdleTimeout:       cfg.HTTPIdleTimeout.Duration,
+	}
 	return n, nil
+}
+
+// descriptors is what the signal server checks joins against (fd_headroom).
+func (n *Node) descriptors() (open, limit int64) {
+	if n.conns == nil {
+		return 0, 1 << 62
+	}
+	return n.conns.Descriptors()
 }
 
 func contains(list []string, s string) bool {
@@ -103,6 +118,9 @@ func (n *Node) Start() error {
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", n.Config.Listen, err)
 	}
+	n.conns = newConnTracker()
+	n.srv.ConnState = n.conns.connState
+	ln = trackedListener{ln, n.conns}
 	if n.Config.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(n.Config.TLSCert, n.Config.TLSKey)
 		if err != nil {

@@ -209,6 +209,9 @@ func (c *conn) run() {
 	if pe == nil && f.Type != TypeJoin {
 		pe = perr(CodeNotJoined, "the first frame must be a join")
 	}
+	if pe == nil {
+		pe = c.s.admit()
+	}
 	var j joinRequest
 	if pe == nil {
 		j, pe = parseJoin(f)

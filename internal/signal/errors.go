@@ -31,6 +31,7 @@ const (
 	CodeUserSig            = "AuthFailure.UserSig"
 	CodePrivateMapKey      = "AuthFailure.PrivateMapKey"
 	CodeServiceUnavailable = "ServiceUnavailable"
+	CodeServerFull         = "ServerFull"
 	CodeInternalError      = "InternalError"
 )
 
@@ -54,6 +55,7 @@ var errorTable = map[string]errorRow{
 	CodeUserSig:            {-3320, CloseJoinRefused},
 	CodePrivateMapKey:      {-100006, CloseJoinRefused},
 	CodeServiceUnavailable: {-100013, CloseGoingAway},
+	CodeServerFull:         {0, CloseJoinRefused},
 	CodeInternalError:      {-3301, CloseInternal},
 }
 

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -31,8 +32,17 @@ type Config struct {
 	QueueLen     int           // outbound notices held per client before it counts as slow; default 128
 	WriteTimeout time.Duration // one write may take this long; default 10 s
 	SendBuffer   int           // kernel send buffer per connection in bytes; default 32 KiB
-	Now          func() time.Time
-	Log          *slog.Logger
+	// MaxClients refuses a join (ServerFull) while more client connections
+	// than this are open, the joining one included; 0: no limit.
+	MaxClients int
+	// Descriptors reports the process's open file descriptors and its limit
+	// (RLIMIT_NOFILE); a join is refused (ServerFull) while open >= limit -
+	// FDHeadroom, so that the API and /healthz keep descriptors to accept
+	// with. nil: not checked.
+	Descriptors func() (open, limit int64)
+	FDHeadroom  int64
+	Now         func() time.Time
+	Log         *slog.Logger
 }
 
 func (c *Config) defaults() {
@@ -70,6 +80,33 @@ type Server struct {
 	conns    map[*conn]struct{}
 	draining bool
 	wg       sync.WaitGroup
+
+	refusedMaxClients atomic.Int64
+	refusedFDHeadroom atomic.Int64
+}
+
+// RefusedJoins counts the joins refused with ServerFull, by policy.
+type RefusedJoins struct{ MaxClients, FDHeadroom int64 }
+
+func (s *Server) RefusedJoins() RefusedJoins {
+	return RefusedJoins{s.refusedMaxClients.Load(), s.refusedFDHeadroom.Load()}
+}
+
+// admit applies the admission policies to a join (ServerFull): max_clients,
+// then the descriptor headroom. It runs before the join is parsed or its
+// UserSig checked, so a full server spends little on a refused join.
+func (s *Server) admit() *protoError {
+	if max := s.cfg.MaxClients; max > 0 && s.Connections() > max {
+		s.refusedMaxClients.Add(1)
+		return perr(CodeServerFull, "this server holds its maximum of %d clients; try again later", max)
+	}
+	if s.cfg.Descriptors != nil {
+		if open, limit := s.cfg.Descriptors(); open >= limit-s.cfg.FDHeadroom {
+			s.refusedFDHeadroom.Add(1)
+			return perr(CodeServerFull, "this server is out of connections (%d of %d file descriptors open); try again later", open, limit)
+		}
+	}
+	return nil
 }
 
 // writeBuffers is shared by all connections: a buffer is held only while a
@@ -180,8 +217,12 @@ func reason(err error) string {
 // and a bounded buffer makes a client that stops reading show up as a full
 // queue (and be dropped) instead of hiding megabytes in the kernel.
 func setSendBuffer(c net.Conn, n int) {
-	if tc, ok := c.(interface{ NetConn() net.Conn }); ok { // TLS
-		c = tc.NetConn()
+	for i := 0; i < 4; i++ { // TLS, and the listener's connection tracking
+		w, ok := c.(interface{ NetConn() net.Conn })
+		if !ok {
+			break
+		}
+		c = w.NetConn()
 	}
 	if tc, ok := c.(*net.TCPConn); ok {
 		tc.SetWriteBuffer(n)
