@@ -15,19 +15,20 @@ import (
 
 // Config is the whole configuration; docs/config.md documents every key.
 type Config struct {
-	Listen      string         `yaml:"listen"`
-	TLSCert     string         `yaml:"tls_cert"`
-	TLSKey      string         `yaml:"tls_key"`
-	Accounts    []Account      `yaml:"accounts"`
-	RateLimits  map[string]int `yaml:"rate_limits"`
-	Regions     []string       `yaml:"regions"`
-	Redis       string         `yaml:"redis"`
-	NodeID      string         `yaml:"node_id"`
-	IdleTimeout Duration       `yaml:"idle_timeout"`
-	ClientQueue int            `yaml:"client_queue"`
-	LogLevel    string         `yaml:"log_level"`
-	DebugPprof  bool           `yaml:"debug_pprof"` // serve /debug/pprof/ (profiling; keep off in production)
-	GCPercent   int            `yaml:"gc_percent"`  // Go's GOGC for the server; default 50
+	Listen         string         `yaml:"listen"`
+	TLSCert        string         `yaml:"tls_cert"`
+	TLSKey         string         `yaml:"tls_key"`
+	Accounts       []Account      `yaml:"accounts"`
+	RateLimits     map[string]int `yaml:"rate_limits"`
+	Regions        []string       `yaml:"regions"`
+	Redis          string         `yaml:"redis"`
+	NodeID         string         `yaml:"node_id"`
+	IdleTimeout    Duration       `yaml:"idle_timeout"`
+	UserSigMaxSkew Duration       `yaml:"usersig_max_skew"` // how far ahead a UserSig's TLS.time may be
+	ClientQueue    int            `yaml:"client_queue"`
+	LogLevel       string         `yaml:"log_level"`
+	DebugPprof     bool           `yaml:"debug_pprof"` // serve /debug/pprof/ (profiling; keep off in production)
+	GCPercent      int            `yaml:"gc_percent"`  // Go's GOGC for the server; default 50
 }
 
 // Account is a cloud API account: one SecretId/SecretKey pair and the apps
@@ -42,8 +43,9 @@ type Account struct {
 // App is a TRTC application: its SdkAppId and the key its UserSigs are
 // signed with.
 type App struct {
-	SdkAppID uint64 `yaml:"sdkappid"`
-	Key      string `yaml:"key"`
+	SdkAppID             uint64 `yaml:"sdkappid"`
+	Key                  string `yaml:"key"`
+	RequirePrivateMapKey bool   `yaml:"require_privatemapkey"` // joins must carry a PrivateMapKey
 }
 
 // Duration reads "10s", "1m30s".
