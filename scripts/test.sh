@@ -49,6 +49,7 @@ if [ "$FUZZTIME" != "0" ]; then
 ./internal/cloudapi FuzzV1Verify
 ./internal/usersig FuzzVerify
 ./internal/usersig FuzzParseUserbuf
+./internal/config FuzzLoadFile
 ./internal/signal FuzzDecodeFrame
 TARGETS
 fi
