@@ -146,6 +146,7 @@ func (c *conn) closeFrame(code int, text string) {
 
 // refuse answers with an error and closes; used before any writer exists.
 func (c *conn) refuse(e *protoError) {
+	c.s.stats.countError(e.Code)
 	c.ws.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
 	c.ws.WriteMessage(websocket.TextMessage, encodeError(e))
 	c.closeFrame(e.Close, e.Code)
@@ -288,6 +289,9 @@ func (c *conn) serve() {
 	defer c.s.wg.Done()
 	defer c.s.forget(c)
 	reason, code, text, final := c.readLoop()
+	if code == CloseIdle {
+		c.s.stats.idle.Add(1)
+	}
 	c.logEnd(reason, code, text)
 	// A kicked session is no longer the member: its leave only tidies up.
 	ctx, cancel := context.WithTimeout(context.Background(), joinDeadline)
@@ -299,6 +303,7 @@ func (c *conn) serve() {
 	c.writers.Wait()
 	if !c.kicked.Load() && !c.slow.Load() {
 		if final != nil {
+			c.s.stats.countError(final.Code)
 			c.ws.SetWriteDeadline(time.Now().Add(time.Second))
 			c.ws.WriteMessage(websocket.TextMessage, encodeError(final))
 		}

@@ -131,6 +131,9 @@ func TestRequirePrivateMapKey(t *testing.T) {
 	}
 	// an app without the requirement still admits joins without one
 	e.join(e.params("bob"))
+	if n := e.sig.ErrorsSent()[signal.CodePrivateMapKey]; n != 1 {
+		t.Fatalf("PrivateMapKey refusals counted %d, want 1", n)
+	}
 }
 
 func TestBinaryFramesAreRefused(t *testing.T) {
@@ -161,6 +164,9 @@ func TestBinaryFramesAreRefused(t *testing.T) {
 	}
 	if ev := next(t, observer); ev.Type != "user_left" || ev.UserID != "mallory" || ev.Reason != "left" {
 		t.Fatalf("observer got %+v", ev)
+	}
+	if n := e.sig.ErrorsSent()[signal.CodeBinaryFrame]; n != 2 {
+		t.Fatalf("BinaryFrame errors counted %d, want 2", n)
 	}
 }
 
@@ -298,6 +304,9 @@ func TestRefusalsLeavesKicksAndTimeoutsAreLogged(t *testing.T) {
 
 	e.rawJoin("sleepy") // never pings
 	check(logs.find(t, "idle timeout", "sleepy"), "timeout")
+	if n := e.sig.IdleTimeouts(); n != 1 {
+		t.Fatalf("idle timeouts counted %d, want 1", n)
+	}
 
 	all := logs.String()
 	for _, secret := range []string{future, userSig("alice")[:40], appKey} {

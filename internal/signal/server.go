@@ -70,6 +70,8 @@ type Server struct {
 	conns    map[*conn]struct{}
 	draining bool
 	wg       sync.WaitGroup
+
+	stats stats
 }
 
 // writeBuffers is shared by all connections: a buffer is held only while a
