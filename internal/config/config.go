@@ -81,6 +81,10 @@ func (d *Duration) UnmarshalYAML(n ast.Node) error {
 
 func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
+// DefaultClientQueue is the default of client_queue: outbound notices held
+// per client before it counts as slow.
+const DefaultClientQueue = 128
+
 // DefaultUserSigMaxSkew is the default of usersig_max_skew.
 const DefaultUserSigMaxSkew = usersig.DefaultMaxSkew
 
@@ -125,6 +129,9 @@ func (c *Config) fill() {
 	}
 	if c.IdleTimeout.Duration == 0 {
 		c.IdleTimeout.Duration = 10 * time.Second
+	}
+	if c.ClientQueue == 0 {
+		c.ClientQueue = DefaultClientQueue
 	}
 	if c.UserSigMaxSkew.Duration == 0 {
 		c.UserSigMaxSkew.Duration = DefaultUserSigMaxSkew
