@@ -22,7 +22,7 @@ func TestExampleFile(t *testing.T) {
 	for _, typ := range []reflect.Type{reflect.TypeFor[Config](), reflect.TypeFor[Account](), reflect.TypeFor[App]()} {
 		for f := range typ.Fields() {
 			key, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-			if key != "" && !regexp.MustCompile(`(?m)^\s*(- )?` + regexp.QuoteMeta(key) + `:`).Match(src) {
+			if key != "" && !regexp.MustCompile(`(?m)^\s*(- )?`+regexp.QuoteMeta(key)+`:`).Match(src) {
 				missing = append(missing, key)
 			}
 		}
