@@ -422,7 +422,8 @@ func (c *Config) Validate() error {
 	if c.IdleTimeout.Duration < MinIdleTimeout {
 		return bad("idle_timeout", "%s is too short: it must be at least %s, twice the %s interval at which clients ping, so that one late ping does not remove a client", c.IdleTimeout.Duration, MinIdleTimeout, client.DefaultHeartbeat)
 	}
-	if c.UserSigMaxSkew.Duration < time.Second || c.UserSigMaxSkew.Duration > MaxUserSigMaxSkew {
+	// 0 (a Config built in code rather than loaded) means the default
+	if skew := c.UserSigMaxSkew.Duration; skew != 0 && (skew < time.Second || skew > MaxUserSigMaxSkew) {
 		return bad("usersig_max_skew", "must be from 1s to %s", MaxUserSigMaxSkew)
 	}
 	if c.GCPercent < 10 {
