@@ -59,9 +59,23 @@ type Error struct {
 
 func (e *Error) Error() string { return fmt.Sprintf("trtcd: %s: %s", e.Code, e.Message) }
 
+// DefaultHeartbeat is how often the client pings (docs/protocol.md). The
+// server's idle_timeout may not be shorter than twice this.
+const DefaultHeartbeat = 3 * time.Second
+
+// DialError is a failure to open the WebSocket: nothing listening, a TLS
+// failure, or an answer that is not a WebSocket upgrade. Nothing was sent.
+type DialError struct {
+	URL string
+	Err error
+}
+
+func (e *DialError) Error() string { return fmt.Sprintf("trtcd: dial %s: %v", e.URL, e.Err) }
+func (e *DialError) Unwrap() error { return e.Err }
+
 // Options tune a connection.
 type Options struct {
-	// Heartbeat is how often a ping is sent; 0 means 3 s, negative disables
+	// Heartbeat is how often a ping is sent; 0 means DefaultHeartbeat, negative disables
 	// heartbeats (the server then removes the client after its idle timeout).
 	Heartbeat time.Duration
 	// Dialer is the WebSocket dialer; nil uses websocket.DefaultDialer.
@@ -98,7 +112,7 @@ func Join(ctx context.Context, server string, p JoinParams, opt Options) (*Conn,
 	}
 	ws, _, err := d.DialContext(ctx, u, nil)
 	if err != nil {
-		return nil, fmt.Errorf("trtcd: dial %s: %w", u, err)
+		return nil, &DialError{URL: u, Err: err}
 	}
 	if dl, ok := ctx.Deadline(); ok {
 		ws.SetReadDeadline(dl)
@@ -132,7 +146,7 @@ func Join(ctx context.Context, server string, p JoinParams, opt Options) (*Conn,
 	c.wg.Add(1)
 	go c.readLoop()
 	if opt.Heartbeat == 0 {
-		opt.Heartbeat = 3 * time.Second
+		opt.Heartbeat = DefaultHeartbeat
 	}
 	if opt.Heartbeat > 0 {
 		c.wg.Add(1)

@@ -16,7 +16,7 @@ import (
 // A room server for the example: what `trtcd serve` runs, minus the API.
 func startServer() (*httptest.Server, func()) {
 	hub := rooms.NewHub(rooms.NewMemory(nil), "example", nil)
-	sig := signal.NewServer(hub, func(app uint64) (string, bool) { return "example-key", app == 1400000001 }, signal.Config{})
+	sig := signal.NewServer(hub, func(app uint64) (signal.App, bool) { return signal.App{Key: "example-key"}, app == 1400000001 }, signal.Config{})
 	srv := httptest.NewServer(sig)
 	return srv, func() { sig.Shutdown(context.Background()); srv.Close() }
 }

@@ -50,6 +50,7 @@ if [ "$FUZZTIME" != "0" ]; then
 ./internal/cloudapi FuzzParamShape
 ./internal/usersig FuzzVerify
 ./internal/usersig FuzzParseUserbuf
+./internal/config FuzzLoadFile
 ./internal/signal FuzzDecodeFrame
 TARGETS
 fi

@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -18,19 +20,25 @@ import (
 
 func apiCmd() *cobra.Command {
 	var endpoint, region, secretID, secretKey, version, service string
+	var tf tlsFlags
 	cmd := &cobra.Command{
 		Use:   "api ACTION [JSON]",
 		Short: "Call an API action, signed with TC3-HMAC-SHA256, and print the Response (like tccli)",
 		Example: `  trtcd api RemoveUser '{"SdkAppId":1400000001,"RoomId":1234,"UserIds":["test1","test2"]}'
   TENCENTCLOUD_SECRET_ID=… TENCENTCLOUD_SECRET_KEY=… trtcd api DismissRoom '{"SdkAppId":1400000001,"RoomId":1234}' --endpoint https://trtcd.example.com`,
-		Args: cobra.RangeArgs(1, 2),
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) < 1 || len(args) > 2 {
+				return usageError("api takes an ACTION and at most one JSON argument (got %d arguments)", len(args))
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			body := []byte("{}")
 			if len(args) == 2 {
 				body = []byte(args[1])
 			}
 			if !json.Valid(body) {
-				return &exitError{code: 2, msg: "the JSON argument is not valid JSON"}
+				return usageError("the JSON argument is not valid JSON")
 			}
 			if secretID == "" {
 				secretID = envOr("TENCENTCLOUD_SECRET_ID", config.DevSecretID)
@@ -42,8 +50,12 @@ func apiCmd() *cobra.Command {
 				endpoint = "http://" + endpoint
 			}
 			req, err := http.NewRequest(http.MethodPost, strings.TrimRight(endpoint, "/")+"/", bytes.NewReader(body))
+			if err != nil || req.URL.Host == "" || (req.URL.Scheme != "http" && req.URL.Scheme != "https") {
+				return usageError("--endpoint: %q is not a URL such as http://127.0.0.1:8080", endpoint)
+			}
+			tc, err := tf.config()
 			if err != nil {
-				return &exitError{code: 2, msg: "--endpoint: " + err.Error()}
+				return err
 			}
 			req.Header.Set("Content-Type", "application/json")
 			req.Header.Set("X-TC-Action", args[0])
@@ -51,9 +63,19 @@ func apiCmd() *cobra.Command {
 			req.Header.Set("X-TC-Region", region)
 			req.Header.Set("X-TC-RequestClient", "trtcd-cli")
 			cloudapi.SignTC3(req, body, secretID, secretKey, service, time.Now())
-			resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+			hc := &http.Client{Timeout: 30 * time.Second}
+			if tc != nil {
+				tr := http.DefaultTransport.(*http.Transport).Clone()
+				tr.TLSClientConfig = tc
+				hc.Transport = tr
+			}
+			resp, err := hc.Do(req)
 			if err != nil {
-				return &exitError{code: 1, msg: err.Error()}
+				var ue *url.Error
+				if errors.As(err, &ue) {
+					err = ue.Err
+				}
+				return &exitError{code: exitCannotReach, msg: fmt.Sprintf("cannot reach %s: %v", endpoint, err)}
 			}
 			defer resp.Body.Close()
 			raw, _ := io.ReadAll(resp.Body)
@@ -81,6 +103,7 @@ func apiCmd() *cobra.Command {
 	f.StringVar(&secretKey, "secret-key", "", "SecretKey (default: $TENCENTCLOUD_SECRET_KEY, else the development account)")
 	f.StringVar(&version, "version", "2019-07-22", "API version")
 	f.StringVar(&service, "service", "trtc", "service name in the credential scope")
+	tf.add(cmd)
 	return cmd
 }
 

@@ -5,47 +5,83 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/spf13/cobra"
 
 	"github.com/trtcd/trtcd/client"
 	"github.com/trtcd/trtcd/internal/config"
+	"github.com/trtcd/trtcd/internal/rooms"
 	"github.com/trtcd/trtcd/internal/usersig"
 )
 
-// Exit codes of `trtcd join`.
+// Exit codes of `trtcd join` (README, "Exit codes"). 0 is a normal leave
+// on SIGINT/SIGTERM.
 const (
-	exitJoinRefused = 2
-	exitKicked      = 3
+	exitConnLost    = 1 // the connection ended without a kick or a leave
+	exitJoinRefused = 2 // the server refused the join (also: a usage error, exitUsage)
+	exitKicked      = 3 // removed, dismissed, or replaced by the same user elsewhere
+	exitCannotReach = 4 // could not connect: nothing listening, TLS, not a trtcd WebSocket
 )
 
 func joinCmd() *cobra.Command {
 	var p client.JoinParams
 	var server, key string
+	var tf tlsFlags
 	cmd := &cobra.Command{
 		Use:   "join --userid U (--roomid N | --strroomid S) [--usersig SIG | --key K]",
 		Short: "Join a room and print its events as JSON lines until left or kicked",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if (p.RoomID == 0) == (p.StrRoomID == "") {
-				return &exitError{code: exitJoinRefused, msg: "give exactly one of --roomid and --strroomid"}
+			// The command line is checked before anything is sent.
+			switch {
+			case p.UserID == "":
+				return usageError("--userid is required")
+			case !rooms.ValidUserID(p.UserID):
+				return usageError("--userid must be 1-32 characters of A-Z a-z 0-9 _ -")
+			case (p.RoomID == 0) == (p.StrRoomID == ""):
+				return usageError("give exactly one of --roomid and --strroomid")
+			}
+			if err := checkServerURL(server); err != nil {
+				return err
+			}
+			tc, err := tf.config()
+			if err != nil {
+				return err
 			}
 			if p.UserSig == "" {
 				p.UserSig = usersig.Generate(p.SdkAppID, key, p.UserID, 24*time.Hour, time.Now(), nil)
 			}
+			// Signals are caught before the joined line is printed, so that
+			// whoever reads it may interrupt at once and get a clean leave.
+			sigs := make(chan os.Signal, 1)
+			signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+			defer signal.Stop(sigs)
+			opt := client.Options{}
+			if tc != nil {
+				d := *websocket.DefaultDialer
+				d.TLSClientConfig = tc
+				opt.Dialer = &d
+			}
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			c, err := client.Join(ctx, server, p, client.Options{})
+			c, err := client.Join(ctx, server, p, opt)
 			cancel()
 			if err != nil {
 				var ce *client.Error
-				if errors.As(err, &ce) {
+				var de *client.DialError
+				switch {
+				case errors.As(err, &ce):
 					return &exitError{code: exitJoinRefused, msg: fmt.Sprintf("join refused: %s: %s", ce.Code, ce.Message)}
+				case errors.As(err, &de):
+					return &exitError{code: exitCannotReach, msg: fmt.Sprintf("cannot connect to %s: %v", de.URL, de.Err)}
 				}
-				return &exitError{code: exitJoinRefused, msg: "join failed: " + err.Error()}
+				return &exitError{code: exitConnLost, msg: "connection lost during the join: " + strings.TrimPrefix(err.Error(), "trtcd: ")}
 			}
 			out := json.NewEncoder(cmd.OutOrStdout())
 			joined := c.Joined()
@@ -53,9 +89,6 @@ func joinCmd() *cobra.Command {
 				joined.Members = []client.Member{}
 			}
 			out.Encode(printable(joined))
-			sigs := make(chan os.Signal, 1)
-			signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
-			defer signal.Stop(sigs)
 			for {
 				select {
 				case ev, ok := <-c.Events():
@@ -65,7 +98,7 @@ func joinCmd() *cobra.Command {
 						if errors.Is(err, client.ErrKicked) {
 							return &exitError{code: exitKicked}
 						}
-						return &exitError{code: 1, msg: fmt.Sprintf("connection lost: %v", err)}
+						return &exitError{code: exitConnLost, msg: "connection lost: " + strings.TrimPrefix(fmt.Sprint(err), "trtcd: ")}
 					}
 					out.Encode(printable(ev))
 				case <-sigs:
@@ -86,7 +119,22 @@ func joinCmd() *cobra.Command {
 	f.Uint64Var(&p.RoomID, "roomid", 0, "numeric room id")
 	f.StringVar(&p.StrRoomID, "strroomid", "", "string room id")
 	f.StringVar(&p.Role, "role", "anchor", "anchor or audience")
+	tf.add(cmd)
 	return cmd
+}
+
+// checkServerURL refuses a --server or --endpoint that is not an http(s)
+// or ws(s) URL with a host, before any connection is tried.
+func checkServerURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return usageError("--server: %q is not a URL such as http://127.0.0.1:8080", s)
+	}
+	switch u.Scheme {
+	case "http", "https", "ws", "wss":
+		return nil
+	}
+	return usageError("--server: scheme %q is not http, https, ws or wss", u.Scheme)
 }
 
 // printable is the JSON line for an event: the fields of its type only.

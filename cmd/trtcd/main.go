@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -19,23 +20,43 @@ type exitError struct {
 
 func (e *exitError) Error() string { return e.msg }
 
+// exitUsage is the exit status of a command line that cannot be run (a bad
+// or missing flag, a bad argument) for every command.
+const exitUsage = 2
+
+func usageError(format string, args ...any) error {
+	return &exitError{code: exitUsage, msg: fmt.Sprintf(format, args...)}
+}
+
+// noArgs refuses positional arguments as a usage error.
+func noArgs(_ *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageError("unexpected argument %q", args[0])
+	}
+	return nil
+}
+
 func main() {
 	root := &cobra.Command{
 		Use:           "trtcd",
 		Short:         "A self-hostable room server with Tencent Cloud TRTC's server API",
+		Version:       versionLine(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCmd(), usersigCmd(), joinCmd(), apiCmd(), benchCmd())
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError("%v", err) })
+	root.AddCommand(serveCmd(), usersigCmd(), joinCmd(), apiCmd(), benchCmd(), versionCmd())
 	if err := root.Execute(); err != nil {
+		code, msg := 1, err.Error()
 		var ee *exitError
 		if errors.As(err, &ee) {
-			if ee.msg != "" {
-				fmt.Fprintln(os.Stderr, "trtcd:", ee.msg)
-			}
-			os.Exit(ee.code)
+			code = ee.code
 		}
-		fmt.Fprintln(os.Stderr, "trtcd:", err)
-		os.Exit(1)
+		if msg != "" {
+			// one "trtcd:" prefix, even when a library put its own
+			fmt.Fprintln(os.Stderr, "trtcd:", strings.TrimPrefix(msg, "trtcd: "))
+		}
+		os.Exit(code)
 	}
 }

@@ -22,11 +22,11 @@ func serveCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the server (no flags: one node, in memory, on 127.0.0.1:8080, development account)",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := config.Load(path, os.Environ())
 			if err != nil {
-				return &exitError{code: 2, msg: err.Error()}
+				return &exitError{code: exitUsage, msg: err.Error()}
 			}
 			log := newLogger(cfg.LogLevel)
 			if os.Getenv("GOGC") == "" { // an explicit GOGC wins

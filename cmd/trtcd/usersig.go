@@ -18,13 +18,13 @@ func usersigCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "usersig --userid U [--sdkappid N --key K] [--expire SECONDS]",
 		Short: "Print a UserSig (default: the development app)",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !rooms.ValidUserID(user) {
-				return &exitError{code: 2, msg: "--userid must be 1-32 characters of A-Z a-z 0-9 _ -"}
+				return usageError("--userid must be 1-32 characters of A-Z a-z 0-9 _ -")
 			}
-			if expire <= 0 {
-				return &exitError{code: 2, msg: "--expire must be a positive number of seconds"}
+			if expire <= 0 || expire > usersig.MaxExpire {
+				return usageError("--expire must be a number of seconds from 1 to %d", int64(usersig.MaxExpire))
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), usersig.Generate(app, key, user, time.Duration(expire)*time.Second, time.Now(), nil))
 			return nil

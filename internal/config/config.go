@@ -3,7 +3,10 @@
 package config
 
 import (
+	"crypto/tls"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"strconv"
@@ -11,23 +14,28 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+
+	"github.com/trtcd/trtcd/client"
+	"github.com/trtcd/trtcd/internal/usersig"
 )
 
 // Config is the whole configuration; docs/config.md documents every key.
 type Config struct {
-	Listen      string         `yaml:"listen"`
-	TLSCert     string         `yaml:"tls_cert"`
-	TLSKey      string         `yaml:"tls_key"`
-	Accounts    []Account      `yaml:"accounts"`
-	RateLimits  map[string]int `yaml:"rate_limits"`
-	Regions     []string       `yaml:"regions"`
-	Redis       string         `yaml:"redis"`
-	NodeID      string         `yaml:"node_id"`
-	IdleTimeout Duration       `yaml:"idle_timeout"`
-	ClientQueue int            `yaml:"client_queue"`
-	LogLevel    string         `yaml:"log_level"`
-	DebugPprof  bool           `yaml:"debug_pprof"` // serve /debug/pprof/ (profiling; keep off in production)
-	GCPercent   int            `yaml:"gc_percent"`  // Go's GOGC for the server; default 50
+	Listen         string         `yaml:"listen"`
+	TLSCert        string         `yaml:"tls_cert"`
+	TLSKey         string         `yaml:"tls_key"`
+	Accounts       []Account      `yaml:"accounts"`
+	RateLimits     map[string]int `yaml:"rate_limits"`
+	Regions        []string       `yaml:"regions"`
+	Redis          string         `yaml:"redis"`
+	NodeID         string         `yaml:"node_id"`
+	IdleTimeout    Duration       `yaml:"idle_timeout"`
+	UserSigMaxSkew Duration       `yaml:"usersig_max_skew"` // how far ahead a UserSig's TLS.time may be
+	ClientQueue    int            `yaml:"client_queue"`
+	LogLevel       string         `yaml:"log_level"`
+	DebugPprof     bool           `yaml:"debug_pprof"` // serve /debug/pprof/ (profiling; keep off in production)
+	GCPercent      int            `yaml:"gc_percent"`  // Go's GOGC for the server; default 50
 
 	// Front-door limits (docs/config.md, "Limits"); zero takes the default.
 	HTTPHeaderTimeout         Duration `yaml:"http_header_timeout"`
@@ -59,8 +67,9 @@ type Account struct {
 // App is a TRTC application: its SdkAppId and the key its UserSigs are
 // signed with.
 type App struct {
-	SdkAppID uint64 `yaml:"sdkappid"`
-	Key      string `yaml:"key"`
+	SdkAppID             uint64 `yaml:"sdkappid"`
+	Key                  string `yaml:"key"`
+	RequirePrivateMapKey bool   `yaml:"require_privatemapkey"` // joins must carry a PrivateMapKey
 }
 
 // Duration reads "10s", "1m30s".
@@ -69,13 +78,41 @@ type Duration struct{ time.Duration }
 func (d *Duration) UnmarshalText(b []byte) error {
 	v, err := time.ParseDuration(string(b))
 	if err != nil {
-		return err
+		return errDuration
 	}
 	d.Duration = v
 	return nil
 }
 
+var errDuration = errors.New("must be a duration such as 10s, 1m30s or 500ms")
+
+// UnmarshalYAML reads a duration from the file, so that a bad one is
+// reported at its key and line.
+func (d *Duration) UnmarshalYAML(n ast.Node) error {
+	tok := n.GetToken()
+	if _, scalar := n.(ast.ScalarNode); !scalar || tok == nil || d.UnmarshalText([]byte(tok.Value)) != nil {
+		return &valueError{tok: tok, msg: errDuration.Error()}
+	}
+	return nil
+}
+
 func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// DefaultClientQueue is the default of client_queue: outbound notices held
+// per client before it counts as slow.
+const DefaultClientQueue = 128
+
+// DefaultUserSigMaxSkew is the default of usersig_max_skew.
+const DefaultUserSigMaxSkew = usersig.DefaultMaxSkew
+
+// MaxUserSigMaxSkew bounds usersig_max_skew: a larger tolerance would let a
+// UserSig dated that far ahead live that much longer than it says.
+const MaxUserSigMaxSkew = 24 * time.Hour
+
+// MinIdleTimeout is the smallest idle_timeout: twice the interval at which
+// clients ping (client.DefaultHeartbeat, docs/protocol.md), so that one late
+// or lost ping does not remove a client that is still there.
+const MinIdleTimeout = 2 * client.DefaultHeartbeat
 
 // DefaultGCPercent trades a little CPU for memory: a server holding many
 // idle connections keeps less garbage headroom (measured in
@@ -109,6 +146,12 @@ func (c *Config) fill() {
 	}
 	if c.IdleTimeout.Duration == 0 {
 		c.IdleTimeout.Duration = 10 * time.Second
+	}
+	if c.ClientQueue == 0 {
+		c.ClientQueue = DefaultClientQueue
+	}
+	if c.UserSigMaxSkew.Duration == 0 {
+		c.UserSigMaxSkew.Duration = DefaultUserSigMaxSkew
 	}
 	if len(c.Regions) == 0 {
 		c.Regions = []string{"ap-beijing", "ap-guangzhou", "ap-singapore"}
@@ -145,9 +188,12 @@ func (c *Config) FillLimits() {
 }
 
 // Load reads path (or the defaults when path is empty), applies the
-// environment (os.Environ() form, "KEY=value"), and validates.
+// environment (os.Environ() form, "KEY=value"), validates, and checks that
+// the TLS files can be used. Every error is one line that names the key (and
+// its line in the file) or the environment variable at fault.
 func Load(path string, environ []string) (Config, error) {
 	c := Defaults()
+	var lines keyLines
 	if path != "" {
 		c = Config{}
 		b, err := os.ReadFile(path)
@@ -155,15 +201,82 @@ func Load(path string, environ []string) (Config, error) {
 			return c, fmt.Errorf("config: %w", err)
 		}
 		if err := yaml.UnmarshalWithOptions(b, &c, yaml.Strict()); err != nil {
-			first, _, _ := strings.Cut(err.Error(), "\n")
-			return c, fmt.Errorf("config %s: %s", path, strings.TrimSpace(first))
+			return c, decodeError(path, b, err)
 		}
+		lines, _ = fileKeys(b)
 	}
-	if err := c.applyEnv(environ); err != nil {
+	fromEnv, err := c.applyEnv(environ)
+	if err != nil {
 		return c, err
 	}
 	c.fill()
-	return c, c.Validate()
+	err = c.Validate()
+	if err == nil {
+		err = c.checkTLSFiles()
+	}
+	var ke *KeyError
+	if errors.As(err, &ke) {
+		return c, ke.locate(path, lines, fromEnv)
+	}
+	return c, err
+}
+
+// KeyError is a bad value, named by its key path (accounts[0].secret_id).
+type KeyError struct {
+	Key, Msg string
+}
+
+func (e *KeyError) Error() string { return "config: " + e.Key + ": " + e.Msg }
+
+// locate names where the bad value came from: the environment variable that
+// set it, or the file and line, or just the key (a default).
+func (e *KeyError) locate(path string, lines keyLines, fromEnv map[string]string) error {
+	for key, name := range fromEnv {
+		if e.Key == key || strings.HasPrefix(e.Key, key+"[") {
+			return fmt.Errorf("config: %s (%s): %s", name, e.Key, e.Msg)
+		}
+	}
+	// the key's own line, else the line of the nearest enclosing key that
+	// the file has (a missing secret_key: the line of its account)
+	for k := e.Key; k != ""; k = parentKey(k) {
+		if line, ok := lines[k]; ok {
+			return fmt.Errorf("config %s:%d: %s: %s", path, line, e.Key, e.Msg)
+		}
+	}
+	return e
+}
+
+// parentKey is "accounts[0]" for "accounts[0].name" and "accounts" for
+// "accounts[0]".
+func parentKey(k string) string {
+	if i := strings.LastIndexAny(k, ".["); i >= 0 {
+		return k[:i]
+	}
+	return ""
+}
+
+// checkTLSFiles reads tls_cert and tls_key, so that a missing, unreadable
+// or mismatched file is a configuration error at start-up.
+func (c *Config) checkTLSFiles() error {
+	if c.TLSCert == "" {
+		return nil
+	}
+	var pems [2][]byte
+	for i, f := range []struct{ key, path string }{{"tls_cert", c.TLSCert}, {"tls_key", c.TLSKey}} {
+		b, err := os.ReadFile(f.path)
+		if err != nil {
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return &KeyError{Key: f.key, Msg: fmt.Sprintf("cannot read %s: %v", f.path, err)}
+		}
+		pems[i] = b
+	}
+	if _, err := tls.X509KeyPair(pems[0], pems[1]); err != nil {
+		return &KeyError{Key: "tls_cert", Msg: fmt.Sprintf("%s and %s are not a usable certificate and key: %v", c.TLSCert, c.TLSKey, err)}
+	}
+	return nil
 }
 
 // EnvName is the variable name for a name with any characters: upper case,
@@ -178,8 +291,10 @@ func EnvName(s string) string {
 	return string(b)
 }
 
-// applyEnv lets TRTCD_* variables override any value, secrets included.
-func (c *Config) applyEnv(environ []string) error {
+// applyEnv lets TRTCD_* variables override any value, secrets included. It
+// returns which keys it set, and from which variable.
+func (c *Config) applyEnv(environ []string) (map[string]string, error) {
+	set := map[string]string{}
 	vars := map[string]string{}
 	for _, kv := range environ {
 		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "TRTCD_") {
@@ -187,6 +302,7 @@ func (c *Config) applyEnv(environ []string) error {
 		}
 	}
 	env := func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
+	bad := func(name, msg string) error { return fmt.Errorf("config: %s: %s", name, msg) }
 	str := map[string]*string{
 		"TRTCD_LISTEN": &c.Listen, "TRTCD_TLS_CERT": &c.TLSCert, "TRTCD_TLS_KEY": &c.TLSKey,
 		"TRTCD_REDIS": &c.Redis, "TRTCD_NODE_ID": &c.NodeID, "TRTCD_LOG_LEVEL": &c.LogLevel,
@@ -194,67 +310,62 @@ func (c *Config) applyEnv(environ []string) error {
 	for name, p := range str {
 		if v, ok := env(name); ok {
 			*p = v
+			set[strings.ToLower(strings.TrimPrefix(name, "TRTCD_"))] = name
 		}
 	}
-	if v, ok := env("TRTCD_IDLE_TIMEOUT"); ok {
-		if err := c.IdleTimeout.UnmarshalText([]byte(v)); err != nil {
-			return fmt.Errorf("config: TRTCD_IDLE_TIMEOUT: %v", err)
-		}
-	}
-	if v, ok := env("TRTCD_GC_PERCENT"); ok {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return fmt.Errorf("config: TRTCD_GC_PERCENT: not an integer")
-		}
-		c.GCPercent = n
-	}
-	if v, ok := env("TRTCD_CLIENT_QUEUE"); ok {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return fmt.Errorf("config: TRTCD_CLIENT_QUEUE: not an integer")
-		}
-		c.ClientQueue = n
-	}
-	for name, p := range map[string]*Duration{"TRTCD_HTTP_HEADER_TIMEOUT": &c.HTTPHeaderTimeout,
-		"TRTCD_HTTP_READ_TIMEOUT": &c.HTTPReadTimeout, "TRTCD_HTTP_IDLE_TIMEOUT": &c.HTTPIdleTimeout} {
+	durations := map[string]*Duration{"TRTCD_IDLE_TIMEOUT": &c.IdleTimeout, "TRTCD_USERSIG_MAX_SKEW": &c.UserSigMaxSkew,
+		"TRTCD_HTTP_HEADER_TIMEOUT": &c.HTTPHeaderTimeout, "TRTCD_HTTP_READ_TIMEOUT": &c.HTTPReadTimeout,
+		"TRTCD_HTTP_IDLE_TIMEOUT": &c.HTTPIdleTimeout}
+	for name, p := range durations {
 		if v, ok := env(name); ok {
 			if err := p.UnmarshalText([]byte(v)); err != nil {
-				return fmt.Errorf("config: %s: %v", name, err)
+				return nil, bad(name, err.Error())
 			}
+			set[strings.ToLower(strings.TrimPrefix(name, "TRTCD_"))] = name
 		}
 	}
-	for name, p := range map[string]*int{"TRTCD_MAX_CLIENTS": &c.MaxClients, "TRTCD_FD_HEADROOM": &c.FDHeadroom} {
+	ints := map[string]*int{"TRTCD_GC_PERCENT": &c.GCPercent, "TRTCD_CLIENT_QUEUE": &c.ClientQueue,
+		"TRTCD_MAX_CLIENTS": &c.MaxClients, "TRTCD_FD_HEADROOM": &c.FDHeadroom}
+	for name, p := range ints {
 		if v, ok := env(name); ok {
 			n, err := strconv.Atoi(v)
 			if err != nil {
-				return fmt.Errorf("config: %s: not an integer", name)
+				return nil, bad(name, "must be an integer")
 			}
 			*p = n
+			set[strings.ToLower(strings.TrimPrefix(name, "TRTCD_"))] = name
 		}
 	}
 	if v, ok := env("TRTCD_UNAUTHENTICATED_BODY_BUDGET"); ok {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
-			return fmt.Errorf("config: TRTCD_UNAUTHENTICATED_BODY_BUDGET: not an integer")
+			return nil, bad("TRTCD_UNAUTHENTICATED_BODY_BUDGET", "must be an integer")
 		}
 		c.UnauthenticatedBodyBudget = n
+		set["unauthenticated_body_budget"] = "TRTCD_UNAUTHENTICATED_BODY_BUDGET"
 	}
 	if v, ok := env("TRTCD_DEBUG_PPROF"); ok {
-		c.DebugPprof = v == "1" || v == "true"
+		b, ok := parseBool(v)
+		if !ok {
+			return nil, bad("TRTCD_DEBUG_PPROF", "must be true or false (or 1 or 0)")
+		}
+		c.DebugPprof = b
 	}
 	if v, ok := env("TRTCD_REGIONS"); ok {
 		c.Regions = strings.Split(v, ",")
+		set["regions"] = "TRTCD_REGIONS"
 	}
 	for k, v := range vars {
 		if action, ok := strings.CutPrefix(k, "TRTCD_RATE_LIMIT_"); ok {
 			n, err := strconv.Atoi(v)
 			if err != nil {
-				return fmt.Errorf("config: %s: not an integer", k)
+				return nil, bad(k, "must be an integer")
 			}
 			if c.RateLimits == nil {
 				c.RateLimits = map[string]int{}
 			}
 			c.RateLimits[action] = n
+			set["rate_limits."+action] = k
 		}
 	}
 	for i := range c.Accounts {
@@ -262,23 +373,39 @@ func (c *Config) applyEnv(environ []string) error {
 		prefix := "TRTCD_ACCOUNT_" + EnvName(a.Name) + "_"
 		if v, ok := env(prefix + "SECRET_ID"); ok {
 			a.SecretID = v
+			set[fmt.Sprintf("accounts[%d].secret_id", i)] = prefix + "SECRET_ID"
 		}
 		if v, ok := env(prefix + "SECRET_KEY"); ok {
 			a.SecretKey = v
+			set[fmt.Sprintf("accounts[%d].secret_key", i)] = prefix + "SECRET_KEY"
 		}
 		for j := range a.Apps {
-			if v, ok := env(fmt.Sprintf("TRTCD_APP_%d_KEY", a.Apps[j].SdkAppID)); ok {
+			name := fmt.Sprintf("TRTCD_APP_%d_KEY", a.Apps[j].SdkAppID)
+			if v, ok := env(name); ok {
 				a.Apps[j].Key = v
+				set[fmt.Sprintf("accounts[%d].apps[%d].key", i, j)] = name
 			}
 		}
 	}
-	return nil
+	return set, nil
+}
+
+// parseBool reads a boolean from the environment as strictly as the YAML
+// file does (true/false in any of YAML's three spellings), plus 1 and 0.
+func parseBool(s string) (value, ok bool) {
+	switch s {
+	case "true", "True", "TRUE", "1":
+		return true, true
+	case "false", "False", "FALSE", "0":
+		return false, true
+	}
+	return false, false
 }
 
 // Validate checks everything a server needs, naming the first bad key.
 func (c *Config) Validate() error {
 	bad := func(key, format string, args ...any) error {
-		return fmt.Errorf("config: %s: %s", key, fmt.Sprintf(format, args...))
+		return &KeyError{Key: key, Msg: fmt.Sprintf(format, args...)}
 	}
 	host, port, err := net.SplitHostPort(c.Listen)
 	if p, perr := strconv.Atoi(port); err != nil || perr != nil || p < 0 || p > 65535 {
@@ -288,7 +415,11 @@ func (c *Config) Validate() error {
 		return bad("listen", "%q is not a host:port address", c.Listen)
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
-		return bad("tls_cert", "tls_cert and tls_key must be set together")
+		key := "tls_cert"
+		if c.TLSKey != "" {
+			key = "tls_key"
+		}
+		return bad(key, "tls_cert and tls_key must be set together")
 	}
 	if len(c.Accounts) == 0 {
 		return bad("accounts", "at least one account is required")
@@ -335,8 +466,12 @@ func (c *Config) Validate() error {
 			return bad(fmt.Sprintf("regions[%d]", i), "is empty")
 		}
 	}
-	if c.IdleTimeout.Duration < 100*time.Millisecond {
-		return bad("idle_timeout", "must be at least 100ms")
+	if c.IdleTimeout.Duration < MinIdleTimeout {
+		return bad("idle_timeout", "%s is too short: it must be at least %s, twice the %s interval at which clients ping, so that one late ping does not remove a client", c.IdleTimeout.Duration, MinIdleTimeout, client.DefaultHeartbeat)
+	}
+	// 0 (a Config built in code rather than loaded) means the default
+	if skew := c.UserSigMaxSkew.Duration; skew != 0 && (skew < time.Second || skew > MaxUserSigMaxSkew) {
+		return bad("usersig_max_skew", "must be from 1s to %s", MaxUserSigMaxSkew)
 	}
 	if c.GCPercent < 10 {
 		return bad("gc_percent", "must be at least 10")

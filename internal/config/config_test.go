@@ -49,7 +49,7 @@ func TestDefaultsWithoutFile(t *testing.T) {
 
 func TestGoodFileAndEnvOverrides(t *testing.T) {
 	env := []string{"TRTCD_LISTEN=0.0.0.0:7000", "TRTCD_ACCOUNT_ACME_SECRET_KEY=from-env",
-		"TRTCD_APP_1400000001_KEY=env-app-key", "TRTCD_RATE_LIMIT_DismissRoom=7", "TRTCD_IDLE_TIMEOUT=3s", "PATH=/bin"}
+		"TRTCD_APP_1400000001_KEY=env-app-key", "TRTCD_RATE_LIMIT_DismissRoom=7", "TRTCD_IDLE_TIMEOUT=7s", "PATH=/bin"}
 	c, err := Load(write(t, goodYAML), env)
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +57,7 @@ func TestGoodFileAndEnvOverrides(t *testing.T) {
 	if c.Listen != "0.0.0.0:7000" || c.Accounts[0].SecretKey != "from-env" || c.Accounts[0].Apps[0].Key != "env-app-key" {
 		t.Fatalf("overrides not applied: %+v", c)
 	}
-	if c.RateLimits["RemoveUser"] != 5 || c.RateLimits["DismissRoom"] != 7 || c.IdleTimeout.Duration != 3*time.Second || c.NodeID != "n1" {
+	if c.RateLimits["RemoveUser"] != 5 || c.RateLimits["DismissRoom"] != 7 || c.IdleTimeout.Duration != 7*time.Second || c.NodeID != "n1" {
 		t.Fatalf("values %+v", c)
 	}
 }
@@ -74,8 +74,8 @@ func TestSecretsOnlyFromEnv(t *testing.T) {
 
 func TestBadConfigsNameTheKey(t *testing.T) {
 	cases := []struct{ name, body, key string }{
-		{"unknown key", goodYAML + "colour: blue\n", `"colour"`},
-		{"unknown nested key", strings.Replace(goodYAML, "name: acme", "name: acme\n    region: x", 1), `"region"`},
+		{"unknown key", goodYAML + "colour: blue\n", `colour: unknown key`},
+		{"unknown nested key", strings.Replace(goodYAML, "name: acme", "name: acme\n    region: x", 1), `accounts[0].region: unknown key`},
 		{"not YAML", "listen: [", "config"},
 		{"missing secret_id", strings.Replace(goodYAML, `    secret_id: "AKIDacme"`+"\n", "", 1), "accounts[0].secret_id"},
 		{"missing app key", strings.Replace(goodYAML, `        key: "app-key"`+"\n", "", 1), "accounts[0].apps[0].key"},

@@ -37,7 +37,7 @@ func TestFrontDoorLimits(t *testing.T) {
 		{"", "TRTCD_HTTP_HEADER_TIMEOUT=soon", "TRTCD_HTTP_HEADER_TIMEOUT"},
 		{"unauthenticated_body_budget: 1000\n", "", "unauthenticated_body_budget: must be at least 1048576 bytes"},
 		{"max_clients: -1\n", "", "max_clients: must not be negative"},
-		{"", "TRTCD_MAX_CLIENTS=many", "TRTCD_MAX_CLIENTS: not an integer"},
+		{"", "TRTCD_MAX_CLIENTS=many", "TRTCD_MAX_CLIENTS: must be an integer"},
 		{"fd_headroom: -5\n", "", "fd_headroom: must not be negative"},
 	} {
 		var env []string

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"runtime"
+	"sort"
 	"syscall"
 	"time"
 
@@ -16,6 +17,17 @@ func (n *Node) metrics(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintf(w, "# HELP trtcd_connections Open client WebSocket connections.\n# TYPE trtcd_connections gauge\ntrtcd_connections %d\n", n.Signal.Connections())
 	fmt.Fprintf(w, "# HELP trtcd_sessions Sessions joined to a room on this node.\n# TYPE trtcd_sessions gauge\ntrtcd_sessions %d\n", n.Hub.Sessions())
 	n.policyMetrics(w)
+	errs := n.Signal.ErrorsSent()
+	codes := make([]string, 0, len(errs))
+	for code := range errs {
+		codes = append(codes, code)
+	}
+	sort.Strings(codes)
+	fmt.Fprintf(w, "# HELP trtcd_client_errors_total Error messages sent to clients (refused joins, bad frames), by protocol code.\n# TYPE trtcd_client_errors_total counter\n")
+	for _, code := range codes {
+		fmt.Fprintf(w, "trtcd_client_errors_total{code=%q} %d\n", code, errs[code])
+	}
+	fmt.Fprintf(w, "# HELP trtcd_client_idle_timeouts_total Joined clients removed by the idle timeout.\n# TYPE trtcd_client_idle_timeouts_total counter\ntrtcd_client_idle_timeouts_total %d\n", n.Signal.IdleTimeouts())
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
 		cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())

@@ -75,8 +75,14 @@ func New(cfg config.Config, log *slog.Logger) (*Node, error) {
 		BodyBudget:  cloudapi.NewBodyBudget(cfg.UnauthenticatedBodyBudget),
 		ReadTimeout: cfg.HTTPReadTimeout.Duration,
 	}
-	n.Signal = signal.NewServer(n.Hub, func(app uint64) (string, bool) { a, ok := apps[app]; return a[1], ok },
-		signal.Config{IdleTimeout: cfg.IdleTimeout.Duration, QueueLen: cfg.ClientQueue, Log: log,
+	sigApps := map[uint64]signal.App{}
+	for _, a := range cfg.Accounts {
+		for _, app := range a.Apps {
+			sigApps[app.SdkAppID] = signal.App{Key: app.Key, RequirePrivateMapKey: app.RequirePrivateMapKey}
+		}
+	}
+	n.Signal = signal.NewServer(n.Hub, func(app uint64) (signal.App, bool) { a, ok := sigApps[app]; return a, ok },
+		signal.Config{IdleTimeout: cfg.IdleTimeout.Duration, QueueLen: cfg.ClientQueue, MaxSkew: cfg.UserSigMaxSkew.Duration, Log: log,
 			MaxClients: cfg.MaxClients, Descriptors: n.descriptors, FDHeadroom: int64(cfg.FDHeadroom)})
 
 	mux := http.NewServeMux()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -32,6 +33,7 @@ type conn struct {
 	log func(msg string, args ...any)
 
 	room rooms.Key
+	user string // set with room at the join, before any other goroutine reads it
 
 	qmu     sync.Mutex
 	queue   []*rooms.Notice // notices not yet written; nil when idle
@@ -39,6 +41,7 @@ type conn struct {
 	dead    bool            // the writer stopped for good: drop what comes
 	writers sync.WaitGroup  // the writer goroutine, to wait for at the end
 	kicked  atomic.Bool     // a Kicked notice was delivered
+	kickBy  rooms.Reason    // the Kicked notice's reason (under qmu)
 	slow    atomic.Bool     // the queue overflowed
 
 	mu       sync.Mutex // guards stopping and the read deadline against shutdown
@@ -62,10 +65,11 @@ var pong = &rooms.Notice{}
 // that exists only while there is something to write, so an idle client
 // holds none.
 func (c *conn) Deliver(n *rooms.Notice) {
+	c.qmu.Lock()
 	if n.Type == rooms.Kicked {
 		c.kicked.Store(true)
+		c.kickBy = n.Reason
 	}
-	c.qmu.Lock()
 	if c.dead {
 		c.qmu.Unlock()
 		return
@@ -73,7 +77,7 @@ func (c *conn) Deliver(n *rooms.Notice) {
 	if len(c.queue) >= c.s.cfg.QueueLen {
 		c.qmu.Unlock()
 		if c.slow.CompareAndSwap(false, true) {
-			c.s.cfg.Log.Warn("client disconnected", "reason", "slow", "session", c.id, "room", c.room.String())
+			c.s.cfg.Log.Warn("client disconnected", "reason", "slow", "session", c.id, "room", c.room.String(), "user", c.user)
 			c.ws.NetConn().Close()
 		}
 		return
@@ -142,6 +146,7 @@ func (c *conn) closeFrame(code int, text string) {
 
 // refuse answers with an error and closes; used before any writer exists.
 func (c *conn) refuse(e *protoError) {
+	c.s.stats.countError(e.Code)
 	c.ws.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
 	c.ws.WriteMessage(websocket.TextMessage, encodeError(e))
 	c.closeFrame(e.Close, e.Code)
@@ -157,9 +162,12 @@ func (c *conn) readFrame() ([]byte, error) {
 	}
 	c.ws.SetReadDeadline(time.Now().Add(c.s.cfg.IdleTimeout))
 	c.mu.Unlock()
-	_, r, err := c.ws.NextReader()
+	typ, r, err := c.ws.NextReader()
 	if err != nil {
 		return nil, err
+	}
+	if typ != websocket.TextMessage {
+		return nil, errBinary
 	}
 	b, err := io.ReadAll(io.LimitReader(r, int64(c.s.cfg.MaxFrame)+1))
 	if err != nil {
@@ -174,7 +182,34 @@ func (c *conn) readFrame() ([]byte, error) {
 var (
 	errStopping = errors.New("server shutting down")
 	errTooLarge = errors.New("frame too large")
+	errBinary   = errors.New("binary frame")
 )
+
+// heard extends the idle deadline: a WebSocket ping or pong control frame is
+// a heartbeat like a {"type":"ping"} frame (docs/protocol.md: any frame
+// counts). gorilla handles control frames inside NextReader, after readFrame
+// has set the deadline, so the handlers below move it on.
+func (c *conn) heard() {
+	c.mu.Lock()
+	if !c.stopping {
+		c.ws.SetReadDeadline(time.Now().Add(c.s.cfg.IdleTimeout))
+	}
+	c.mu.Unlock()
+}
+
+// onPing answers a WebSocket ping as gorilla's default handler does, and
+// counts it as a heartbeat.
+func (c *conn) onPing(data string) error {
+	c.heard()
+	err := c.ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+	var ne net.Error
+	if err == websocket.ErrCloseSent || errors.As(err, &ne) {
+		return nil
+	}
+	return err
+}
+
+func (c *conn) onPong(string) error { c.heard(); return nil }
 
 // shutdown makes the reader stop at once (graceful drain).
 func (c *conn) shutdown() {
@@ -220,23 +255,29 @@ func (c *conn) run() {
 		pe = c.s.authorize(j)
 	}
 	if pe != nil {
+		c.logRefused(pe, j, f.UserID)
 		c.refuse(pe)
 		return
 	}
-	c.room = j.room
+	c.room, c.user = j.room, j.userID
 	ctx, cancel := context.WithTimeout(context.Background(), joinDeadline)
 	err = c.s.hub.Join(ctx, j.room, j.userID, j.role, c)
 	cancel()
 	if err != nil {
-		if errors.Is(err, rooms.ErrDraining) {
-			c.refuse(perr(CodeServiceUnavailable, "the server is shutting down"))
-		} else {
-			c.s.cfg.Log.Error("join failed", "room", j.room.String(), "err", err)
-			c.refuse(perr(CodeInternalError, "the room service is unavailable, try again"))
+		pe := perr(CodeServiceUnavailable, "the server is shutting down")
+		if !errors.Is(err, rooms.ErrDraining) {
+			c.s.cfg.Log.Error("join failed", "room", j.room.String(), "user", j.userID, "err", err)
+			pe = perr(CodeInternalError, "the room service is unavailable, try again")
 		}
+		c.logRefused(pe, j, j.userID)
+		c.refuse(pe)
 		return
 	}
 	c.s.cfg.Log.Debug("joined", "session", c.id, "room", j.room.String(), "user", j.userID)
+	// From now on WebSocket pings and pongs count as heartbeats (before the
+	// join they do not: the join itself is due within the idle timeout).
+	c.ws.SetPingHandler(c.onPing)
+	c.ws.SetPongHandler(c.onPong)
 	// The join grew this goroutine's stack (JSON, inflate, HMAC); the long
 	// idle life of the connection goes on in a fresh goroutine with a small
 	// one. That is most of the memory an idle client costs.
@@ -251,6 +292,10 @@ func (c *conn) serve() {
 	defer c.s.wg.Done()
 	defer c.s.forget(c)
 	reason, code, text, final := c.readLoop()
+	if code == CloseIdle {
+		c.s.stats.idle.Add(1)
+	}
+	c.logEnd(reason, code, text)
 	// A kicked session is no longer the member: its leave only tidies up.
 	ctx, cancel := context.WithTimeout(context.Background(), joinDeadline)
 	if err := c.s.hub.Leave(ctx, c.room, c, reason); err != nil {
@@ -261,6 +306,7 @@ func (c *conn) serve() {
 	c.writers.Wait()
 	if !c.kicked.Load() && !c.slow.Load() {
 		if final != nil {
+			c.s.stats.countError(final.Code)
 			c.ws.SetWriteDeadline(time.Now().Add(time.Second))
 			c.ws.WriteMessage(websocket.TextMessage, encodeError(final))
 		}
@@ -308,6 +354,9 @@ func (c *conn) classify(err error) (rooms.Reason, int, string, *protoError) {
 	case errors.Is(err, errTooLarge):
 		pe := perr(CodeFrameTooLarge, "frames are limited to %d bytes", c.s.cfg.MaxFrame)
 		return rooms.ReasonLeft, pe.Close, pe.Code, pe
+	case errors.Is(err, errBinary):
+		pe := binaryFrameError()
+		return rooms.ReasonLeft, pe.Close, pe.Code, pe
 	case websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway):
 		return rooms.ReasonLeft, CloseNormal, "bye", nil
 	case errors.As(err, &ne) && ne.Timeout():
@@ -319,14 +368,69 @@ func (c *conn) classify(err error) (rooms.Reason, int, string, *protoError) {
 
 func (c *conn) endBeforeJoin(err error) {
 	var ne net.Error
+	var pe *protoError
 	switch {
 	case c.isStopping():
-		c.refuse(perr(CodeServiceUnavailable, "the server is shutting down"))
+		pe = perr(CodeServiceUnavailable, "the server is shutting down")
 	case errors.Is(err, errTooLarge):
-		c.refuse(perr(CodeFrameTooLarge, "frames are limited to %d bytes", c.s.cfg.MaxFrame))
+		pe = perr(CodeFrameTooLarge, "frames are limited to %d bytes", c.s.cfg.MaxFrame)
+	case errors.Is(err, errBinary):
+		pe = binaryFrameError()
 	case errors.As(err, &ne) && ne.Timeout():
-		c.refuse(perr(CodeJoinTimeout, "no join within %s", c.s.cfg.IdleTimeout))
+		pe = perr(CodeJoinTimeout, "no join within %s", c.s.cfg.IdleTimeout)
 	default:
 		c.ws.Close()
+		return
 	}
+	c.logRefused(pe, joinRequest{}, "")
+	c.refuse(pe)
+}
+
+func binaryFrameError() *protoError {
+	return perr(CodeBinaryFrame, "frames must be text frames holding JSON; binary frames are not accepted")
+}
+
+// logRefused logs a refused join at info level: the code, the reason, and
+// the room and user when the frame named valid ones. Never a credential:
+// messages and reasons name what failed, not what was sent.
+func (c *conn) logRefused(pe *protoError, j joinRequest, user string) {
+	if !c.s.cfg.Log.Enabled(context.Background(), slog.LevelInfo) {
+		return
+	}
+	attrs := []any{"session", c.id, "code", pe.Code, "reason", pe.Message}
+	if pe.Reason != "" {
+		attrs[5] = pe.Reason
+	}
+	if j.userID != "" {
+		attrs = append(attrs, "room", j.room.String())
+	}
+	if rooms.ValidUserID(user) {
+		attrs = append(attrs, "user", user)
+	}
+	c.s.cfg.Log.Info("join refused", attrs...)
+}
+
+// logEnd logs at info level how a joined session ended: left, kicked (with
+// the kick's reason), idle timeout, dropped, bad frame, or shutdown.
+func (c *conn) logEnd(reason rooms.Reason, code int, text string) {
+	if !c.s.cfg.Log.Enabled(context.Background(), slog.LevelInfo) || c.slow.Load() {
+		return // slow clients are logged (warn) when dropped
+	}
+	msg, why := "left", string(reason)
+	c.qmu.Lock()
+	kickBy := c.kickBy
+	c.qmu.Unlock()
+	switch {
+	case c.kicked.Load():
+		msg, why = "kicked", string(kickBy)
+	case code == CloseIdle:
+		msg = "idle timeout"
+	case code == CloseGoingAway:
+		msg = "left: server shutting down"
+	case reason == rooms.ReasonTimeout:
+		msg = "connection dropped"
+	case code != CloseNormal:
+		msg = "left after a bad frame"
+	}
+	c.s.cfg.Log.Info(msg, "session", c.id, "room", c.room.String(), "user", c.user, "reason", why, "close", code, "detail", text)
 }

@@ -6,6 +6,7 @@ import "fmt"
 const (
 	CloseNormal      = 1000 // after a leave
 	CloseGoingAway   = 1001 // the server is shutting down
+	CloseUnsupported = 1003 // after an error answering a binary frame (RFC 6455: unsupported data)
 	CloseKicked      = 4001 // after a kicked message
 	CloseJoinRefused = 4003 // after an error answering a join
 	CloseBadFrame    = 4004 // after an error answering a bad frame
@@ -19,6 +20,7 @@ const (
 const (
 	CodeInvalidFrame       = "InvalidFrame"
 	CodeFrameTooLarge      = "FrameTooLarge"
+	CodeBinaryFrame        = "BinaryFrame"
 	CodeUnknownType        = "UnknownType"
 	CodeNotJoined          = "NotJoined"
 	CodeAlreadyJoined      = "AlreadyJoined"
@@ -43,6 +45,7 @@ type errorRow struct {
 var errorTable = map[string]errorRow{
 	CodeInvalidFrame:       {0, CloseBadFrame},
 	CodeFrameTooLarge:      {0, CloseBadFrame},
+	CodeBinaryFrame:        {0, CloseUnsupported},
 	CodeUnknownType:        {0, CloseBadFrame},
 	CodeNotJoined:          {0, CloseBadFrame},
 	CodeAlreadyJoined:      {0, CloseBadFrame},
@@ -63,9 +66,12 @@ var errorTable = map[string]errorRow{
 type protoError struct {
 	Code     string
 	Message  string
+	Reason   string // why a credential failed: a usersig.Reason, sent as "reason"
 	TRTCCode int
 	Close    int
 }
+
+func (e *protoError) withReason(r string) *protoError { e.Reason = r; return e }
 
 func perr(code, format string, args ...any) *protoError {
 	row, ok := errorTable[code]

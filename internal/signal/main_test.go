@@ -33,7 +33,19 @@ func TestMain(m *testing.M) {
 const (
 	app    = 1400000001
 	appKey = "test-app-key"
+	// pmkApp requires a PrivateMapKey on every join.
+	pmkApp = 1400000002
 )
+
+func testApps(a uint64) (signal.App, bool) {
+	switch a {
+	case app:
+		return signal.App{Key: appKey}, true
+	case pmkApp:
+		return signal.App{Key: appKey, RequirePrivateMapKey: true}, true
+	}
+	return signal.App{}, false
+}
 
 type env struct {
 	t    *testing.T
@@ -47,7 +59,7 @@ type env struct {
 func newEnv(t *testing.T, cfg signal.Config) *env {
 	t.Helper()
 	hub := rooms.NewHub(rooms.NewMemory(nil), "test-node", nil)
-	sig := signal.NewServer(hub, func(a uint64) (string, bool) { return appKey, a == app }, cfg)
+	sig := signal.NewServer(hub, testApps, cfg)
 	srv := httptest.NewServer(sig)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	e := &env{t: t, hub: hub, sig: sig, srv: srv, ctx: ctx, room: rooms.NumRoom(app, 1234)}

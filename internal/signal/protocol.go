@@ -156,7 +156,7 @@ func encodeNotice(n *rooms.Notice) []byte {
 }
 
 func encodeError(e *protoError) []byte {
-	b, _ := json.Marshal(serverMsg{Type: "error", Code: e.Code, Message: e.Message, TRTCCode: e.TRTCCode})
+	b, _ := json.Marshal(serverMsg{Type: "error", Code: e.Code, Message: e.Message, Reason: e.Reason, TRTCCode: e.TRTCCode})
 	return b
 }
 

@@ -5,7 +5,6 @@ package signal
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net"
 	"net/http"
@@ -21,9 +20,6 @@ import (
 
 // Path is where clients connect.
 const Path = "/v1/ws"
-
-// Apps finds an app's UserSig key.
-type Apps func(sdkappid uint64) (key string, ok bool)
 
 // Config tunes the connection policies; zero values take the defaults.
 type Config struct {
@@ -41,6 +37,7 @@ type Config struct {
 	// with. nil: not checked.
 	Descriptors func() (open, limit int64)
 	FDHeadroom  int64
+	MaxSkew     time.Duration // how far ahead a UserSig's TLS.time may be; default usersig.DefaultMaxSkew
 	Now         func() time.Time
 	Log         *slog.Logger
 }
@@ -60,6 +57,9 @@ func (c *Config) defaults() {
 	}
 	if c.SendBuffer <= 0 {
 		c.SendBuffer = 32 << 10
+	}
+	if c.MaxSkew <= 0 {
+		c.MaxSkew = usersig.DefaultMaxSkew
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -83,6 +83,7 @@ type Server struct {
 
 	refusedMaxClients atomic.Int64
 	refusedFDHeadroom atomic.Int64
+	stats             stats
 }
 
 // RefusedJoins counts the joins refused with ServerFull, by policy.
@@ -185,32 +186,6 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-// authorize checks the app, the UserSig and any PrivateMapKey.
-func (s *Server) authorize(j joinRequest) *protoError {
-	key, ok := s.apps(j.room.App)
-	if !ok {
-		return perr(CodeSdkAppIDNotExist, "sdkAppId %d is not configured on this server", j.room.App)
-	}
-	now := s.cfg.Now()
-	if _, err := usersig.Verify(j.userSig, j.room.App, key, j.userID, now); err != nil {
-		return perr(CodeUserSig, "userSig verification failed: %s", reason(err))
-	}
-	if j.privateMapKey != "" {
-		if err := usersig.VerifyPrivateMapKey(j.privateMapKey, j.room.App, key, j.userID, now, j.room.Num, j.room.Str); err != nil {
-			return perr(CodePrivateMapKey, "privateMapKey verification failed: %s", reason(err))
-		}
-	}
-	return nil
-}
-
-func reason(err error) string {
-	var ue *usersig.Error
-	if errors.As(err, &ue) {
-		return string(ue.Reason)
-	}
-	return err.Error()
 }
 
 // setSendBuffer caps the kernel's send buffer: signalling messages are small,

@@ -92,10 +92,15 @@ func GeneratePrivateMapKey(sdkappid uint64, key, userid string, expire time.Dura
 	return Generate(sdkappid, key, userid, expire, now, ub.Encode())
 }
 
+// VerifyPrivateMapKey checks a PrivateMapKey with DefaultMaxSkew.
+func VerifyPrivateMapKey(pmk string, sdkappid uint64, key, userid string, now time.Time, roomID uint64, strRoomID string) error {
+	return Verifier{MaxSkew: DefaultMaxSkew}.VerifyPrivateMapKey(pmk, sdkappid, key, userid, now, roomID, strRoomID)
+}
+
 // VerifyPrivateMapKey checks a PrivateMapKey as a UserSig, then its userbuf:
 // the same user and app, not expired, the enter-room bit, and the room.
-func VerifyPrivateMapKey(pmk string, sdkappid uint64, key, userid string, now time.Time, roomID uint64, strRoomID string) error {
-	c, err := Verify(pmk, sdkappid, key, userid, now)
+func (v Verifier) VerifyPrivateMapKey(pmk string, sdkappid uint64, key, userid string, now time.Time, roomID uint64, strRoomID string) error {
+	c, err := v.Verify(pmk, sdkappid, key, userid, now)
 	if err != nil {
 		return err
 	}

@@ -27,6 +27,8 @@ const (
 	ReasonAppID        Reason = "sdk appid not match"
 	ReasonIdentifier   Reason = "identifier not match"
 	ReasonExpired      Reason = "expired"
+	ReasonFuture       Reason = "TLS.time is in the future"
+	ReasonExpireRange  Reason = "TLS.expire out of range"
 	ReasonUserbufType  Reason = "userbuf type not match"
 	ReasonUserbuf      Reason = "userbuf not match"
 	ReasonSig          Reason = "sig not match"
@@ -35,6 +37,7 @@ const (
 	ReasonRoom         Reason = "privatemapkey is for another room"
 	ReasonMapExpired   Reason = "privatemapkey expired"
 	ReasonMapMalformed Reason = "privatemapkey userbuf malformed"
+	ReasonMapRequired  Reason = "privatemapkey required"
 )
 
 // Error is a refused UserSig or PrivateMapKey.
@@ -43,6 +46,17 @@ type Error struct{ Reason Reason }
 func (e *Error) Error() string { return "usersig: " + string(e.Reason) }
 
 func fail(r Reason) error { return &Error{Reason: r} }
+
+// DefaultMaxSkew is how far ahead of this server's clock a UserSig's
+// TLS.time may be (config key usersig_max_skew): the clocks of the signing
+// backend and of this server may differ a little, but a sig dated a year
+// ahead is a forgery or a broken clock, and would stay valid a year too long.
+const DefaultMaxSkew = 5 * time.Minute
+
+// MaxExpire bounds TLS.expire, in seconds: 2^32-1 (about 136 years), the
+// range of the PrivateMapKey's own expiry field. Larger values (2^62 would
+// never expire) are refused, and TLS.time+TLS.expire cannot overflow.
+const MaxExpire = 1<<32 - 1
 
 // MaxLen bounds what is decoded: real UserSigs are a few hundred bytes.
 const MaxLen = 4096
@@ -141,9 +155,22 @@ func decode(sig string) (doc, error) {
 	return d, nil
 }
 
-// Verify checks a UserSig in the official order: version, sdkappid,
-// identifier, expiry (expired iff now > time+expire), userbuf, HMAC.
+// Verifier checks UserSigs and PrivateMapKeys against this server's clock.
+type Verifier struct {
+	// MaxSkew is how far in the future TLS.time may be; negative counts as 0.
+	MaxSkew time.Duration
+}
+
+// Verify checks a UserSig with DefaultMaxSkew.
 func Verify(sig string, sdkappid uint64, key, userid string, now time.Time) (*Claims, error) {
+	return Verifier{MaxSkew: DefaultMaxSkew}.Verify(sig, sdkappid, key, userid, now)
+}
+
+// Verify checks a UserSig in the official order: version, sdkappid,
+// identifier, expiry (expired iff now > time+expire), userbuf, HMAC. Before
+// the expiry it refuses what the official verifier lets through: a TLS.time
+// more than MaxSkew ahead of now, and a TLS.expire outside 0..MaxExpire.
+func (v Verifier) Verify(sig string, sdkappid uint64, key, userid string, now time.Time) (*Claims, error) {
 	d, err := decode(sig)
 	if err != nil {
 		return nil, err
@@ -156,6 +183,13 @@ func Verify(sig string, sdkappid uint64, key, userid string, now time.Time) (*Cl
 	}
 	if d.Identifier != userid {
 		return nil, fail(ReasonIdentifier)
+	}
+	skew := int64(max(v.MaxSkew, 0) / time.Second)
+	if d.Time > now.Unix()+skew {
+		return nil, fail(ReasonFuture)
+	}
+	if d.Expire < 0 || d.Expire > MaxExpire {
+		return nil, fail(ReasonExpireRange)
 	}
 	if now.Unix() > d.Time+d.Expire {
 		return nil, fail(ReasonExpired)

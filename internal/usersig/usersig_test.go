@@ -3,6 +3,7 @@ package usersig
 import (
 	"bytes"
 	"compress/zlib"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -235,5 +236,50 @@ func BenchmarkVerify(b *testing.B) {
 		if _, err := Verify(sig, 1400000001, "key", "alice", vecNow); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// signed makes a correctly signed UserSig with any time and expire, so that
+// only the checks under test can refuse it.
+func signed(t, expire int64) string {
+	d := doc{Ver: "2.0", Identifier: "alice", SdkAppID: 1400000001, Time: t, Expire: expire}
+	d.Sig = base64.StdEncoding.EncodeToString(sign("key", hmacContent(d.Identifier, d.SdkAppID, d.Time, d.Expire, nil)))
+	js, _ := json.Marshal(d)
+	return rawSig(string(js))
+}
+
+func TestTimeAndExpireBounds(t *testing.T) {
+	now := vecNow.Unix()
+	cases := []struct {
+		name   string
+		sig    string
+		v      Verifier
+		reason Reason // "" means accepted
+	}{
+		{"dated a year ahead", signed(now+365*86400, 86400), Verifier{MaxSkew: DefaultMaxSkew}, ReasonFuture},
+		{"dated just past the default skew", signed(now+int64(DefaultMaxSkew/time.Second)+1, 86400), Verifier{MaxSkew: DefaultMaxSkew}, ReasonFuture},
+		{"dated at the default skew", signed(now+int64(DefaultMaxSkew/time.Second), 86400), Verifier{MaxSkew: DefaultMaxSkew}, ""},
+		{"one second ahead with no skew allowed", signed(now+1, 86400), Verifier{}, ReasonFuture},
+		{"a minute ahead with a 2m skew", signed(now+60, 86400), Verifier{MaxSkew: 2 * time.Minute}, ""},
+		{"expire 2^62", signed(now, 1<<62), Verifier{MaxSkew: DefaultMaxSkew}, ReasonExpireRange},
+		{"expire that would overflow", signed(now, 1<<63-1), Verifier{MaxSkew: DefaultMaxSkew}, ReasonExpireRange},
+		{"negative expire", signed(now-10, -1), Verifier{MaxSkew: DefaultMaxSkew}, ReasonExpireRange},
+		{"expire at the bound", signed(now, MaxExpire), Verifier{MaxSkew: DefaultMaxSkew}, ""},
+		{"expire just past the bound", signed(now, MaxExpire+1), Verifier{MaxSkew: DefaultMaxSkew}, ReasonExpireRange},
+		{"time far in the past, expire at the bound", signed(-1<<62, MaxExpire), Verifier{MaxSkew: DefaultMaxSkew}, ReasonExpired},
+	}
+	for _, c := range cases {
+		_, err := c.v.Verify(c.sig, 1400000001, "key", "alice", vecNow)
+		if c.reason == "" && err != nil || c.reason != "" && !isReason(err, c.reason) {
+			t.Errorf("%s: got %v, want %q", c.name, err, c.reason)
+		}
+	}
+	// the package-level Verify and the PrivateMapKey check apply the default skew
+	if _, err := Verify(signed(now+365*86400, 86400), 1400000001, "key", "alice", vecNow); !isReason(err, ReasonFuture) {
+		t.Errorf("Verify: %v", err)
+	}
+	pmk := GeneratePrivateMapKey(1400000001, "key", "alice", time.Hour, vecNow.Add(365*24*time.Hour), 1234, "", PrivAll)
+	if err := VerifyPrivateMapKey(pmk, 1400000001, "key", "alice", vecNow, 1234, ""); !isReason(err, ReasonFuture) {
+		t.Errorf("future PrivateMapKey: %v", err)
 	}
 }
