@@ -28,7 +28,13 @@ type Config struct {
 	LogLevel    string         `yaml:"log_level"`
 	DebugPprof  bool           `yaml:"debug_pprof"` // serve /debug/pprof/ (profiling; keep off in production)
 	GCPercent   int            `yaml:"gc_percent"`  // Go's GOGC for the server; default 50
+	// RedisStartupTimeout: how long start-up waits for an unreachable Redis.
+	RedisStartupTimeout Duration `yaml:"redis_startup_timeout"`
 }
+
+// DefaultRedisStartupTimeout is how long a cluster node waits at start-up
+// for Redis to answer before it gives up (exit status 2).
+const DefaultRedisStartupTimeout = 30 * time.Second
 
 // Account is a cloud API account: one SecretId/SecretKey pair and the apps
 // it owns.
@@ -102,6 +108,9 @@ func (c *Config) fill() {
 	if c.GCPercent == 0 {
 		c.GCPercent = DefaultGCPercent
 	}
+	if c.RedisStartupTimeout.Duration == 0 {
+		c.RedisStartupTimeout.Duration = DefaultRedisStartupTimeout
+	}
 	if c.NodeID == "" {
 		host, _ := os.Hostname()
 		c.NodeID = fmt.Sprintf("%s-%d", host, os.Getpid())
@@ -163,6 +172,11 @@ func (c *Config) applyEnv(environ []string) error {
 	if v, ok := env("TRTCD_IDLE_TIMEOUT"); ok {
 		if err := c.IdleTimeout.UnmarshalText([]byte(v)); err != nil {
 			return fmt.Errorf("config: TRTCD_IDLE_TIMEOUT: %v", err)
+		}
+	}
+	if v, ok := env("TRTCD_REDIS_STARTUP_TIMEOUT"); ok {
+		if err := c.RedisStartupTimeout.UnmarshalText([]byte(v)); err != nil {
+			return fmt.Errorf("config: TRTCD_REDIS_STARTUP_TIMEOUT: %v", err)
 		}
 	}
 	if v, ok := env("TRTCD_GC_PERCENT"); ok {
@@ -286,6 +300,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Redis != "" && !strings.HasPrefix(c.Redis, "redis://") && !strings.HasPrefix(c.Redis, "rediss://") {
 		return bad("redis", "must be a redis:// or rediss:// URL")
+	}
+	if c.RedisStartupTimeout.Duration < 0 {
+		return bad("redis_startup_timeout", "must not be negative")
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
