@@ -66,10 +66,10 @@ func keysOf(k rooms.Key) roomKeys {
 // op is the outcome record of the change named id (in the room's slot).
 func (k roomKeys) op(id string) string { return k.base + "op:" + id }
 
-func nodesKey() string               { return prefix + "nodes" }
-func aliveKey(inc string) string     { return prefix + "node:{" + inc + "}:alive" }
-func sessionsKey(inc string) string  { return prefix + "node:{" + inc + "}:sess" }
-func sweeperKey() string             { return prefix + "sweeper" }
+func nodesKey() string              { return prefix + "nodes" }
+func aliveKey(inc string) string    { return prefix + "node:{" + inc + "}:alive" }
+func sessionsKey(inc string) string { return prefix + "node:{" + inc + "}:sess" }
+func sweeperKey() string            { return prefix + "sweeper" }
 
 func sessionEntry(k rooms.Key, user, session string) string {
 	return tag(k) + "\n" + user + "\n" + session
