@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -222,8 +223,22 @@ func TestClusterErrorAnswerChangedNothing(t *testing.T) {
 	w := tk.Join(t, nodes[0].Addr(), tk.App, tk.AppKey, "watcher", room, "")
 	victim := tk.Join(t, nodes[1].Addr(), tk.App, tk.AppKey, "victim", room, "")
 	await.Expect(t, await.Next(t, w), "user_entered", "victim", "")
+	sdk := tk.SDK(t, nodes[0].Addr(), tk.AcmeID, tk.AcmeKey, tk.Modes[0])
+	// Redis now has the script, and the node's pool several idle
+	// connections, so that the call's script is sent before the timeout.
+	var wg sync.WaitGroup
+	for i := 0; i < 6; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := sdk.RemoveUser(removeReq(room, "nobody")); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
 	srv.Pause(t)
-	_, err := tk.SDK(t, nodes[0].Addr(), tk.AcmeID, tk.AcmeKey, tk.Modes[0]).RemoveUser(removeReq(room, "victim"))
+	_, err := sdk.RemoveUser(removeReq(room, "victim"))
 	srv.Resume(t)
 	if code := tk.Code(err); code != "InternalError.GetRoomFromCacheError" {
 		t.Fatalf("RemoveUser with Redis stopped: %v", err)
