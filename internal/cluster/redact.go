@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -89,5 +88,3 @@ func (l slogRedis) Printf(ctx context.Context, format string, v ...any) {
 func SetRedisLogger(log *slog.Logger, rawURL string) {
 	redis.SetLogger(slogRedis{log: log, url: rawURL})
 }
-
-var errNoRedis = errors.New("redis did not answer")

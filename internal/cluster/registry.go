@@ -215,6 +215,8 @@ func (r *Registry) opCtx(ctx context.Context) (context.Context, context.CancelFu
 	return context.WithTimeout(ctx, r.opt.OpTimeout)
 }
 
+var errNoRedis = errors.New("redis did not answer")
+
 func unavailable(err error) error { return fmt.Errorf("%w: %v", rooms.ErrUnavailable, err) }
 
 func roleArg(m rooms.Member) string {
