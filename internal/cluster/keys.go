@@ -16,12 +16,13 @@ import (
 //
 //	trtcd:{<tag>}:m         hash  userID → member (everyone)
 //	trtcd:{<tag>}:a         hash  userID → member (anchors only: the join snapshot)
-//	trtcd:{<tag>}:q         string the room's last sequence number
+//	trtcd:{<tag>}:q         string the room's last sequence number (deleted when the room empties)
+//	trtcd:{<tag>}:op:<id>   string a change's outcome record (expires after 30 s)
 //	trtcd:{<tag>}:ev        pub/sub channel of the room's events
-//	trtcd:nodes             set   node ids
-//	trtcd:node:{<id>}:alive  string with a TTL: the node's liveness
-//	trtcd:node:{<id>}:sess   set   "<room>\n<user>\n<session>" of the node's members
-//	trtcd:sweeper           lock  held by the node sweeping dead nodes
+//	trtcd:nodes             set   incarnations ("<node id>#<boot id>") of live processes
+//	trtcd:node:{<inc>}:alive string with a TTL: the incarnation's liveness
+//	trtcd:node:{<inc>}:sess  set   "<room>\n<user>\n<session>" of the incarnation's members
+//	trtcd:sweeper           lock  held by the process sweeping dead incarnations
 const prefix = "trtcd:"
 
 // tag is the room's hash tag: string rooms are hex-encoded so no character
@@ -54,18 +55,21 @@ func parseTag(s string) (rooms.Key, bool) {
 }
 
 type roomKeys struct {
-	members, anchors, seq, channel string
+	members, anchors, seq, channel, base string
 }
 
 func keysOf(k rooms.Key) roomKeys {
 	t := prefix + "{" + tag(k) + "}:"
-	return roomKeys{members: t + "m", anchors: t + "a", seq: t + "q", channel: t + "ev"}
+	return roomKeys{members: t + "m", anchors: t + "a", seq: t + "q", channel: t + "ev", base: t}
 }
 
-func nodesKey() string               { return prefix + "nodes" }
-func aliveKey(node string) string    { return prefix + "node:{" + node + "}:alive" }
-func sessionsKey(node string) string { return prefix + "node:{" + node + "}:sess" }
-func sweeperKey() string             { return prefix + "sweeper" }
+// op is the outcome record of the change named id (in the room's slot).
+func (k roomKeys) op(id string) string { return k.base + "op:" + id }
+
+func nodesKey() string              { return prefix + "nodes" }
+func aliveKey(inc string) string    { return prefix + "node:{" + inc + "}:alive" }
+func sessionsKey(inc string) string { return prefix + "node:{" + inc + "}:sess" }
+func sweeperKey() string            { return prefix + "sweeper" }
 
 func sessionEntry(k rooms.Key, user, session string) string {
 	return tag(k) + "\n" + user + "\n" + session

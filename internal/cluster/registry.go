@@ -1,12 +1,14 @@
 // Package cluster is the Redis registry: many trtcd nodes share one Redis,
 // which serialises every room. Each membership change is one Lua script that
 // changes the room, takes its next sequence number and publishes the event;
-// nodes hear the events of the rooms where they hold sessions. Per-node
-// liveness keys and a sweeper remove the members of nodes that died.
+// nodes hear the events of the rooms where they hold sessions. Per-process
+// liveness keys and a sweeper remove the members of processes that died.
 package cluster
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -23,11 +26,14 @@ import (
 
 // Options tune the registry; zero values take the defaults.
 type Options struct {
-	NodeID    string
-	LiveTTL   time.Duration // the node's liveness key lives this long unless refreshed; default 5 s
-	Heartbeat time.Duration // refresh, sweep and retry interval; default 1 s
-	OpTimeout time.Duration // one Redis operation; default 800 ms (API answers within 1 s)
-	Log       *slog.Logger
+	NodeID         string
+	LiveTTL        time.Duration // the process's liveness key lives this long unless refreshed; default 5 s
+	Heartbeat      time.Duration // refresh, sweep and retry interval; default 1 s
+	OpTimeout      time.Duration // one Redis operation, and a change's deadline; default 800 ms
+	ResolveTimeout time.Duration // finding out a change's outcome after a lost answer; default 2 s
+	Log            *slog.Logger
+
+	sleep func(time.Duration, <-chan struct{}) bool // the watcher's reconnect pause (tests)
 }
 
 func (o *Options) defaults() {
@@ -40,6 +46,9 @@ func (o *Options) defaults() {
 	if o.OpTimeout <= 0 {
 		o.OpTimeout = 800 * time.Millisecond
 	}
+	if o.ResolveTimeout <= 0 {
+		o.ResolveTimeout = DefaultResolveTimeout
+	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
@@ -49,29 +58,36 @@ func (o *Options) defaults() {
 type Registry struct {
 	rdb  redis.UniversalClient
 	opt  Options
+	inc  string // this process's incarnation: node id # boot id
 	sink func(rooms.Event)
 
-	watch *watcher
+	watch  *watcher
+	offset atomic.Int64  // Redis's clock minus ours, ns
+	ops    atomic.Uint64 // change counter, for outcome records
+	stats  stats
 
 	localMu sync.Mutex
 	local   func() map[rooms.Key][]rooms.Member // the hub's live sessions, for re-registration
-	pending []pendingLeave                      // leaves that failed while Redis was away
+	own     map[string]rooms.Member             // session → member entered through this registry
+	pending []pending                           // work that failed while Redis was away
+	known   map[string]bool                     // other incarnations listed at the last beat
+	settle  settling                            // after a re-registration: who must be back
 
 	stop chan struct{}
 	done sync.WaitGroup
 }
 
-type pendingLeave struct {
-	room          rooms.Key
-	user, session string
-	reason        rooms.Reason
-}
-
 // NewClient makes the go-redis client for a redis:// URL: a single server;
 // with master_name=…, a Sentinel group; with addr=… (more seeds), a Redis
 // Cluster. Timeouts are short and a refused connection is not retried, so
-// that an unreachable Redis fails fast (API answers within a second).
+// that an unreachable Redis fails fast (API answers within a second). Errors
+// never show the URL's password.
 func NewClient(url string) (redis.UniversalClient, error) {
+	c, err := newClient(url)
+	return c, RedactError(err, url)
+}
+
+func newClient(url string) (redis.UniversalClient, error) {
 	switch {
 	case hasParam(url, "master_name"):
 		o, err := redis.ParseFailoverURL(url)
@@ -117,26 +133,64 @@ func hasParam(url, name string) bool {
 	return false
 }
 
-// New registers this node in Redis and starts its heartbeat and sweeper.
+// New registers this process in Redis and starts its heartbeat and sweeper.
+// Until ctx ends it waits for an unreachable Redis, retrying with backoff.
 func New(ctx context.Context, rdb redis.UniversalClient, opt Options) (*Registry, error) {
 	opt.defaults()
 	if opt.NodeID == "" {
 		return nil, errors.New("cluster: node id is required")
 	}
-	r := &Registry{rdb: rdb, opt: opt, sink: func(rooms.Event) {}, stop: make(chan struct{})}
+	boot := make([]byte, 6)
+	rand.Read(boot)
+	r := &Registry{rdb: rdb, opt: opt, inc: opt.NodeID + "#" + hex.EncodeToString(boot), sink: func(rooms.Event) {},
+		own: map[string]rooms.Member{}, known: map[string]bool{}, stop: make(chan struct{})}
+	if err := r.waitForRedis(ctx); err != nil {
+		return nil, err
+	}
 	cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	if err := rdb.Ping(cctx).Err(); err != nil {
-		return nil, fmt.Errorf("cluster: redis: %w", err)
-	}
 	if err := r.register(cctx); err != nil {
 		return nil, fmt.Errorf("cluster: redis: %w", err)
 	}
-	r.watch = newWatcher(rdb, r.deliver, opt.Log)
+	r.watch = newWatcher(rdb, r.deliver, opt.Log, opt.sleep)
 	r.done.Add(1)
 	go r.beat()
 	return r, nil
 }
+
+// waitForRedis pings Redis until it answers (and measures its clock),
+// pausing with backoff between attempts, until ctx ends. The wait is logged
+// once.
+func (r *Registry) waitForRedis(ctx context.Context) error {
+	b := backoff{jitter: uniformJitter}
+	logged := false
+	for {
+		pctx, cancel := context.WithTimeout(ctx, time.Second)
+		err := r.rdb.Ping(pctx).Err()
+		if err == nil {
+			err = r.syncClock(pctx)
+		}
+		cancel()
+		if err == nil {
+			if logged {
+				r.opt.Log.Info("redis answered: starting")
+			}
+			return nil
+		}
+		if !logged {
+			r.opt.Log.Warn("redis does not answer yet: retrying with backoff", "err", err.Error())
+			logged = true
+		}
+		if !sleepUnlessStopped(b.next(), ctx.Done()) {
+			return fmt.Errorf("cluster: %w within the start-up timeout: %v", errNoRedis, err)
+		}
+	}
+}
+
+// Incarnation is this process's name in Redis: the node id and a random boot
+// id, so that a process restarted with the same node id never passes for
+// its dead predecessor.
+func (r *Registry) Incarnation() string { return r.inc }
 
 // SetLocalMembers gives the registry the hub's view of this node's live
 // sessions, which it re-registers when Redis has lost them.
@@ -161,28 +215,62 @@ func (r *Registry) opCtx(ctx context.Context) (context.Context, context.CancelFu
 	return context.WithTimeout(ctx, r.opt.OpTimeout)
 }
 
+var errNoRedis = errors.New("redis did not answer")
+
 func unavailable(err error) error { return fmt.Errorf("%w: %v", rooms.ErrUnavailable, err) }
 
-func (r *Registry) Enter(ctx context.Context, room rooms.Key, m rooms.Member) (rooms.Snapshot, error) {
-	ctx, cancel := r.opCtx(ctx)
-	defer cancel()
-	k := keysOf(room)
-	// The node index is written first, so it is always a superset of the
-	// members this node holds: a sweep of this node then finds them all.
-	if err := r.rdb.SAdd(ctx, sessionsKey(r.opt.NodeID), sessionEntry(room, m.UserID, m.SessionID)).Err(); err != nil {
-		return rooms.Snapshot{}, unavailable(err)
-	}
-	role := "0"
+func roleArg(m rooms.Member) string {
 	if m.Role == rooms.Audience {
-		role = "1"
+		return "1"
 	}
-	res, err := enterScript.Run(ctx, r.rdb, []string{k.members, k.anchors, k.seq}, m.UserID, encodeMember(m), role, encodeRoom(room), k.channel).Slice()
-	if err != nil || len(res) == 0 {
+	return "0"
+}
+
+// Enter: the session-index entry, then the enter script, both fenced by one
+// deadline. A refused join is undone by the heartbeat once the deadline has
+// passed on Redis's clock: if it had committed after all, its member is
+// removed and announced as left (reason timeout), and its entry goes.
+func (r *Registry) Enter(ctx context.Context, room rooms.Key, m rooms.Member) (rooms.Snapshot, error) {
+	dl := r.deadline()
+	snap, err := r.enter(ctx, room, m, dl)
+	if err != nil {
+		r.queue(pending{room: room, user: m.UserID, session: m.SessionID, reason: rooms.ReasonTimeout, notBefore: dl, join: true})
 		return rooms.Snapshot{}, unavailable(err)
+	}
+	r.localMu.Lock()
+	r.own[m.SessionID] = m
+	r.localMu.Unlock()
+	return snap, nil
+}
+
+func (r *Registry) enter(ctx context.Context, room rooms.Key, m rooms.Member, dl int64) (rooms.Snapshot, error) {
+	// The node index is written first, so it is always a superset of the
+	// members this process holds: a sweep of it then finds them all.
+	cctx, cancel := r.opCtx(ctx)
+	err := sessAddScript.Run(cctx, r.rdb, []string{sessionsKey(r.inc)}, sessionEntry(room, m.UserID, m.SessionID), dl).Err()
+	cancel()
+	if err != nil {
+		return rooms.Snapshot{}, err
+	}
+	k := keysOf(room)
+	op := k.op(r.opID())
+	reply, rec, err := r.fenced(ctx, enterScript, []string{k.members, k.anchors, k.seq, op}, op, dl,
+		m.UserID, encodeMember(m), roleArg(m), encodeRoom(room), k.channel, dl, outcomeTTL.Milliseconds())
+	if err != nil {
+		return rooms.Snapshot{}, err
+	}
+	res, _ := reply.([]any)
+	if rec != "" {
+		if res, err = recordList(rec); err != nil {
+			return rooms.Snapshot{}, err
+		}
+	}
+	if len(res) == 0 {
+		return rooms.Snapshot{}, errors.New("empty answer")
 	}
 	seq, err := strconv.ParseUint(fmt.Sprint(res[0]), 10, 64)
 	if err != nil {
-		return rooms.Snapshot{}, unavailable(err)
+		return rooms.Snapshot{}, err
 	}
 	snap := rooms.Snapshot{Seq: seq}
 	for _, v := range res[1:] {
@@ -195,54 +283,73 @@ func (r *Registry) Enter(ctx context.Context, room rooms.Key, m rooms.Member) (r
 }
 
 func (r *Registry) Leave(ctx context.Context, room rooms.Key, userID, sessionID string, reason rooms.Reason) error {
-	if err := r.leave(ctx, room, userID, sessionID, reason); err != nil {
-		// Retried by the heartbeat once Redis answers, so no ghost stays.
-		r.localMu.Lock()
-		r.pending = append(r.pending, pendingLeave{room, userID, sessionID, reason})
-		r.localMu.Unlock()
-		return err
+	r.localMu.Lock()
+	m, had := r.own[sessionID]
+	delete(r.own, sessionID)
+	r.localMu.Unlock()
+	if _, err := r.leave(ctx, room, userID, sessionID, reason, 0); err != nil {
+		// Retried by the heartbeat once Redis answers, so no ghost stays. If
+		// Redis lost its data meanwhile, the member is re-registered first,
+		// so that its leaving is still announced.
+		p := pending{room: room, user: userID, session: sessionID, reason: reason}
+		if had {
+			p.member = &m
+		}
+		r.queue(p)
+		return unavailable(err)
 	}
 	return nil
 }
 
-func (r *Registry) leave(ctx context.Context, room rooms.Key, userID, sessionID string, reason rooms.Reason) error {
+// leave runs the leave script (not before notBefore, if set) and drops the
+// session's index entry. It answers whether a member was removed.
+func (r *Registry) leave(ctx context.Context, room rooms.Key, userID, sessionID string, reason rooms.Reason, notBefore int64) (bool, error) {
 	ctx, cancel := r.opCtx(ctx)
 	defer cancel()
 	k := keysOf(room)
-	if err := leaveScript.Run(ctx, r.rdb, []string{k.members, k.anchors, k.seq}, userID, sessionID, string(reason), encodeRoom(room), k.channel).Err(); err != nil {
-		return unavailable(err)
+	nb := ""
+	if notBefore > 0 {
+		nb = strconv.FormatInt(notBefore, 10)
 	}
-	if err := r.rdb.SRem(ctx, sessionsKey(r.opt.NodeID), sessionEntry(room, userID, sessionID)).Err(); err != nil {
-		return unavailable(err)
+	n, err := leaveScript.Run(ctx, r.rdb, []string{k.members, k.anchors, k.seq}, userID, sessionID, string(reason), encodeRoom(room), k.channel, nb).Int()
+	if err != nil {
+		return false, err
 	}
-	return nil
+	if err := r.rdb.SRem(ctx, sessionsKey(r.inc), sessionEntry(room, userID, sessionID)).Err(); err != nil {
+		return false, err
+	}
+	return n == 1, nil
 }
 
 func (r *Registry) Remove(ctx context.Context, room rooms.Key, userIDs []string) error {
-	ctx, cancel := r.opCtx(ctx)
-	defer cancel()
 	k := keysOf(room)
-	args := []any{encodeRoom(room), k.channel}
+	op, dl := k.op(r.opID()), r.deadline()
+	args := []any{dl, outcomeTTL.Milliseconds(), encodeRoom(room), k.channel}
 	for _, u := range userIDs {
 		args = append(args, u)
 	}
-	n, err := removeScript.Run(ctx, r.rdb, []string{k.members, k.anchors, k.seq}, args...).Int()
-	if err != nil {
-		return unavailable(err)
-	}
-	if n < 0 {
-		return rooms.ErrRoomNotFound
-	}
-	return nil
+	return r.changed(r.fenced(ctx, removeScript, []string{k.members, k.anchors, k.seq, op}, op, dl, args...))
 }
 
 func (r *Registry) Dismiss(ctx context.Context, room rooms.Key) error {
-	ctx, cancel := r.opCtx(ctx)
-	defer cancel()
 	k := keysOf(room)
-	n, err := dismissScript.Run(ctx, r.rdb, []string{k.members, k.anchors, k.seq}, encodeRoom(room), k.channel).Int()
+	op, dl := k.op(r.opID()), r.deadline()
+	return r.changed(r.fenced(ctx, dismissScript, []string{k.members, k.anchors, k.seq, op}, op, dl,
+		dl, outcomeTTL.Milliseconds(), encodeRoom(room), k.channel))
+}
+
+// changed reads a removal's or dismissal's answer: -1 is an empty room.
+func (r *Registry) changed(reply any, rec string, err error) error {
 	if err != nil {
 		return unavailable(err)
+	}
+	n, ok := reply.(int64)
+	if rec != "" {
+		n, err = strconv.ParseInt(rec, 10, 64)
+		ok = err == nil
+	}
+	if !ok {
+		return unavailable(fmt.Errorf("unexpected answer %v", reply))
 	}
 	if n < 0 {
 		return rooms.ErrRoomNotFound
@@ -282,7 +389,7 @@ func (r *Registry) Unwatch(ctx context.Context, room rooms.Key) error {
 	return r.watch.unsubscribe(ctx, keysOf(room).channel)
 }
 
-// Close stops the heartbeat and deregisters the node (its sessions have
+// Close stops the heartbeat and deregisters the process (its sessions have
 // been left by then), so a rolling restart leaves nothing to sweep.
 func (r *Registry) Close() error {
 	select {
@@ -294,12 +401,12 @@ func (r *Registry) Close() error {
 	r.done.Wait()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	r.retryPending(ctx)
+	r.retryPending(ctx, true)
 	// Deregister. If some member could not be removed, stay listed without a
 	// liveness key: the sweeper then removes what is left.
-	r.rdb.Del(ctx, aliveKey(r.opt.NodeID))
-	if n, err := r.rdb.SCard(ctx, sessionsKey(r.opt.NodeID)).Result(); err == nil && n == 0 {
-		r.rdb.SRem(ctx, nodesKey(), r.opt.NodeID)
+	r.rdb.Del(ctx, aliveKey(r.inc))
+	if n, err := r.rdb.SCard(ctx, sessionsKey(r.inc)).Result(); err == nil && n == 0 {
+		r.rdb.SRem(ctx, nodesKey(), r.inc)
 	}
 	err := r.watch.close()
 	return errors.Join(err, r.rdb.Close())

@@ -44,6 +44,9 @@ type Config struct {
 	UnauthenticatedBodyBudget int64    `yaml:"unauthenticated_body_budget"`
 	MaxClients                int      `yaml:"max_clients"`
 	FDHeadroom                int      `yaml:"fd_headroom"`
+
+	// RedisStartupTimeout: how long start-up waits for an unreachable Redis.
+	RedisStartupTimeout Duration `yaml:"redis_startup_timeout"`
 }
 
 // Defaults of the front-door limits.
@@ -54,6 +57,10 @@ const (
 	DefaultUnauthenticatedBodyBudget = 32 << 20         // body bytes held by requests not yet authenticated
 	DefaultFDHeadroom                = 256              // descriptors kept free for the API and /healthz
 )
+
+// DefaultRedisStartupTimeout is how long a cluster node waits at start-up
+// for Redis to answer before it gives up (exit status 2).
+const DefaultRedisStartupTimeout = 30 * time.Second
 
 // Account is a cloud API account: one SecretId/SecretKey pair and the apps
 // it owns.
@@ -163,6 +170,9 @@ func (c *Config) fill() {
 		c.GCPercent = DefaultGCPercent
 	}
 	c.FillLimits()
+	if c.RedisStartupTimeout.Duration == 0 {
+		c.RedisStartupTimeout.Duration = DefaultRedisStartupTimeout
+	}
 	if c.NodeID == "" {
 		host, _ := os.Hostname()
 		c.NodeID = fmt.Sprintf("%s-%d", host, os.Getpid())
@@ -315,7 +325,7 @@ func (c *Config) applyEnv(environ []string) (map[string]string, error) {
 	}
 	durations := map[string]*Duration{"TRTCD_IDLE_TIMEOUT": &c.IdleTimeout, "TRTCD_USERSIG_MAX_SKEW": &c.UserSigMaxSkew,
 		"TRTCD_HTTP_HEADER_TIMEOUT": &c.HTTPHeaderTimeout, "TRTCD_HTTP_READ_TIMEOUT": &c.HTTPReadTimeout,
-		"TRTCD_HTTP_IDLE_TIMEOUT": &c.HTTPIdleTimeout}
+		"TRTCD_HTTP_IDLE_TIMEOUT": &c.HTTPIdleTimeout, "TRTCD_REDIS_STARTUP_TIMEOUT": &c.RedisStartupTimeout}
 	for name, p := range durations {
 		if v, ok := env(name); ok {
 			if err := p.UnmarshalText([]byte(v)); err != nil {
@@ -498,6 +508,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Redis != "" && !strings.HasPrefix(c.Redis, "redis://") && !strings.HasPrefix(c.Redis, "rediss://") {
 		return bad("redis", "must be a redis:// or rediss:// URL")
+	}
+	if c.RedisStartupTimeout.Duration < 0 {
+		return bad("redis_startup_timeout", "must not be negative")
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
