@@ -32,6 +32,11 @@ func serveCmd() *cobra.Command {
 			if os.Getenv("GOGC") == "" { // an explicit GOGC wins
 				debug.SetGCPercent(cfg.GCPercent)
 			}
+			// Signals are caught from here on, so that one arriving while
+			// the node starts is a graceful stop, not the default exit.
+			sigs := make(chan os.Signal, 1)
+			signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+			defer signal.Stop(sigs)
 			n, err := node.New(cfg, log)
 			if err != nil {
 				return &exitError{code: 2, msg: err.Error()}
@@ -47,8 +52,6 @@ func serveCmd() *cobra.Command {
 			if path == "" {
 				printDevCredentials(scheme, n.Addr())
 			}
-			sigs := make(chan os.Signal, 1)
-			signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 			select {
 			case s := <-sigs:
 				log.Info("shutting down", "signal", s.String())
