@@ -55,6 +55,8 @@ type Client struct {
 	sub       *webrtc.PeerConnection
 	published map[wire.Kind]*localTrack
 	answer    chan wire.Message // the pending publish's answer or error
+	answerID  string            // the pending offer's id
+	offers    uint64            // offers sent, for ids
 	recv      map[recvKey]*recvTrack
 	announced map[recvKey]bool // media_track_published minus unpublished
 
@@ -155,6 +157,9 @@ func (c *Client) Handle(m wire.Message) error {
 	case wire.TypeAnswer:
 		c.mu.Lock()
 		ch := c.answer
+		if m.ID != c.answerID {
+			ch = nil
+		}
 		c.mu.Unlock()
 		if ch != nil {
 			select {
@@ -167,6 +172,9 @@ func (c *Client) Handle(m wire.Message) error {
 		if m.Ref == wire.TypeOffer {
 			c.mu.Lock()
 			ch := c.answer
+			if m.ID != c.answerID {
+				ch = nil
+			}
 			c.mu.Unlock()
 			if ch != nil {
 				select {

@@ -194,8 +194,11 @@ func (c *Client) negotiatePub(ctx context.Context, pc *webrtc.PeerConnection) er
 		infos = append(infos, wire.TrackInfo{TrackID: t.track.ID(), Kind: t.spec.Kind, Bitrate: t.spec.Announce})
 	}
 	ch := c.answer
+	c.offers++
+	id := fmt.Sprintf("o%d", c.offers)
+	c.answerID = id
 	c.mu.Unlock()
-	if err := c.sendMsg(wire.Message{Type: wire.TypeOffer, PC: wire.PCPub, SDP: pc.LocalDescription().SDP, Tracks: infos}); err != nil {
+	if err := c.sendMsg(wire.Message{Type: wire.TypeOffer, PC: wire.PCPub, SDP: pc.LocalDescription().SDP, Tracks: infos, ID: id}); err != nil {
 		_ = pc.SetLocalDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeRollback})
 		return err
 	}

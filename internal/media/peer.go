@@ -137,7 +137,7 @@ func (p *Peer) Handle(m wire.Message) error {
 	if e != nil {
 		em := e.Msg()
 		if wire.FromClient(m.Type) {
-			em.Ref = m.Type
+			em.Ref, em.ID = m.Type, m.ID
 		}
 		p.sendMsg(em)
 		return e

@@ -85,7 +85,7 @@ func (p *Peer) applyOffer(m wire.Message, cfg *Config) ([]pubSection, *wire.Erro
 	for _, s := range info.sections {
 		p.pubMids[s.mid] = s
 	}
-	p.sendMsg(wire.Message{Type: wire.TypeAnswer, PC: wire.PCPub, SDP: p.pub.LocalDescription().SDP})
+	p.sendMsg(wire.Message{Type: wire.TypeAnswer, PC: wire.PCPub, SDP: p.pub.LocalDescription().SDP, ID: m.ID})
 	var removed []pubSection
 	for mid, s := range old {
 		if now, ok := p.pubMids[mid]; !ok || now.kind != s.kind {

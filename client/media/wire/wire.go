@@ -76,6 +76,9 @@ type Message struct {
 	Code      string      `json:"code,omitempty"`
 	Message   string      `json:"message,omitempty"`
 	Ref       string      `json:"ref,omitempty"` // media_error: the type of the message refused, if any
+	// ID is chosen by the client for an offer (at most 64 bytes); the
+	// answer and a media_error refusing it carry it back.
+	ID string `json:"id,omitempty"`
 }
 
 // MaxMessageBytes bounds one encoded message (an SDP with several m-sections
@@ -116,6 +119,9 @@ func (m Message) Encode() []byte {
 
 // Check validates the fields m's type needs.
 func (m Message) Check() *Error {
+	if len(m.ID) > 64 {
+		return Errorf(CodeInvalidMessage, "id must be at most 64 bytes")
+	}
 	switch m.Type {
 	case TypeOffer, TypeAnswer:
 		if m.PC != PCPub && m.PC != PCSub {
