@@ -157,7 +157,7 @@ func (c *Client) Handle(m wire.Message) error {
 	case wire.TypeAnswer:
 		c.mu.Lock()
 		ch := c.answer
-		if m.ID != c.answerID {
+		if m.ID == "" || m.ID != c.answerID {
 			ch = nil
 		}
 		c.mu.Unlock()
@@ -172,7 +172,7 @@ func (c *Client) Handle(m wire.Message) error {
 		if m.Ref == wire.TypeOffer {
 			c.mu.Lock()
 			ch := c.answer
-			if m.ID != c.answerID {
+			if m.ID == "" || m.ID != c.answerID {
 				ch = nil
 			}
 			c.mu.Unlock()

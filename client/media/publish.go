@@ -86,7 +86,7 @@ func (c *Client) Publish(ctx context.Context, specs ...TrackSpec) error {
 		c.abortPublish(fresh, added)
 		return err
 	}
-	c.answer = nil
+	c.answer, c.answerID = nil, ""
 	for _, t := range added {
 		c.goroutine(func() { c.writeSamples(t) })
 		c.goroutine(func() { readPLIs(t) })
@@ -96,7 +96,7 @@ func (c *Client) Publish(ctx context.Context, specs ...TrackSpec) error {
 
 // abortPublish undoes a refused Publish; under c.mu.
 func (c *Client) abortPublish(fresh bool, added []*localTrack) {
-	c.answer = nil
+	c.answer, c.answerID = nil, ""
 	for _, t := range added {
 		delete(c.published, t.spec.Kind)
 		_ = c.pub.RemoveTrack(t.sender)
@@ -174,7 +174,7 @@ func (c *Client) Unpublish(ctx context.Context, kinds ...wire.Kind) error {
 	c.mu.Unlock()
 	err := c.negotiatePub(ctx, pc)
 	c.mu.Lock()
-	c.answer = nil
+	c.answer, c.answerID = nil, ""
 	c.mu.Unlock()
 	return err
 }
