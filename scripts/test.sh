@@ -50,6 +50,9 @@ if [ "$FUZZTIME" != "0" ]; then
 ./internal/usersig FuzzVerify
 ./internal/usersig FuzzParseUserbuf
 ./internal/signal FuzzDecodeFrame
+./client/media/wire FuzzDecode
+./internal/media FuzzCheckOffer
+./internal/media FuzzCheckCandidate
 TARGETS
 fi
 
