@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/netip"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -264,4 +265,36 @@ func refusal(t *testing.T, c *mc.Client, code string) *wire.Error {
 			t.Fatalf("no %s error within %s", code, wait)
 		}
 	}
+}
+
+func (r *recorder) sdps() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, m := range r.msgs {
+		if m.SDP != "" {
+			out = append(out, m.SDP)
+		}
+	}
+	return out
+}
+
+type cand struct {
+	udp  bool
+	addr string
+	port uint16
+}
+
+// candidates lists an SDP's a=candidate lines.
+func candidates(sdp string) []cand {
+	var out []cand
+	for _, l := range strings.Split(sdp, "\r\n") {
+		f := strings.Fields(strings.TrimPrefix(l, "a=candidate:"))
+		if !strings.HasPrefix(l, "a=candidate:") || len(f) < 6 {
+			continue
+		}
+		p, _ := strconv.Atoi(f[5])
+		out = append(out, cand{udp: strings.EqualFold(f[2], "udp"), addr: f[4], port: uint16(p)})
+	}
+	return out
 }
