@@ -52,6 +52,9 @@ if [ "$FUZZTIME" != "0" ]; then
 ./internal/usersig FuzzParseUserbuf
 ./internal/config FuzzLoadFile
 ./internal/signal FuzzDecodeFrame
+./client/media/wire FuzzDecode
+./internal/media FuzzCheckOffer
+./internal/media FuzzCheckCandidate
 TARGETS
 fi
 
