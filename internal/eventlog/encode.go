@@ -28,7 +28,7 @@ const (
 
 // Fields is the event as stream field/value pairs, without "v" and "n",
 // which the append adds.
-func (e *Event) Fields() []string {
+func (e Event) Fields() []string {
 	f := make([]string, 0, 16+2*len(e.Ext))
 	f = append(f, "r", e.Room, "q", strconv.FormatUint(e.Seq, 10), "t", strconv.FormatInt(e.TimeMs, 10), "k", string(e.Type))
 	for _, p := range [...][2]string{{"u", e.User}, {"o", e.Role}, {"w", e.Reason}, {"s", e.Session}} {

@@ -1,9 +1,6 @@
 package eventlog
 
-import (
-	"fmt"
-	"hash/fnv"
-)
+import "fmt"
 
 // Shards is the fixed number of stream shards. A room's events go to one
 // shard, so one shard's order includes its rooms' orders. Changing it moves
@@ -13,9 +10,12 @@ const Shards = 64
 // Shard is the shard of a room key string (rooms.Key.String() form):
 // FNV-1a (32 bit) of the key, mod Shards. Stable across releases and nodes.
 func Shard(roomKey string) int {
-	h := fnv.New32a()
-	h.Write([]byte(roomKey))
-	return int(h.Sum32() % Shards)
+	h := uint32(2166136261) // FNV-1a offset basis
+	for i := 0; i < len(roomKey); i++ {
+		h ^= uint32(roomKey[i])
+		h *= 16777619 // FNV prime
+	}
+	return int(h % Shards)
 }
 
 // HashTag is the Redis Cluster hash tag of a shard, "{ev:07}": every key
