@@ -55,6 +55,7 @@ if [ "$FUZZTIME" != "0" ]; then
 ./client/media/wire FuzzDecode
 ./internal/media FuzzCheckOffer
 ./internal/media FuzzCheckCandidate
+./internal/eventlog FuzzDecodeFields
 TARGETS
 fi
 

@@ -1,0 +1,89 @@
+package eventlog_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/trtcd/trtcd/internal/eventlog"
+	"github.com/trtcd/trtcd/internal/eventlog/eventlogtest"
+)
+
+func TestMain(m *testing.M) {
+	if childMain() {
+		return
+	}
+	goleak.VerifyTestMain(m)
+}
+
+// memTarget is a fresh memory log; Append plays the memory registry:
+// the room's next seq and the time, then Append, under one lock.
+func memTarget(opt eventlog.Options) (*eventlog.Memory, eventlogtest.Target) {
+	m := eventlog.NewMemory(opt)
+	var mu sync.Mutex
+	seqs := map[string]uint64{}
+	return m, eventlogtest.Target{
+		Node: func(*testing.T) eventlogtest.Node { return m },
+		Append: func(t *testing.T, ev eventlog.Event) eventlog.Event {
+			mu.Lock()
+			defer mu.Unlock()
+			seqs[ev.Room]++
+			ev.Seq, ev.TimeMs = seqs[ev.Room], time.Now().UnixMilli()
+			if err := m.Append(ev); err != nil {
+				t.Fatal(err)
+			}
+			return ev
+		},
+	}
+}
+
+func TestMemoryContract(t *testing.T) {
+	eventlogtest.Run(t, func(t *testing.T) eventlogtest.Target {
+		_, tg := memTarget(eventlog.Options{})
+		return tg
+	})
+}
+
+// A consumer that falls more than Capacity events behind in a shard loses
+// the overwritten ones; they are counted, and the rest come in order.
+func TestMemoryRetentionCountsLost(t *testing.T) {
+	_, tg := memTarget(eventlog.Options{Capacity: 4})
+	var seqs []uint64
+	for i := 0; i < 10; i++ {
+		seqs = append(seqs, tg.Append(t, eventlogtest.Event(1, eventlog.TypeEnter, "u")).Seq)
+	}
+	c := eventlogtest.NewCollector()
+	g, err := tg.Node(t).Group("history", c.Handle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventlogtest.Start(t, g)
+	eventlogtest.Until(t, "the retained events", func() bool { return c.Total() >= 4 })
+	room := eventlogtest.Event(1, "", "").Room
+	if got, want := c.Seqs(room), seqs[6:]; len(got) != 4 || got[0] != want[0] || got[3] != want[3] {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	if st := g.Stats(); st.Lost != 6 {
+		t.Fatalf("lost %d, want 6", st.Lost)
+	}
+}
+
+func TestMemoryAppendRejectsIncompleteEvents(t *testing.T) {
+	m := eventlog.NewMemory(eventlog.Options{})
+	for _, ev := range []eventlog.Event{{}, {Room: "1:n:1", Type: eventlog.TypeEnter}, {Room: "1:n:1", Seq: 1}} {
+		if err := m.Append(ev); !errors.Is(err, eventlog.ErrInvalid) {
+			t.Fatalf("Append(%+v) = %v, want ErrInvalid", ev, err)
+		}
+	}
+	g, err := m.Group("history", func(context.Context, eventlog.Event) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l, _ := g.LagNow(context.Background()); l.Count != 0 {
+		t.Fatalf("rejected events were appended: lag %+v", l)
+	}
+}
