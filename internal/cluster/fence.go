@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -141,17 +140,4 @@ func (r *Registry) resolve(opKey string, dl int64) (outcome, string) {
 	r.stats.resolved[out].Add(1)
 	r.opt.Log.Warn("resolved the outcome of a change whose answer was lost", "op", opKey, "outcome", out.String())
 	return out, rec
-}
-
-// recordList decodes an enter's outcome record (a JSON list of strings).
-func recordList(rec string) ([]any, error) {
-	var list []string
-	if err := json.Unmarshal([]byte(rec), &list); err != nil {
-		return nil, err
-	}
-	out := make([]any, len(list))
-	for i, s := range list {
-		out[i] = s
-	}
-	return out, nil
 }

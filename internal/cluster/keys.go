@@ -8,21 +8,32 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trtcd/trtcd/internal/eventlog"
 	"github.com/trtcd/trtcd/internal/rooms"
 )
 
-// Key layout. Every key of one room carries the room's hash tag, so the
-// room's scripts touch one slot and run on Redis Cluster too.
+// Key layout. Every key of one room carries the hash tag of the room's
+// event-log shard ({ev:NN}, NN = eventlog.Shard of the room's key string),
+// like the shard's stream and counter, so that one script changes the room
+// and appends its events to the log in one slot, also on Redis Cluster.
+// Within the tag, "room:<room tag>:" keeps the room's keys apart from other
+// rooms of the shard and from the shard's own keys.
 //
-//	trtcd:{<tag>}:m         hash  userID → member (everyone)
-//	trtcd:{<tag>}:a         hash  userID → member (anchors only: the join snapshot)
-//	trtcd:{<tag>}:q         string the room's last sequence number (deleted when the room empties)
-//	trtcd:{<tag>}:op:<id>   string a change's outcome record (expires after 30 s)
-//	trtcd:{<tag>}:ev        pub/sub channel of the room's events
+//	trtcd:{ev:NN}:room:<tag>:m        hash  userID → member (everyone)
+//	trtcd:{ev:NN}:room:<tag>:a        hash  userID → member (anchors only: the join snapshot)
+//	trtcd:{ev:NN}:room:<tag>:q        string the room's last sequence number (deleted when the room empties)
+//	trtcd:{ev:NN}:room:<tag>:op:<id>  string a change's outcome record (expires after 30 s)
+//	trtcd:{ev:NN}:stream, :n          the shard's event stream and counter (internal/eventlog)
+//	trtcd:{<tag>}:ev        pub/sub channel of the room's events (channels are not slot-bound)
 //	trtcd:nodes             set   incarnations ("<node id>#<boot id>") of live processes
 //	trtcd:node:{<inc>}:alive string with a TTL: the incarnation's liveness
-//	trtcd:node:{<inc>}:sess  set   "<room>\n<user>\n<session>" of the incarnation's members
+//	trtcd:node:{<inc>}:sess  set   "<tag>\n<user>\n<session>" of the incarnation's members
 //	trtcd:sweeper           lock  held by the process sweeping dead incarnations
+//
+// Why 64 shards and not a stream per room: a consumer group must read every
+// stream, so their number is bounded (one blocking read per owned shard);
+// 64 spreads rooms over a Redis Cluster's masters and lets up to 64
+// consumers share a group. docs/architecture.md has the rest.
 const prefix = "trtcd:"
 
 // tag is the room's hash tag: string rooms are hex-encoded so no character
@@ -56,11 +67,22 @@ func parseTag(s string) (rooms.Key, bool) {
 
 type roomKeys struct {
 	members, anchors, seq, channel, base string
+	room                                 string // rooms.Key.String(): the room in the event log
+	stream, counter                      string // the room's event-log shard (eventlog.AppendKeys)
 }
 
 func keysOf(k rooms.Key) roomKeys {
-	t := prefix + "{" + tag(k) + "}:"
-	return roomKeys{members: t + "m", anchors: t + "a", seq: t + "q", channel: t + "ev", base: t}
+	room := k.String()
+	t := prefix + eventlog.HashTag(eventlog.Shard(room)) + ":room:" + tag(k) + ":"
+	ak := eventlog.AppendKeys(room)
+	return roomKeys{members: t + "m", anchors: t + "a", seq: t + "q", channel: prefix + "{" + tag(k) + "}:ev", base: t,
+		room: room, stream: ak[0], counter: ak[1]}
+}
+
+// change are the KEYS of a fenced room script: the room's hashes, counter
+// and outcome record, and its log shard's stream and counter.
+func (k roomKeys) change(op string) []string {
+	return []string{k.members, k.anchors, k.seq, op, k.stream, k.counter}
 }
 
 // op is the outcome record of the change named id (in the room's slot).
@@ -130,7 +152,8 @@ type wireEvent struct {
 	Members []wireMember `json:"ms"`
 }
 
-var kinds = map[string]rooms.EventKind{"entered": rooms.Entered, "replaced": rooms.Replaced, "exited": rooms.Exited, "dismissed": rooms.Dismissed}
+var kinds = map[string]rooms.EventKind{"entered": rooms.Entered, "replaced": rooms.Replaced, "exited": rooms.Exited,
+	"dismissed": rooms.Dismissed, "role": rooms.RoleChanged}
 
 func decodeEvent(payload string) (rooms.Event, error) {
 	var w wireEvent
@@ -149,7 +172,9 @@ func decodeEvent(payload string) (rooms.Event, error) {
 	if w.Old != nil {
 		old := w.Old.member()
 		e.Old = &old
-		e.Reason = rooms.ReasonDuplicate
+		if kind == rooms.Replaced {
+			e.Reason = rooms.ReasonDuplicate
+		}
 	}
 	for _, m := range w.Members {
 		e.Members = append(e.Members, m.member())

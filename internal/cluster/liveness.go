@@ -103,7 +103,7 @@ func (r *Registry) refresh(ctx context.Context) bool {
 		k := keysOf(room)
 		err := r.rdb.SAdd(ctx, sessionsKey(r.inc), sessionEntry(room, m.UserID, m.SessionID)).Err()
 		if err == nil {
-			err = restoreScript.Run(ctx, r.rdb, []string{k.members, k.anchors}, m.UserID, encodeMember(m), roleArg(m)).Err()
+			err = restoreScript.Run(ctx, r.rdb, []string{k.members, k.anchors}, m.UserID, encodeMember(m), roleArg(m.Role)).Err()
 		}
 		return err
 	}
@@ -231,8 +231,7 @@ func (r *Registry) sweepNode(ctx context.Context, inc string) error {
 	for _, e := range entries {
 		room, user, session, ok := parseSessionEntry(e)
 		if ok {
-			k := keysOf(room)
-			if err := leaveScript.Run(ctx, r.rdb, []string{k.members, k.anchors, k.seq}, user, session, string(rooms.ReasonTimeout), encodeRoom(room), k.channel, "").Err(); err != nil {
+			if _, err := r.runLeave(ctx, room, user, session, rooms.ReasonTimeout, ""); err != nil {
 				return err
 			}
 		}

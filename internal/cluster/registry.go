@@ -1,7 +1,8 @@
 // Package cluster is the Redis registry: many trtcd nodes share one Redis,
 // which serialises every room. Each membership change is one Lua script that
-// changes the room, takes its next sequence number and publishes the event;
-// nodes hear the events of the rooms where they hold sessions. Per-process
+// changes the room, takes its next sequence numbers, appends its events to
+// the room event log (Redis Streams, internal/eventlog) and publishes the
+// change; nodes hear the changes of the rooms where they hold sessions. Per-process
 // liveness keys and a sweeper remove the members of processes that died.
 package cluster
 
@@ -21,6 +22,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/trtcd/trtcd/internal/eventlog"
 	"github.com/trtcd/trtcd/internal/rooms"
 )
 
@@ -31,6 +33,7 @@ type Options struct {
 	Heartbeat      time.Duration // refresh, sweep and retry interval; default 1 s
 	OpTimeout      time.Duration // one Redis operation, and a change's deadline; default 800 ms
 	ResolveTimeout time.Duration // finding out a change's outcome after a lost answer; default 2 s
+	LogMaxLen      int64         // the event log's streams are trimmed to about this length; default eventlog.DefaultMaxLen
 	Log            *slog.Logger
 
 	sleep func(time.Duration, <-chan struct{}) bool // the watcher's reconnect pause (tests)
@@ -48,6 +51,9 @@ func (o *Options) defaults() {
 	}
 	if o.ResolveTimeout <= 0 {
 		o.ResolveTimeout = DefaultResolveTimeout
+	}
+	if o.LogMaxLen <= 0 {
+		o.LogMaxLen = eventlog.DefaultMaxLen
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
@@ -83,11 +89,18 @@ type Registry struct {
 // that an unreachable Redis fails fast (API answers within a second). Errors
 // never show the URL's password.
 func NewClient(url string) (redis.UniversalClient, error) {
-	c, err := newClient(url)
+	c, err := newClient(url, 0)
 	return c, RedactError(err, url)
 }
 
-func newClient(url string) (redis.UniversalClient, error) {
+// NewLogClient is NewClient with a pool of poolSize connections (per
+// server), for the event log's blocking reads (eventlog.Redis).
+func NewLogClient(url string, poolSize int) (redis.UniversalClient, error) {
+	c, err := newClient(url, poolSize)
+	return c, RedactError(err, url)
+}
+
+func newClient(url string, poolSize int) (redis.UniversalClient, error) {
 	switch {
 	case hasParam(url, "master_name"):
 		o, err := redis.ParseFailoverURL(url)
@@ -95,6 +108,9 @@ func newClient(url string) (redis.UniversalClient, error) {
 			return nil, err
 		}
 		failFast(&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout, &o.MaxRetries, &o.ContextTimeoutEnabled)
+		if poolSize > 0 {
+			o.PoolSize = poolSize
+		}
 		return redis.NewFailoverClient(o), nil
 	case hasParam(url, "addr"):
 		o, err := redis.ParseClusterURL(url)
@@ -103,6 +119,9 @@ func newClient(url string) (redis.UniversalClient, error) {
 		}
 		failFast(&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout, &o.MaxRetries, &o.ContextTimeoutEnabled)
 		o.DialerRetries = 1
+		if poolSize > 0 {
+			o.PoolSize = poolSize
+		}
 		return redis.NewClusterClient(o), nil
 	}
 	o, err := redis.ParseURL(url)
@@ -111,6 +130,9 @@ func newClient(url string) (redis.UniversalClient, error) {
 	}
 	failFast(&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout, &o.MaxRetries, &o.ContextTimeoutEnabled)
 	o.DialerRetries = 1
+	if poolSize > 0 {
+		o.PoolSize = poolSize
+	}
 	return redis.NewClient(o), nil
 }
 
@@ -219,8 +241,8 @@ var errNoRedis = errors.New("redis did not answer")
 
 func unavailable(err error) error { return fmt.Errorf("%w: %v", rooms.ErrUnavailable, err) }
 
-func roleArg(m rooms.Member) string {
-	if m.Role == rooms.Audience {
+func roleArg(role rooms.Role) string {
+	if role == rooms.Audience {
 		return "1"
 	}
 	return "0"
@@ -254,28 +276,23 @@ func (r *Registry) enter(ctx context.Context, room rooms.Key, m rooms.Member, dl
 	}
 	k := keysOf(room)
 	op := k.op(r.opID())
-	reply, rec, err := r.fenced(ctx, enterScript, []string{k.members, k.anchors, k.seq, op}, op, dl,
-		m.UserID, encodeMember(m), roleArg(m), encodeRoom(room), k.channel, dl, outcomeTTL.Milliseconds())
+	res, err := r.strs(r.fenced(ctx, enterScript, k.change(op), op, dl,
+		m.UserID, encodeMember(m), roleArg(m.Role), encodeRoom(room), k.channel, dl, outcomeTTL.Milliseconds(), k.room, r.opt.LogMaxLen))
 	if err != nil {
 		return rooms.Snapshot{}, err
 	}
-	res, _ := reply.([]any)
-	if rec != "" {
-		if res, err = recordList(rec); err != nil {
-			return rooms.Snapshot{}, err
-		}
+	if len(res) < 2 {
+		return rooms.Snapshot{}, fmt.Errorf("unexpected answer %v", res)
 	}
-	if len(res) == 0 {
-		return rooms.Snapshot{}, errors.New("empty answer")
-	}
-	seq, err := strconv.ParseUint(fmt.Sprint(res[0]), 10, 64)
+	seq, err := strconv.ParseUint(res[0], 10, 64)
 	if err != nil {
 		return rooms.Snapshot{}, err
 	}
+	r.appended(res[1])
 	snap := rooms.Snapshot{Seq: seq}
-	for _, v := range res[1:] {
+	for _, v := range res[2:] {
 		var w wireMember
-		if s, ok := v.(string); ok && json.Unmarshal([]byte(s), &w) == nil {
+		if json.Unmarshal([]byte(v), &w) == nil {
 			snap.Anchors = append(snap.Anchors, w.member())
 		}
 	}
@@ -306,55 +323,128 @@ func (r *Registry) Leave(ctx context.Context, room rooms.Key, userID, sessionID 
 func (r *Registry) leave(ctx context.Context, room rooms.Key, userID, sessionID string, reason rooms.Reason, notBefore int64) (bool, error) {
 	ctx, cancel := r.opCtx(ctx)
 	defer cancel()
-	k := keysOf(room)
 	nb := ""
 	if notBefore > 0 {
 		nb = strconv.FormatInt(notBefore, 10)
 	}
-	n, err := leaveScript.Run(ctx, r.rdb, []string{k.members, k.anchors, k.seq}, userID, sessionID, string(reason), encodeRoom(room), k.channel, nb).Int()
+	n, err := r.runLeave(ctx, room, userID, sessionID, reason, nb)
 	if err != nil {
 		return false, err
 	}
 	if err := r.rdb.SRem(ctx, sessionsKey(r.inc), sessionEntry(room, userID, sessionID)).Err(); err != nil {
 		return false, err
 	}
-	return n == 1, nil
+	return n > 0, nil
+}
+
+// runLeave runs the leave script and counts the events it appended.
+func (r *Registry) runLeave(ctx context.Context, room rooms.Key, userID, sessionID string, reason rooms.Reason, notBefore string) (int64, error) {
+	k := keysOf(room)
+	n, err := leaveScript.Run(ctx, r.rdb, []string{k.members, k.anchors, k.seq, k.stream, k.counter},
+		userID, sessionID, string(reason), encodeRoom(room), k.channel, notBefore, k.room, r.opt.LogMaxLen).Int64()
+	if err == nil {
+		r.stats.appended.Add(uint64(max(n, 0)))
+	}
+	return n, err
 }
 
 func (r *Registry) Remove(ctx context.Context, room rooms.Key, userIDs []string) error {
 	k := keysOf(room)
 	op, dl := k.op(r.opID()), r.deadline()
-	args := []any{dl, outcomeTTL.Milliseconds(), encodeRoom(room), k.channel}
+	args := []any{dl, outcomeTTL.Milliseconds(), encodeRoom(room), k.channel, k.room, r.opt.LogMaxLen}
 	for _, u := range userIDs {
 		args = append(args, u)
 	}
-	return r.changed(r.fenced(ctx, removeScript, []string{k.members, k.anchors, k.seq, op}, op, dl, args...))
+	return r.changed(r.strs(r.fenced(ctx, removeScript, k.change(op), op, dl, args...)))
 }
 
 func (r *Registry) Dismiss(ctx context.Context, room rooms.Key) error {
 	k := keysOf(room)
 	op, dl := k.op(r.opID()), r.deadline()
-	return r.changed(r.fenced(ctx, dismissScript, []string{k.members, k.anchors, k.seq, op}, op, dl,
-		dl, outcomeTTL.Milliseconds(), encodeRoom(room), k.channel))
+	return r.changed(r.strs(r.fenced(ctx, dismissScript, k.change(op), op, dl,
+		dl, outcomeTTL.Milliseconds(), encodeRoom(room), k.channel, k.room, r.opt.LogMaxLen)))
 }
 
-// changed reads a removal's or dismissal's answer: -1 is an empty room.
-func (r *Registry) changed(reply any, rec string, err error) error {
+// changed reads a removal's or dismissal's answer {removed, appended}:
+// removed -1 is an empty room.
+func (r *Registry) changed(res []string, err error) error {
 	if err != nil {
 		return unavailable(err)
 	}
-	n, ok := reply.(int64)
-	if rec != "" {
-		n, err = strconv.ParseInt(rec, 10, 64)
-		ok = err == nil
+	if len(res) != 2 {
+		return unavailable(fmt.Errorf("unexpected answer %v", res))
 	}
-	if !ok {
-		return unavailable(fmt.Errorf("unexpected answer %v", reply))
-	}
-	if n < 0 {
+	r.appended(res[1])
+	if res[0] == "-1" {
 		return rooms.ErrRoomNotFound
 	}
 	return nil
+}
+
+// SwitchRole: one fenced script, like a removal.
+func (r *Registry) SwitchRole(ctx context.Context, room rooms.Key, userID, sessionID string, role rooms.Role) (uint64, error) {
+	k := keysOf(room)
+	op, dl := k.op(r.opID()), r.deadline()
+	res, err := r.strs(r.fenced(ctx, switchScript, k.change(op), op, dl,
+		userID, sessionID, roleArg(role), dl, outcomeTTL.Milliseconds(), encodeRoom(room), k.channel, k.room, r.opt.LogMaxLen))
+	if err != nil {
+		return 0, unavailable(err)
+	}
+	if len(res) != 2 {
+		return 0, unavailable(fmt.Errorf("unexpected answer %v", res))
+	}
+	switch res[0] {
+	case "-1":
+		return 0, rooms.ErrRoomNotFound
+	case "-2":
+		return 0, rooms.ErrNotMember
+	case "-3":
+		return 0, rooms.ErrSameRole
+	}
+	seq, err := strconv.ParseUint(res[0], 10, 64)
+	if err != nil {
+		return 0, unavailable(fmt.Errorf("unexpected answer %v", res))
+	}
+	r.appended(res[1])
+	r.localMu.Lock()
+	if m, ok := r.own[sessionID]; ok {
+		m.Role = role
+		r.own[sessionID] = m
+	}
+	r.localMu.Unlock()
+	return seq, nil
+}
+
+// strs reads a fenced script's answer, or its outcome record (JSON), as
+// the list of strings both are.
+func (r *Registry) strs(reply any, rec string, err error) ([]string, error) {
+	if err != nil {
+		return nil, err
+	}
+	if rec != "" {
+		var list []string
+		if err := json.Unmarshal([]byte(rec), &list); err != nil {
+			return nil, fmt.Errorf("outcome record %q: %v", rec, err)
+		}
+		return list, nil
+	}
+	list, ok := reply.([]any)
+	if !ok {
+		return nil, fmt.Errorf("unexpected answer %v", reply)
+	}
+	out := make([]string, len(list))
+	for i, v := range list {
+		out[i] = fmt.Sprint(v)
+	}
+	return out, nil
+}
+
+// appended counts the events a change appended to the log (its answer's
+// text).
+func (r *Registry) appended(n string) {
+	if v, err := strconv.ParseUint(n, 10, 64); err == nil {
+		r.stats.appended.Add(v)
+	}
 }
 
 func (r *Registry) Members(ctx context.Context, room rooms.Key) ([]rooms.Member, error) {

@@ -41,7 +41,7 @@ func startCluster(t *testing.T, srv *tk.Redis, n int) []*node.Node {
 
 func memberIDs(t *testing.T, n *node.Node, room rooms.Key) string {
 	t.Helper()
-	ms, err := n.Hub.Members(context.Background(), room)
+	ms, err := n.Rooms.Members(context.Background(), room)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -327,7 +327,7 @@ func join(addr string, app uint64, key, user string, room uint64) (*client.Conn,
 
 func members(t testing.TB, n *node.Node, room uint64) string {
 	t.Helper()
-	ms, err := n.Hub.Members(context.Background(), rooms.NumRoom(tk.App, room))
+	ms, err := n.Rooms.Members(context.Background(), rooms.NumRoom(tk.App, room))
 	if err != nil {
 		t.Fatal(err)
 	}

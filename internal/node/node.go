@@ -1,6 +1,8 @@
 // Package node assembles one trtcd server from its configuration: the
-// registry, the room hub, the cloud API front door with the TRTC actions,
-// the client signalling, and the HTTP listener they share.
+// registry and the event log its changes append to, the room service and
+// the hub of this node's sessions, the cloud API front door with the TRTC
+// actions, the client signalling, the consumer groups that read the log,
+// and the HTTP listener they share.
 package node
 
 import (
@@ -25,14 +27,18 @@ import (
 // Node is one running server.
 type Node struct {
 	Config config.Config
-	Log    *slog.Logger
+	Logger *slog.Logger
 
 	Registry rooms.Registry
-	Hub      *rooms.Hub
+	Log      Log            // the room event log (AddGroup reads it)
+	Rooms    *rooms.Service // room changes for the actions
+	Hub      *rooms.Hub     // this node's sessions
 	API      *cloudapi.Server
 	Signal   *signal.Server
 
-	srv   *http.Server
+	groups groups
+	logRDB interface{ Close() error } // cluster: the event log's Redis client
+	srv    *http.Server
 	ln    net.Listener
 	conns *connTracker // set by Start
 	ready atomic.Bool
@@ -45,12 +51,17 @@ func New(cfg config.Config, log *slog.Logger) (*Node, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	cfg.FillLimits()
-	n := &Node{Config: cfg, Log: log}
-	reg, limiter, err := newBackend(cfg, log)
+	n := &Node{Config: cfg, Logger: log}
+	b, err := newBackend(cfg, log)
 	if err != nil {
 		return nil, err
 	}
-	n.Registry = reg
+	reg, limiter := b.reg, b.limiter
+	n.Registry, n.Log = reg, b.log
+	if b.logRDB != nil {
+		n.logRDB = b.logRDB
+	}
+	n.Rooms = rooms.NewService(reg)
 	n.Hub = rooms.NewHub(reg, cfg.NodeID, nil)
 	if cr, ok := reg.(*cluster.Registry); ok {
 		cr.SetLocalMembers(n.Hub.LocalMembers)
@@ -59,10 +70,10 @@ func New(cfg config.Config, log *slog.Logger) (*Node, error) {
 	creds := cfg.Credentials()
 	apps := cfg.Apps()
 	cat := cloudapi.NewCatalog()
-	trtc.Register(cat, n.Hub, func(app uint64) (string, bool) { a, ok := apps[app]; return a[0], ok }, cfg.Regions)
+	trtc.Register(cat, n.Rooms, func(app uint64) (string, bool) { a, ok := apps[app]; return a[0], ok }, cfg.Regions)
 	for action := range cfg.RateLimits {
 		if !contains(cat.Names(), action) {
-			reg.Close()
+			n.closeBackend()
 			return nil, fmt.Errorf("config: rate_limits.%s: no such action (have %v)", action, cat.Names())
 		}
 	}
@@ -137,6 +148,7 @@ func (n *Node) Start() error {
 	}
 	n.ln = ln
 	n.done = make(chan error, 1)
+	n.startGroups()
 	n.ready.Store(true)
 	go func() {
 		err := n.srv.Serve(ln)
@@ -156,15 +168,26 @@ func (n *Node) Done() <-chan error { return n.done }
 
 // Shutdown stops the node gracefully: not ready; clients leave their rooms
 // (reason left) and are closed; the listener closes while in-flight API
-// calls finish; the registry is closed last.
+// calls finish; the consumer groups stop (what they had not acknowledged
+// comes again, on another node or after a restart); the registry and the
+// log are closed last.
 func (n *Node) Shutdown(ctx context.Context) error {
 	n.ready.Store(false)
 	err := n.Signal.Shutdown(ctx)
 	if e := n.srv.Shutdown(ctx); e != nil && err == nil {
 		err = e
 	}
-	if e := n.Registry.Close(); e != nil && err == nil {
+	n.stopGroups()
+	if e := n.closeBackend(); e != nil && err == nil {
 		err = e
+	}
+	return err
+}
+
+func (n *Node) closeBackend() error {
+	err := n.Registry.Close()
+	if n.logRDB != nil {
+		err = errors.Join(err, n.logRDB.Close())
 	}
 	return err
 }

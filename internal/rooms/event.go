@@ -42,6 +42,9 @@ const (
 	ReasonTimeout   Reason = "timeout"   // heartbeats stopped, the client was too slow, or its node died
 	ReasonDismissed Reason = "dismissed" // DismissRoom
 	ReasonDuplicate Reason = "duplicate" // the same UserId entered again elsewhere
+	// ReasonRoleSwitch is not a leave: it is what the others are told
+	// (user_left) when an anchor becomes audience, and so leaves their view.
+	ReasonRoleSwitch Reason = "role_switch"
 )
 
 // Member is one user's presence in a room, held by one session on one node.
@@ -57,21 +60,24 @@ type Member struct {
 type EventKind uint8
 
 const (
-	Entered   EventKind = iota + 1 // Member entered
-	Replaced                       // Member entered again; Old's session is kicked (duplicate)
-	Exited                         // Member left for Reason
-	Dismissed                      // every member in Members was removed; the room is gone
+	Entered     EventKind = iota + 1 // Member entered
+	Replaced                         // Member entered again; Old's session is kicked (duplicate)
+	Exited                           // Member left for Reason
+	Dismissed                        // every member in Members was removed; the room is gone
+	RoleChanged                      // Member's role is now Member.Role; Old is the member before
 )
 
-// Event is one membership change. Every change to a room gets the next
-// sequence number of that room, so all observers see the same order. Events
-// carry enough (time, role, reason, session) to feed callbacks and history.
+// Event is one membership change as this node's sessions see it. A change
+// appends one or more events to the room event log (internal/eventlog), each
+// with its own sequence number of the room (docs/eventlog.md has the
+// mapping); Seq is the last of them, so all observers see the same order and
+// a join snapshot's Seq covers every event of the changes before it.
 type Event struct {
 	Room    Key
 	Seq     uint64
 	Kind    EventKind
 	Member  Member
-	Old     *Member // Replaced: the earlier session
+	Old     *Member // Replaced: the earlier session; RoleChanged: the member before
 	Reason  Reason
 	Members []Member // Dismissed: everyone who was in the room
 	Time    time.Time
@@ -82,4 +88,6 @@ var (
 	ErrRoomNotFound = errors.New("rooms: the room does not exist")
 	ErrUnavailable  = errors.New("rooms: the registry is unavailable")
 	ErrDraining     = errors.New("rooms: this node is shutting down")
+	ErrNotMember    = errors.New("rooms: the session is not a member of the room")
+	ErrSameRole     = errors.New("rooms: the member already has that role")
 )

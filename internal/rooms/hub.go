@@ -11,9 +11,10 @@ import (
 	"time"
 )
 
-// Hub connects this node's sessions to the registry: it joins and leaves
-// them, and turns the registry's room events into notices for the local
-// sessions of each room.
+// Hub holds this node's sessions: it joins and leaves them, and turns the
+// registry's room events into notices for the local sessions of each room.
+// Changes that do not come from a session of this node (RemoveUser,
+// DismissRoom) go through the Service.
 type Hub struct {
 	reg  Registry
 	node string
@@ -117,18 +118,22 @@ func (h *Hub) Leave(ctx context.Context, room Key, s Session, reason Reason) err
 	return err
 }
 
-// Remove removes users from a room (RemoveUser). It returns once the removal
-// is committed; the removed sessions are kicked with reason removed.
-func (h *Hub) Remove(ctx context.Context, room Key, userIDs []string) error {
-	return h.reg.Remove(ctx, room, userIDs)
-}
-
-// Dismiss removes everyone from a room (DismissRoom).
-func (h *Hub) Dismiss(ctx context.Context, room Key) error { return h.reg.Dismiss(ctx, room) }
-
-// Members lists a room's members.
-func (h *Hub) Members(ctx context.Context, room Key) ([]Member, error) {
-	return h.reg.Members(ctx, room)
+// SwitchRole gives s, a session of this node in room, the role. It returns
+// the change's sequence number once it is committed; the session is then
+// told (RoleSwitched) in the room's order, and so are the others as their
+// view changes (UserEntered, or UserLeft with ReasonRoleSwitch).
+func (h *Hub) SwitchRole(ctx context.Context, room Key, s Session, role Role) (uint64, error) {
+	a := h.lookup(room, s.ID())
+	if a == nil {
+		return 0, ErrNotMember
+	}
+	a.mu.Lock()
+	user, gone, pending := a.member.UserID, a.gone, a.pending
+	a.mu.Unlock()
+	if gone || pending {
+		return 0, ErrNotMember
+	}
+	return h.reg.SwitchRole(ctx, room, user, s.ID(), role)
 }
 
 // Drain refuses further joins (graceful shutdown); the transport then
@@ -246,7 +251,7 @@ func (h *Hub) dispatch(e Event) {
 
 // named lists the sessions an event is about.
 func named(e *Event) []string {
-	if e.Old != nil {
+	if e.Kind == Replaced {
 		return []string{e.Member.SessionID, e.Old.SessionID}
 	}
 	return []string{e.Member.SessionID}
@@ -266,6 +271,9 @@ func (h *Hub) deliverLocked(a *attachment, e *Event, shared *Notice) {
 		return // already covered by the join snapshot, or seen
 	}
 	a.seq = e.Seq
+	if e.Kind == RoleChanged && e.Member.SessionID == a.member.SessionID {
+		a.member.Role = e.Member.Role
+	}
 	n := view(a.member.SessionID, e, shared)
 	if n == nil {
 		return
@@ -298,8 +306,10 @@ func view(sid string, e *Event, shared *Notice) *Notice {
 			}
 			return kickedNotice(e, e.Reason)
 		}
-	case Dismissed:
-		return shared
+	case RoleChanged:
+		if e.Member.SessionID == sid {
+			return &Notice{Type: RoleSwitched, Room: e.Room, Seq: e.Seq, UserID: e.Member.UserID, Role: e.Member.Role, Time: e.Time}
+		}
 	}
 	return shared
 }
@@ -332,6 +342,14 @@ func sharedNotice(e *Event) *Notice {
 		}
 	case Dismissed:
 		return kickedNotice(e, ReasonDismissed)
+	case RoleChanged:
+		// Others see audience members neither come nor go: an audience
+		// member becoming an anchor enters their view, and the reverse
+		// leaves it.
+		if m.Role == Anchor {
+			return entered
+		}
+		return &Notice{Type: UserLeft, Room: e.Room, Seq: e.Seq, UserID: m.UserID, Role: Anchor, Reason: ReasonRoleSwitch, Time: e.Time}
 	}
 	return nil
 }

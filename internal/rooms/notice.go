@@ -9,10 +9,11 @@ import (
 type NoticeType uint8
 
 const (
-	Joined      NoticeType = iota + 1 // your join succeeded; Members lists the room
-	UserEntered                       // another anchor entered
-	UserLeft                          // another anchor left, for Reason
-	Kicked                            // you are out of the room for Reason; the last notice
+	Joined       NoticeType = iota + 1 // your join succeeded; Members lists the room
+	UserEntered                        // another anchor entered
+	UserLeft                           // another anchor left, for Reason
+	Kicked                             // you are out of the room for Reason; the last notice
+	RoleSwitched                       // your role is now Role (the answer to your switch, in room order)
 )
 
 // Notice is one message to a session, derived from a room Event from that
@@ -23,8 +24,8 @@ type Notice struct {
 	Room      Key
 	Seq       uint64
 	SessionID string   // Joined: the session's own id
-	UserID    string   // UserEntered, UserLeft
-	Role      Role     // UserEntered, UserLeft
+	UserID    string   // UserEntered, UserLeft, RoleSwitched
+	Role      Role     // UserEntered, UserLeft, RoleSwitched
 	Reason    Reason   // UserLeft, Kicked
 	Members   []Member // Joined: the anchors, and the joiner itself
 	Time      time.Time

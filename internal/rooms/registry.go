@@ -4,8 +4,9 @@ import "context"
 
 // Registry is where membership lives: the only stateful dependency of rooms.
 // Each method is one atomic change that also assigns the room's next sequence
-// number and publishes the resulting events, in order, to the sink set with
-// SetSink. The in-memory registry is the single-node default; the Redis one
+// numbers, appends the change's events to the room event log and publishes
+// the resulting Event, in order, to the sink set with SetSink: no change
+// without its events, no event without its change. The in-memory registry is the single-node default; the Redis one
 // serves a cluster. Both pass roomstest.RunRegistrySuite.
 type Registry interface {
 	// SetSink sets the function that receives this node's events. It is
@@ -28,6 +29,12 @@ type Registry interface {
 
 	// Dismiss removes everyone; ErrRoomNotFound when the room is empty.
 	Dismiss(ctx context.Context, room Key) error
+
+	// SwitchRole gives the user the role, if, and only if, its current
+	// session is sessionID (else ErrNotMember; ErrRoomNotFound when the room
+	// is empty; ErrSameRole when it has that role already). It returns the
+	// sequence number of the change.
+	SwitchRole(ctx context.Context, room Key, userID, sessionID string, role Role) (uint64, error)
 
 	// Members lists the room's members (anchors and audience); nil if empty.
 	Members(ctx context.Context, room Key) ([]Member, error)

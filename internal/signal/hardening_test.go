@@ -293,7 +293,7 @@ func TestRefusalsLeavesKicksAndTimeoutsAreLogged(t *testing.T) {
 	check(logs.find(t, "left", "alice"), "left")
 
 	bob := e.join(e.params("bob"))
-	if err := e.hub.Remove(e.ctx, e.room, []string{"bob"}); err != nil {
+	if err := e.svc.Remove(e.ctx, e.room, []string{"bob"}); err != nil {
 		t.Fatal(err)
 	}
 	if ev := next(t, bob); ev.Type != "kicked" {

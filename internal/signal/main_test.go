@@ -50,6 +50,7 @@ func testApps(a uint64) (signal.App, bool) {
 type env struct {
 	t    *testing.T
 	hub  *rooms.Hub
+	svc  *rooms.Service
 	sig  *signal.Server
 	srv  *httptest.Server
 	ctx  context.Context
@@ -58,11 +59,12 @@ type env struct {
 
 func newEnv(t *testing.T, cfg signal.Config) *env {
 	t.Helper()
-	hub := rooms.NewHub(rooms.NewMemory(nil), "test-node", nil)
+	reg := rooms.NewMemory(nil)
+	hub := rooms.NewHub(reg, "test-node", nil)
 	sig := signal.NewServer(hub, testApps, cfg)
 	srv := httptest.NewServer(sig)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	e := &env{t: t, hub: hub, sig: sig, srv: srv, ctx: ctx, room: rooms.NumRoom(app, 1234)}
+	e := &env{t: t, hub: hub, svc: rooms.NewService(reg), sig: sig, srv: srv, ctx: ctx, room: rooms.NumRoom(app, 1234)}
 	t.Cleanup(func() {
 		sig.Shutdown(context.Background())
 		srv.Close()
@@ -96,7 +98,7 @@ var (
 )
 
 func (e *env) members(room rooms.Key) []string {
-	ms, err := e.hub.Members(context.Background(), room)
+	ms, err := e.svc.Members(context.Background(), room)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -53,7 +53,7 @@ func TestRemoveKicksAndTellsOthers(t *testing.T) {
 	alice := e.join(e.params("alice"))
 	bob := e.join(e.params("bob"))
 	next(t, alice) // bob entered
-	if err := e.hub.Remove(e.ctx, e.room, []string{"bob"}); err != nil {
+	if err := e.svc.Remove(e.ctx, e.room, []string{"bob"}); err != nil {
 		t.Fatal(err)
 	}
 	if got := e.members(e.room); fmt.Sprint(got) != "[alice/anchor]" {
@@ -87,7 +87,7 @@ func TestDismissKicksEveryone(t *testing.T) {
 	p.Role = "audience"
 	carol := e.join(p)
 	next(t, alice) // bob entered
-	if err := e.hub.Dismiss(e.ctx, e.room); err != nil {
+	if err := e.svc.Dismiss(e.ctx, e.room); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []*client.Conn{alice, bob, carol} {
@@ -99,7 +99,7 @@ func TestDismissKicksEveryone(t *testing.T) {
 	if got := e.members(e.room); len(got) != 0 {
 		t.Fatalf("members after dismiss %v", got)
 	}
-	if err := e.hub.Dismiss(e.ctx, e.room); !errors.Is(err, rooms.ErrRoomNotFound) {
+	if err := e.svc.Dismiss(e.ctx, e.room); !errors.Is(err, rooms.ErrRoomNotFound) {
 		t.Fatalf("room still there: %v", err)
 	}
 }
@@ -150,7 +150,7 @@ func TestAudienceIsNotAnnounced(t *testing.T) {
 	quiet(t, alice)
 	// but RemoveUser applies to audience members
 	v2 := e.join(p)
-	if err := e.hub.Remove(e.ctx, e.room, []string{"viewer"}); err != nil {
+	if err := e.svc.Remove(e.ctx, e.room, []string{"viewer"}); err != nil {
 		t.Fatal(err)
 	}
 	if ev := next(t, v2); ev.Type != "kicked" || ev.Reason != "removed" {

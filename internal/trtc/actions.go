@@ -24,7 +24,7 @@ const (
 // DefaultRegions are the regions the cloud documents for these actions.
 var DefaultRegions = []string{"ap-beijing", "ap-guangzhou", "ap-singapore"}
 
-// Rooms is what the actions need from the room domain.
+// Rooms is what the actions need from the room domain: a *rooms.Service.
 type Rooms interface {
 	Remove(ctx context.Context, room rooms.Key, userIDs []string) error
 	Dismiss(ctx context.Context, room rooms.Key) error

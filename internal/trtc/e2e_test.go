@@ -19,8 +19,8 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-func members(t *testing.T, hub *rooms.Hub, room rooms.Key) string {
-	ms, err := hub.Members(context.Background(), room)
+func members(t *testing.T, svc *rooms.Service, room rooms.Key) string {
+	ms, err := svc.Members(context.Background(), room)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func TestRemoveUserEndToEnd(t *testing.T) {
 				t.Fatal("no RequestId")
 			}
 			// Committed before the answer: a read right after no longer shows them.
-			if got := members(t, n.Hub, room); got != "[alice]" {
+			if got := members(t, n.Rooms, room); got != "[alice]" {
 				t.Fatalf("members right after RemoveUser: %s", got)
 			}
 			// Removals happen in the order given: carol sees bob go first.
@@ -108,7 +108,7 @@ func TestRemoveUserByStrRoomIdEndToEnd(t *testing.T) {
 			if _, err := tk.SDK(t, n.Addr(), tk.AcmeID, tk.AcmeKey, mode).RemoveUserByStrRoomId(req); err != nil {
 				t.Fatal(err)
 			}
-			if got := members(t, n.Hub, rooms.StrRoom(tk.App, "my room!")); got != "[alice]" {
+			if got := members(t, n.Rooms, rooms.StrRoom(tk.App, "my room!")); got != "[alice]" {
 				t.Fatalf("members %s", got)
 			}
 			await.Expect(t, await.Next(t, bob), "kicked", "", "removed")
@@ -133,7 +133,7 @@ func TestDismissRoomEndToEnd(t *testing.T) {
 			if _, err := sdk.DismissRoom(req); err != nil {
 				t.Fatal(err)
 			}
-			if got := members(t, n.Hub, rooms.NumRoom(tk.App, 77)); got != "[]" {
+			if got := members(t, n.Rooms, rooms.NumRoom(tk.App, 77)); got != "[]" {
 				t.Fatalf("members after dismiss %s", got)
 			}
 			for _, c := range conns {
@@ -166,7 +166,7 @@ func TestNumericAndStringRoomsAreDistinct(t *testing.T) {
 		t.Fatal(err)
 	}
 	await.Expect(t, await.Next(t, num), "kicked", "", "removed")
-	if got := members(t, n.Hub, rooms.StrRoom(tk.App, "1234")); got != "[alice]" {
+	if got := members(t, n.Rooms, rooms.StrRoom(tk.App, "1234")); got != "[alice]" {
 		t.Fatalf("the string room was touched: %s", got)
 	}
 	// Asking for the wrong kind of room answers RoomNotExist.

@@ -14,6 +14,9 @@ import (
 	"github.com/trtcd/trtcd/internal/rooms"
 )
 
+// wait is the generous deadline for anything to arrive (loaded machines).
+const wait = 30 * time.Second
+
 // Factory returns a fresh, empty registry; the suite closes it.
 type Factory func(t *testing.T) rooms.Registry
 
@@ -39,7 +42,7 @@ func (c *collector) sink(e rooms.Event) {
 // waitFor waits until n events of room have arrived and returns them.
 func (c *collector) waitFor(t *testing.T, room rooms.Key, n int) []rooms.Event {
 	t.Helper()
-	deadline := time.After(5 * time.Second)
+	deadline := time.After(wait)
 	for {
 		c.mu.Lock()
 		var got []rooms.Event
@@ -271,6 +274,8 @@ func RunRegistrySuite(t *testing.T, f Factory) {
 		}
 	})
 
+	t.Run("SwitchRole", func(t *testing.T) { testSwitchRole(t, f) })
+
 	t.Run("ConcurrentChangesHaveOneOrder", func(t *testing.T) {
 		e := setup(t, f, roomA)
 		const workers, each = 8, 25
@@ -304,4 +309,61 @@ func RunRegistrySuite(t *testing.T, f Factory) {
 			t.Fatalf("members left over %v", got)
 		}
 	})
+}
+
+func testSwitchRole(t *testing.T, f Factory) {
+	e := setup(t, f, roomA)
+	ctx := e.ctx
+	if _, err := e.reg.SwitchRole(ctx, roomA, "alice", "s1", rooms.Audience); !errors.Is(err, rooms.ErrRoomNotFound) {
+		t.Fatalf("switch in an empty room: %v", err)
+	}
+	e.enter(roomA, member("alice", rooms.Anchor, "s1"))
+	e.enter(roomA, member("carol", rooms.Audience, "s3"))
+	for _, bad := range []struct {
+		user, session string
+		role          rooms.Role
+		want          error
+	}{
+		{"carol", "s9", rooms.Anchor, rooms.ErrNotMember},  // not the current session
+		{"nobody", "s3", rooms.Anchor, rooms.ErrNotMember}, // not a member
+		{"carol", "s3", rooms.Audience, rooms.ErrSameRole}, // no change
+	} {
+		if _, err := e.reg.SwitchRole(ctx, roomA, bad.user, bad.session, bad.role); !errors.Is(err, bad.want) {
+			t.Fatalf("switch %+v: %v, want %v", bad, err, bad.want)
+		}
+	}
+	seq, err := e.reg.SwitchRole(ctx, roomA, "carol", "s3", rooms.Anchor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := e.c.waitFor(t, roomA, 3)
+	sw := evs[2]
+	if len(evs) != 3 || sw.Kind != rooms.RoleChanged || sw.Seq != seq || sw.Seq <= evs[1].Seq ||
+		sw.Member.UserID != "carol" || sw.Member.Role != rooms.Anchor || sw.Member.SessionID != "s3" ||
+		sw.Old == nil || sw.Old.Role != rooms.Audience {
+		t.Fatalf("refused switches must publish nothing; the switch's event %+v (seq %d), all %+v", sw, seq, evs)
+	}
+	if _, err := e.reg.SwitchRole(ctx, roomA, "alice", "s1", rooms.Audience); err != nil {
+		t.Fatal(err)
+	}
+	snap := e.enter(roomA, member("bob", rooms.Anchor, "s2"))
+	if got := userIDs(snap.Anchors); fmt.Sprint(got) != "[bob carol]" {
+		t.Fatalf("anchors after the switches %v", got)
+	}
+	ms, _ := e.reg.Members(ctx, roomA)
+	roles := map[string]rooms.Role{}
+	for _, m := range ms {
+		roles[m.UserID] = m.Role
+	}
+	if len(ms) != 3 || roles["alice"] != rooms.Audience || roles["carol"] != rooms.Anchor {
+		t.Fatalf("members %+v", ms)
+	}
+	// The switched member leaves with its new role, and may be removed.
+	if err := e.reg.Remove(ctx, roomA, []string{"carol"}); err != nil {
+		t.Fatal(err)
+	}
+	evs = e.c.waitFor(t, roomA, 6)
+	if l := evs[5]; l.Kind != rooms.Exited || l.Member.UserID != "carol" || l.Member.Role != rooms.Anchor {
+		t.Fatalf("removal of the switched member %+v", l)
+	}
 }
