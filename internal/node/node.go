@@ -39,10 +39,10 @@ type Node struct {
 	groups groups
 	logRDB interface{ Close() error } // cluster: the event log's Redis client
 	srv    *http.Server
-	ln    net.Listener
-	conns *connTracker // set by Start
-	ready atomic.Bool
-	done  chan error
+	ln     net.Listener
+	conns  *connTracker // set by Start
+	ready  atomic.Bool
+	done   chan error
 }
 
 // New builds a node; Start begins serving.
