@@ -42,6 +42,9 @@ import (
 // idle keep-alive connections (persistConn loops) that are theirs, not the
 // server's.
 func TestMain(m *testing.M) {
+	if groupChild() {
+		return
+	}
 	goleak.VerifyTestMain(m,
 		goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
 		goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"))
