@@ -119,9 +119,11 @@ func (s *Store) Members(ctx context.Context, q MemberQuery) (int, []MemberSessio
 	return total, out, nil
 }
 
+// UserEvents orders by time and sequence number; within one change a leave
+// comes before an entry (a duplicate login replaces the earlier stay).
 func (s *Store) UserEvents(ctx context.Context, q EventQuery) ([]UserEvent, error) {
 	rows, err := s.db.QueryContext(ctx, s.bind(`SELECT time_ms, event_id, stream, param_one, param_two FROM user_events
-		WHERE comm_id = ? AND user_id = ? AND app = ? AND time_ms >= ? AND time_ms <= ? ORDER BY time_ms, seq, event_id`),
+		WHERE comm_id = ? AND user_id = ? AND app = ? AND time_ms >= ? AND time_ms <= ? ORDER BY time_ms, seq, CASE WHEN event_id = 104 THEN 0 ELSE 1 END, event_id`),
 		q.CommID, q.User, int64(q.App), q.FromMs, q.ToMs)
 	if err != nil {
 		return nil, unavailable(err)
