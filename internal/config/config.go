@@ -28,6 +28,10 @@ type Config struct {
 	LogLevel    string         `yaml:"log_level"`
 	DebugPprof  bool           `yaml:"debug_pprof"` // serve /debug/pprof/ (profiling; keep off in production)
 	GCPercent   int            `yaml:"gc_percent"`  // Go's GOGC for the server; default 50
+
+	DataDir          string   `yaml:"data_dir"`          // where the embedded history database lives; default "data"
+	History          string   `yaml:"history"`           // "" (SQLite in data_dir on one node), "postgres://…", or "off"
+	HistoryRetention Duration `yaml:"history_retention"` // how long history is kept; default 14 days
 }
 
 // Account is a cloud API account: one SecretId/SecretKey pair and the apps
@@ -65,6 +69,13 @@ func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil
 // docs/benchmarks.md: 11.3 → 9.3 KB per idle client, same CPU per join).
 const DefaultGCPercent = 50
 
+// DefaultDataDir and DefaultHistoryRetention are the defaults of data_dir
+// and history_retention (14 days, as the cloud keeps its monitoring data).
+const (
+	DefaultDataDir          = "data"
+	DefaultHistoryRetention = 14 * 24 * time.Hour
+)
+
 // Development credentials: used only when no config file is given. They are
 // public, printed at start-up, and must never protect anything real.
 const (
@@ -101,6 +112,12 @@ func (c *Config) fill() {
 	}
 	if c.GCPercent == 0 {
 		c.GCPercent = DefaultGCPercent
+	}
+	if c.DataDir == "" {
+		c.DataDir = DefaultDataDir
+	}
+	if c.HistoryRetention.Duration == 0 {
+		c.HistoryRetention.Duration = DefaultHistoryRetention
 	}
 	if c.NodeID == "" {
 		host, _ := os.Hostname()
