@@ -46,8 +46,10 @@ var migrations = [][]string{
 			sdk_version  TEXT NOT NULL,
 			PRIMARY KEY (comm_id, enter_seq, user_id)
 		)`,
-		// DescribeUserInfo and Apply: one session's members, one user's stays.
+		// Apply: one user's stays in one session.
 		`CREATE INDEX member_sessions_comm_user ON member_sessions (comm_id, user_id, join_ms)`,
+		// DescribeUserInfo: one session's members by join time.
+		`CREATE INDEX member_sessions_comm_join ON member_sessions (comm_id, join_ms)`,
 		// DescribeScaleInfo: one app's entries per day.
 		`CREATE INDEX member_sessions_app_join ON member_sessions (app, join_ms)`,
 		`CREATE INDEX member_sessions_leave ON member_sessions (leave_ms)`,
