@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 )
 
@@ -76,9 +77,19 @@ func (s *Store) Room(ctx context.Context, app uint64, commID string) (RoomSessio
 	return r, true, nil
 }
 
+// ofApp says whether a CommId belongs to app: every CommId begins with its
+// SdkAppId. The queries by CommId test the app this way rather than in SQL,
+// so that the planner has only the CommId index to choose.
+func ofApp(commID string, app uint64) bool {
+	return strings.HasPrefix(commID, strconv.FormatUint(app, 10)+"_")
+}
+
 func (s *Store) Members(ctx context.Context, q MemberQuery) (int, []MemberSession, error) {
-	where := ` FROM member_sessions WHERE comm_id = ? AND app = ? AND join_ms <= ? AND (leave_ms IS NULL OR leave_ms >= ?)`
-	args := []any{q.CommID, int64(q.App), q.ToMs, q.FromMs}
+	if !ofApp(q.CommID, q.App) {
+		return 0, []MemberSession{}, nil
+	}
+	where := ` FROM member_sessions WHERE comm_id = ? AND join_ms <= ? AND (leave_ms IS NULL OR leave_ms >= ?)`
+	args := []any{q.CommID, q.ToMs, q.FromMs}
 	if q.Users != nil {
 		if len(q.Users) == 0 {
 			return 0, []MemberSession{}, nil
@@ -122,9 +133,12 @@ func (s *Store) Members(ctx context.Context, q MemberQuery) (int, []MemberSessio
 // UserEvents orders by time and sequence number; within one change a leave
 // comes before an entry (a duplicate login replaces the earlier stay).
 func (s *Store) UserEvents(ctx context.Context, q EventQuery) ([]UserEvent, error) {
+	if !ofApp(q.CommID, q.App) {
+		return []UserEvent{}, nil
+	}
 	rows, err := s.db.QueryContext(ctx, s.bind(`SELECT time_ms, event_id, stream, param_one, param_two FROM user_events
-		WHERE comm_id = ? AND user_id = ? AND app = ? AND time_ms >= ? AND time_ms <= ? ORDER BY time_ms, seq, CASE WHEN event_id = 104 THEN 0 ELSE 1 END, event_id`),
-		q.CommID, q.User, int64(q.App), q.FromMs, q.ToMs)
+		WHERE comm_id = ? AND user_id = ? AND time_ms >= ? AND time_ms <= ? ORDER BY time_ms, seq, CASE WHEN event_id = 104 THEN 0 ELSE 1 END, event_id`),
+		q.CommID, q.User, q.FromMs, q.ToMs)
 	if err != nil {
 		return nil, unavailable(err)
 	}

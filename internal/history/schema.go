@@ -50,8 +50,8 @@ var migrations = [][]string{
 		`CREATE INDEX member_sessions_comm_user ON member_sessions (comm_id, user_id, join_ms)`,
 		// DescribeUserInfo: one session's members by join time.
 		`CREATE INDEX member_sessions_comm_join ON member_sessions (comm_id, join_ms)`,
-		// DescribeScaleInfo: one app's entries per day.
-		`CREATE INDEX member_sessions_app_join ON member_sessions (app, join_ms)`,
+		// DescribeScaleInfo: one app's entries per day, answered from the index alone.
+		`CREATE INDEX member_sessions_app_join ON member_sessions (app, join_ms, room_key, user_id)`,
 		`CREATE INDEX member_sessions_leave ON member_sessions (leave_ms)`,
 		`CREATE TABLE user_events (
 			comm_id   TEXT NOT NULL,
