@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine with Go. It provides what the
-# tests need: a throwaway redis-server on a free port (installed with apt-get
-# when missing and running as root).
+# tests need: a throwaway redis-server on a free port and a throwaway
+# PostgreSQL (scripts/postgres.sh), installed with apt-get when missing and
+# running as root.
 #
 #   scripts/test.sh            everything (vet, race tests, short fuzzing, SDK module)
 #   FUZZTIME=0 scripts/test.sh skip the fuzzing step
@@ -24,6 +25,17 @@ elif [ "${CI:-}" = "true" ]; then
   exit 1
 else
   echo "warning: no redis-server; cluster tests will be skipped" >&2
+fi
+
+# --- PostgreSQL for the history tests ---------------------------------------
+. scripts/postgres.sh
+trap stop_throwaway_postgres EXIT
+if ! start_throwaway_postgres; then
+  if [ "${CI:-}" = "true" ]; then
+    echo "PostgreSQL (initdb) is required in CI and could not be installed" >&2
+    exit 1
+  fi
+  echo "warning: no PostgreSQL (initdb); the PostgreSQL history tests will be skipped" >&2
 fi
 
 echo "== go vet"
