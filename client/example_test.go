@@ -10,7 +10,7 @@ import (
 	"github.com/trtcd/trtcd/client"
 	"github.com/trtcd/trtcd/internal/rooms"
 	"github.com/trtcd/trtcd/internal/signal"
-	"github.com/trtcd/trtcd/internal/usersig"
+	"github.com/trtcd/trtcd/usersig"
 )
 
 // A room server for the example: what `trtcd serve` runs, minus the API.

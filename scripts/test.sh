@@ -48,8 +48,8 @@ if [ "$FUZZTIME" != "0" ]; then
 ./internal/cloudapi FuzzTC3Authorization
 ./internal/cloudapi FuzzV1Verify
 ./internal/cloudapi FuzzParamShape
-./internal/usersig FuzzVerify
-./internal/usersig FuzzParseUserbuf
+./usersig FuzzVerify
+./usersig FuzzParseUserbuf
 ./internal/config FuzzLoadFile
 ./internal/signal FuzzDecodeFrame
 TARGETS

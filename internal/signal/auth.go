@@ -3,7 +3,7 @@ package signal
 import (
 	"errors"
 
-	"github.com/trtcd/trtcd/internal/usersig"
+	"github.com/trtcd/trtcd/usersig"
 )
 
 // App is what the server knows of an app to admit its clients.

@@ -18,7 +18,7 @@ import (
 
 	"github.com/trtcd/trtcd/client"
 	"github.com/trtcd/trtcd/internal/signal"
-	"github.com/trtcd/trtcd/internal/usersig"
+	"github.com/trtcd/trtcd/usersig"
 )
 
 // readError reads the error message and the close frame that follows it.

@@ -14,7 +14,7 @@ import (
 	"github.com/trtcd/trtcd/internal/rooms"
 	"github.com/trtcd/trtcd/internal/signal"
 	"github.com/trtcd/trtcd/internal/testkit/await"
-	"github.com/trtcd/trtcd/internal/usersig"
+	"github.com/trtcd/trtcd/usersig"
 )
 
 // Every test must leave no goroutine behind: not a client's, not a

@@ -15,7 +15,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/trtcd/trtcd/internal/rooms"
-	"github.com/trtcd/trtcd/internal/usersig"
+	"github.com/trtcd/trtcd/usersig"
 )
 
 // Path is where clients connect.
