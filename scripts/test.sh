@@ -3,7 +3,8 @@
 # tests need: a throwaway redis-server on a free port (installed with apt-get
 # when missing and running as root).
 #
-#   scripts/test.sh            everything (vet, race tests, short fuzzing, SDK module)
+#   scripts/test.sh            everything (vet, race tests, short fuzzing, SDK module,
+#                              public packages from another module)
 #   FUZZTIME=0 scripts/test.sh skip the fuzzing step
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,11 +52,15 @@ if [ "$FUZZTIME" != "0" ]; then
 ./usersig FuzzVerify
 ./usersig FuzzParseUserbuf
 ./internal/config FuzzLoadFile
-./internal/signal FuzzDecodeFrame
+./protocol FuzzDecodeFrame
+./internal/joinauth FuzzAuthorize
 TARGETS
 fi
 
 echo "== SDK compatibility module (tencentcloud-sdk-go/tencentcloud/common v1.3.211)"
 (cd tests/sdkcommon && go test -count=1 ./...)
+
+echo "== the public packages from another module (tests/external: client, protocol, usersig)"
+(cd tests/external && go vet ./... && go test -race -count=1 ./...)
 
 echo "all tests passed"

@@ -21,12 +21,12 @@ func FuzzAuthorize(f *testing.F) {
 	f.Add(uint64(0), "", uint64(0), "", uint8(0), "admin", "abc", "zzz")
 	f.Add(uint64(app), "a", uint64(1), "x", uint8(3), "", "eJyrVgrxCdYrSy1SslIy0jNQ0gHzM1NS80oy0zLBwhWZiflZpXlQqeKU7MSCgswUJStDEwMogMiUZOamKlkZmqOKplYUZBaBxE1NTY3gosWZ6UpWSj5ljuYp", "")
 	a := newAuth()
-	f.Fuzz(func(t *testing.T, sdkAppID uint64, user string, roomID uint64, strRoom string, rooms_ uint8, role, userSig, privateMapKey string) {
+	f.Fuzz(func(t *testing.T, sdkAppID uint64, user string, roomID uint64, strRoom string, which uint8, role, userSig, privateMapKey string) {
 		req := joinauth.Request{SdkAppID: sdkAppID, UserID: user, Role: role, UserSig: userSig, PrivateMapKey: privateMapKey}
-		if rooms_&1 != 0 {
+		if which&1 != 0 {
 			req.RoomID = &roomID
 		}
-		if rooms_&2 != 0 {
+		if which&2 != 0 {
 			req.StrRoomID = &strRoom
 		}
 		g, r := a.Authorize(req)
