@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -112,5 +114,23 @@ func TestPublicPackagesAgainstTrtcd(t *testing.T) {
 		if !errors.As(err, &e) || e.Code != r.code || e.Reason != string(r.reason) || e.TRTCCode != protocol.NewError(r.code, "").TRTCCode || e.CloseCode() != protocol.CloseJoinRefused {
 			t.Errorf("%s: got %#v, want %s reason %q", r.name, err, r.code, r.reason)
 		}
+	}
+}
+
+// The public packages stand on their own: nothing under trtcd's internal/
+// is compiled into an app that imports them.
+func TestPublicPackagesImportNoInternal(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "github.com/trtcd/trtcd/client", "github.com/trtcd/trtcd/protocol", "github.com/trtcd/trtcd/usersig").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	deps := strings.Fields(string(out))
+	for _, d := range deps {
+		if strings.HasPrefix(d, "github.com/trtcd/trtcd/") && !slices.Contains([]string{"client", "protocol", "usersig"}, strings.TrimPrefix(d, "github.com/trtcd/trtcd/")) {
+			t.Errorf("a public package depends on %s", d)
+		}
+	}
+	if !slices.Contains(deps, "github.com/gorilla/websocket") {
+		t.Fatalf("go list -deps answered %v", deps)
 	}
 }
