@@ -4,7 +4,8 @@
 # PostgreSQL (scripts/postgres.sh), installed with apt-get when missing and
 # running as root.
 #
-#   scripts/test.sh            everything (vet, race tests, short fuzzing, SDK module)
+#   scripts/test.sh            everything (vet, race tests, short fuzzing, SDK module,
+#                              public packages from another module)
 #   FUZZTIME=0 scripts/test.sh skip the fuzzing step
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -60,18 +61,22 @@ if [ "$FUZZTIME" != "0" ]; then
 ./internal/cloudapi FuzzTC3Authorization
 ./internal/cloudapi FuzzV1Verify
 ./internal/cloudapi FuzzParamShape
-./internal/usersig FuzzVerify
-./internal/usersig FuzzParseUserbuf
+./usersig FuzzVerify
+./usersig FuzzParseUserbuf
 ./internal/config FuzzLoadFile
-./internal/signal FuzzDecodeFrame
 ./client/media/wire FuzzDecode
 ./internal/media FuzzCheckOffer
 ./internal/media FuzzCheckCandidate
 ./internal/eventlog FuzzDecodeFields
+./protocol FuzzDecodeFrame
+./internal/joinauth FuzzAuthorize
 TARGETS
 fi
 
 echo "== SDK compatibility module (tencentcloud-sdk-go/tencentcloud/common v1.3.211)"
 (cd tests/sdkcommon && go test -count=1 ./...)
+
+echo "== the public packages from another module (tests/external: client, protocol, usersig)"
+(cd tests/external && go vet ./... && go test -race -count=1 ./...)
 
 echo "all tests passed"

@@ -17,7 +17,7 @@ import (
 	"github.com/goccy/go-yaml/ast"
 
 	"github.com/trtcd/trtcd/client"
-	"github.com/trtcd/trtcd/internal/usersig"
+	"github.com/trtcd/trtcd/usersig"
 )
 
 // Config is the whole configuration; docs/config.md documents every key.
