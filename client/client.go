@@ -1,8 +1,10 @@
 // Package client is the Go client of trtcd's signalling protocol: join a
 // room with a UserSig, receive the room's events in order, leave.
 //
-// The protocol is documented in docs/protocol.md; this package is one
-// implementation of it.
+// The protocol is documented in docs/protocol.md, and its wire types are
+// package protocol's (github.com/trtcd/trtcd/protocol); this package is one
+// implementation of it. An app server mints the UserSigs with package
+// usersig (github.com/trtcd/trtcd/usersig).
 package client
 
 import (
@@ -15,6 +17,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/trtcd/trtcd/protocol"
 )
 
 // JoinParams are the fields of a join. Exactly one of RoomID and StrRoomID
@@ -30,34 +34,16 @@ type JoinParams struct {
 }
 
 // Member is a room member as listed in a joined event.
-type Member struct {
-	UserID string `json:"userId"`
-	Role   string `json:"role"`
-}
+type Member = protocol.Member
 
 // Event is one message from the server about the room: Type is joined,
-// user_entered, user_left or kicked.
-type Event struct {
-	Type      string   `json:"type"`
-	Seq       uint64   `json:"seq,omitempty"`
-	RoomID    uint64   `json:"roomId,omitempty"`
-	StrRoomID string   `json:"strRoomId,omitempty"`
-	SessionID string   `json:"sessionId,omitempty"`
-	UserID    string   `json:"userId,omitempty"`
-	Role      string   `json:"role,omitempty"`
-	Reason    string   `json:"reason,omitempty"`
-	Members   []Member `json:"members,omitempty"`
-	Ts        int64    `json:"ts,omitempty"` // Unix milliseconds
-}
+// user_entered, user_left or kicked (protocol.Type*).
+type Event = protocol.ServerMessage
 
-// Error is an error message from the server (a refused join, a bad frame).
-type Error struct {
-	Code     string `json:"code"`
-	Message  string `json:"message"`
-	TRTCCode int    `json:"trtcCode,omitempty"`
-}
-
-func (e *Error) Error() string { return fmt.Sprintf("trtcd: %s: %s", e.Code, e.Message) }
+// Error is an error message from the server (a refused join, a bad frame):
+// Code is one of protocol.Code*, and Reason says why a UserSig or
+// PrivateMapKey was refused (usersig.Reason words).
+type Error = protocol.Error
 
 // DefaultHeartbeat is how often the client pings (docs/protocol.md). The
 // server's idle_timeout may not be shorter than twice this.
@@ -121,28 +107,24 @@ func Join(ctx context.Context, server string, p JoinParams, opt Options) (*Conn,
 		ws.Close()
 		return nil, fmt.Errorf("trtcd: send join: %w", err)
 	}
-	var first struct {
-		Event
-		Error
-	}
+	var first protocol.ServerMessage
 	if err := ws.ReadJSON(&first); err != nil {
 		ws.Close()
 		return nil, fmt.Errorf("trtcd: read join answer: %w", err)
 	}
-	if first.Event.Type == "error" {
+	if e := first.AsError(); e != nil {
 		ws.Close()
-		e := first.Error
-		return nil, &e
+		return nil, e
 	}
-	if first.Event.Type != "joined" {
+	if first.Type != protocol.TypeJoined {
 		ws.Close()
-		return nil, fmt.Errorf("trtcd: unexpected first message %q", first.Event.Type)
+		return nil, fmt.Errorf("trtcd: unexpected first message %q", first.Type)
 	}
 	ws.SetReadDeadline(time.Time{})
 	if opt.Buffer <= 0 {
 		opt.Buffer = 256
 	}
-	c := &Conn{ws: ws, joined: first.Event, events: make(chan Event, opt.Buffer), done: make(chan struct{})}
+	c := &Conn{ws: ws, joined: first, events: make(chan Event, opt.Buffer), done: make(chan struct{})}
 	c.wg.Add(1)
 	go c.readLoop()
 	if opt.Heartbeat == 0 {
@@ -169,23 +151,18 @@ func wsURL(server string) (string, error) {
 		return "", fmt.Errorf("trtcd: bad server URL scheme %q", u.Scheme)
 	}
 	if u.Path == "" || u.Path == "/" {
-		u.Path = "/v1/ws"
+		u.Path = protocol.Path
 	}
 	return u.String(), nil
 }
 
-func joinFrame(p JoinParams) map[string]any {
-	f := map[string]any{"type": "join", "sdkAppId": p.SdkAppID, "userId": p.UserID, "userSig": p.UserSig}
-	if p.PrivateMapKey != "" {
-		f["privateMapKey"] = p.PrivateMapKey
-	}
+func joinFrame(p JoinParams) protocol.ClientFrame {
+	f := protocol.ClientFrame{Type: protocol.TypeJoin, SdkAppID: protocol.Number(p.SdkAppID), UserID: p.UserID,
+		UserSig: p.UserSig, PrivateMapKey: p.PrivateMapKey, Role: p.Role}
 	if p.StrRoomID != "" {
-		f["strRoomId"] = p.StrRoomID
+		f.StrRoomID = &p.StrRoomID
 	} else {
-		f["roomId"] = p.RoomID
-	}
-	if p.Role != "" {
-		f["role"] = p.Role
+		f.RoomID = protocol.Number(p.RoomID)
 	}
 	return f
 }
@@ -227,16 +204,14 @@ func (c *Conn) readLoop() {
 			return
 		}
 		var e Event
-		if json.Unmarshal(b, &e) != nil || e.Type == "pong" {
+		if json.Unmarshal(b, &e) != nil || e.Type == protocol.TypePong {
 			continue
 		}
-		if e.Type == "error" {
-			var ee Error
-			json.Unmarshal(b, &ee)
-			c.setErr(&ee)
+		if ee := e.AsError(); ee != nil {
+			c.setErr(ee)
 			continue
 		}
-		if e.Type == "kicked" {
+		if e.Type == protocol.TypeKicked {
 			c.setErr(fmt.Errorf("%w: %s", ErrKicked, e.Reason))
 		}
 		c.events <- e
@@ -252,7 +227,7 @@ func (c *Conn) heartbeat(every time.Duration) {
 		case <-c.done:
 			return
 		case <-t.C:
-			if c.send(map[string]string{"type": "ping"}) != nil {
+			if c.send(protocol.ClientFrame{Type: protocol.TypePing}) != nil {
 				return
 			}
 		}
@@ -269,7 +244,7 @@ func (c *Conn) send(v any) error {
 // Leave leaves the room and waits for the server to close the connection.
 func (c *Conn) Leave(ctx context.Context) error {
 	c.setErr(errLeft)
-	if err := c.send(map[string]string{"type": "leave"}); err != nil {
+	if err := c.send(protocol.ClientFrame{Type: protocol.TypeLeave}); err != nil {
 		c.Close()
 		return err
 	}

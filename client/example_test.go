@@ -2,25 +2,19 @@ package client_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
-	"net/http/httptest"
 	"time"
 
 	"github.com/trtcd/trtcd/client"
-	"github.com/trtcd/trtcd/internal/rooms"
-	"github.com/trtcd/trtcd/internal/signal"
-	"github.com/trtcd/trtcd/internal/usersig"
+	"github.com/trtcd/trtcd/protocol"
+	"github.com/trtcd/trtcd/usersig"
 )
 
-// A room server for the example: what `trtcd serve` runs, minus the API.
-func startServer() (*httptest.Server, func()) {
-	hub := rooms.NewHub(rooms.NewMemory(nil), "example", nil)
-	sig := signal.NewServer(hub, func(app uint64) (signal.App, bool) { return signal.App{Key: "example-key"}, app == 1400000001 }, signal.Config{})
-	srv := httptest.NewServer(sig)
-	return srv, func() { sig.Shutdown(context.Background()); srv.Close() }
-}
-
+// Two users join room 1234 with UserSigs minted by the app server (package
+// usersig); alice sees bob enter and leave. A join that is refused answers
+// a *client.Error with the protocol's code and, for a credential, why.
 func Example() {
 	srv, stop := startServer()
 	defer stop()
@@ -46,9 +40,17 @@ func Example() {
 	bob.Leave(ctx)
 	e = <-alice.Events()
 	fmt.Println(e.Type, e.UserID, e.Reason)
+
+	// A UserSig made for someone else is refused.
+	_, err = client.Join(ctx, srv.URL, client.JoinParams{SdkAppID: 1400000001, UserID: "carol", UserSig: sig("bob"), RoomID: 1234}, client.Options{})
+	var refused *client.Error
+	if errors.As(err, &refused) && refused.Code == protocol.CodeUserSig {
+		fmt.Println("carol refused:", refused.Reason)
+	}
 	alice.Leave(ctx)
 	// Output:
 	// alice joined; members: [{alice anchor}]
 	// user_entered bob anchor
 	// user_left bob left
+	// carol refused: identifier not match
 }

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine with Go. It provides what the
-# tests need: a throwaway redis-server on a free port (installed with apt-get
-# when missing and running as root).
+# tests need: a throwaway redis-server on a free port and a throwaway
+# PostgreSQL (scripts/postgres.sh), installed with apt-get when missing and
+# running as root.
 #
-#   scripts/test.sh            everything (vet, race tests, short fuzzing, SDK module)
+#   scripts/test.sh            everything (vet, race tests, short fuzzing, SDK module,
+#                              public packages from another module)
 #   FUZZTIME=0 scripts/test.sh skip the fuzzing step
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +26,17 @@ elif [ "${CI:-}" = "true" ]; then
   exit 1
 else
   echo "warning: no redis-server; cluster tests will be skipped" >&2
+fi
+
+# --- PostgreSQL for the history tests ---------------------------------------
+. scripts/postgres.sh
+trap stop_throwaway_postgres EXIT
+if ! start_throwaway_postgres; then
+  if [ "${CI:-}" = "true" ]; then
+    echo "PostgreSQL (initdb) is required in CI and could not be installed" >&2
+    exit 1
+  fi
+  echo "warning: no PostgreSQL (initdb); the PostgreSQL history tests will be skipped" >&2
 fi
 
 echo "== go vet"
@@ -48,18 +61,22 @@ if [ "$FUZZTIME" != "0" ]; then
 ./internal/cloudapi FuzzTC3Authorization
 ./internal/cloudapi FuzzV1Verify
 ./internal/cloudapi FuzzParamShape
-./internal/usersig FuzzVerify
-./internal/usersig FuzzParseUserbuf
+./usersig FuzzVerify
+./usersig FuzzParseUserbuf
 ./internal/config FuzzLoadFile
-./internal/signal FuzzDecodeFrame
 ./client/media/wire FuzzDecode
 ./internal/media FuzzCheckOffer
 ./internal/media FuzzCheckCandidate
 ./internal/eventlog FuzzDecodeFields
+./protocol FuzzDecodeFrame
+./internal/joinauth FuzzAuthorize
 TARGETS
 fi
 
 echo "== SDK compatibility module (tencentcloud-sdk-go/tencentcloud/common v1.3.211)"
 (cd tests/sdkcommon && go test -count=1 ./...)
+
+echo "== the public packages from another module (tests/external: client, protocol, usersig)"
+(cd tests/external && go vet ./... && go test -race -count=1 ./...)
 
 echo "all tests passed"

@@ -16,7 +16,7 @@ import (
 
 	"github.com/trtcd/trtcd/internal/config"
 	tk "github.com/trtcd/trtcd/internal/testkit"
-	"github.com/trtcd/trtcd/internal/usersig"
+	"github.com/trtcd/trtcd/usersig"
 )
 
 // The command is tested as users run it: a built binary in real processes.

@@ -8,7 +8,7 @@ import (
 
 	"github.com/trtcd/trtcd/internal/config"
 	"github.com/trtcd/trtcd/internal/rooms"
-	"github.com/trtcd/trtcd/internal/usersig"
+	"github.com/trtcd/trtcd/usersig"
 )
 
 func usersigCmd() *cobra.Command {

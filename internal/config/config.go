@@ -17,7 +17,7 @@ import (
 	"github.com/goccy/go-yaml/ast"
 
 	"github.com/trtcd/trtcd/client"
-	"github.com/trtcd/trtcd/internal/usersig"
+	"github.com/trtcd/trtcd/usersig"
 )
 
 // Config is the whole configuration; docs/config.md documents every key.
@@ -47,6 +47,10 @@ type Config struct {
 
 	// RedisStartupTimeout: how long start-up waits for an unreachable Redis.
 	RedisStartupTimeout Duration `yaml:"redis_startup_timeout"`
+
+	DataDir          string   `yaml:"data_dir"`          // where the embedded history database lives; default "data"
+	History          string   `yaml:"history"`           // "" (SQLite in data_dir on one node), "postgres://…", or "off"
+	HistoryRetention Duration `yaml:"history_retention"` // how long history is kept; default 14 days
 }
 
 // Defaults of the front-door limits.
@@ -126,6 +130,13 @@ const MinIdleTimeout = 2 * client.DefaultHeartbeat
 // docs/benchmarks.md: 11.3 → 9.3 KB per idle client, same CPU per join).
 const DefaultGCPercent = 50
 
+// DefaultDataDir and DefaultHistoryRetention are the defaults of data_dir
+// and history_retention (14 days, as the cloud keeps its monitoring data).
+const (
+	DefaultDataDir          = "data"
+	DefaultHistoryRetention = 14 * 24 * time.Hour
+)
+
 // Development credentials: used only when no config file is given. They are
 // public, printed at start-up, and must never protect anything real.
 const (
@@ -172,6 +183,12 @@ func (c *Config) fill() {
 	c.FillLimits()
 	if c.RedisStartupTimeout.Duration == 0 {
 		c.RedisStartupTimeout.Duration = DefaultRedisStartupTimeout
+	}
+	if c.DataDir == "" {
+		c.DataDir = DefaultDataDir
+	}
+	if c.HistoryRetention.Duration == 0 {
+		c.HistoryRetention.Duration = DefaultHistoryRetention
 	}
 	if c.NodeID == "" {
 		host, _ := os.Hostname()
@@ -316,6 +333,7 @@ func (c *Config) applyEnv(environ []string) (map[string]string, error) {
 	str := map[string]*string{
 		"TRTCD_LISTEN": &c.Listen, "TRTCD_TLS_CERT": &c.TLSCert, "TRTCD_TLS_KEY": &c.TLSKey,
 		"TRTCD_REDIS": &c.Redis, "TRTCD_NODE_ID": &c.NodeID, "TRTCD_LOG_LEVEL": &c.LogLevel,
+		"TRTCD_DATA_DIR": &c.DataDir, "TRTCD_HISTORY": &c.History,
 	}
 	for name, p := range str {
 		if v, ok := env(name); ok {
@@ -325,7 +343,8 @@ func (c *Config) applyEnv(environ []string) (map[string]string, error) {
 	}
 	durations := map[string]*Duration{"TRTCD_IDLE_TIMEOUT": &c.IdleTimeout, "TRTCD_USERSIG_MAX_SKEW": &c.UserSigMaxSkew,
 		"TRTCD_HTTP_HEADER_TIMEOUT": &c.HTTPHeaderTimeout, "TRTCD_HTTP_READ_TIMEOUT": &c.HTTPReadTimeout,
-		"TRTCD_HTTP_IDLE_TIMEOUT": &c.HTTPIdleTimeout, "TRTCD_REDIS_STARTUP_TIMEOUT": &c.RedisStartupTimeout}
+		"TRTCD_HTTP_IDLE_TIMEOUT": &c.HTTPIdleTimeout, "TRTCD_REDIS_STARTUP_TIMEOUT": &c.RedisStartupTimeout,
+		"TRTCD_HISTORY_RETENTION": &c.HistoryRetention}
 	for name, p := range durations {
 		if v, ok := env(name); ok {
 			if err := p.UnmarshalText([]byte(v)); err != nil {
@@ -511,6 +530,12 @@ func (c *Config) Validate() error {
 	}
 	if c.RedisStartupTimeout.Duration < 0 {
 		return bad("redis_startup_timeout", "must not be negative")
+	}
+	if h := c.History; h != "" && h != "off" && !strings.HasPrefix(h, "postgres://") && !strings.HasPrefix(h, "postgresql://") {
+		return bad("history", `must be "" (SQLite in data_dir on one node), "off", or a postgres:// URL`)
+	}
+	if r := c.HistoryRetention.Duration; r != 0 && r < time.Hour {
+		return bad("history_retention", "must be at least 1h")
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -19,7 +19,7 @@ import (
 	"github.com/trtcd/trtcd/client"
 	"github.com/trtcd/trtcd/internal/cloudapi"
 	"github.com/trtcd/trtcd/internal/procstat"
-	"github.com/trtcd/trtcd/internal/usersig"
+	"github.com/trtcd/trtcd/usersig"
 )
 
 // Target is the server under test and the credentials to drive it.

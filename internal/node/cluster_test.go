@@ -24,7 +24,7 @@ import (
 	"github.com/trtcd/trtcd/internal/rooms"
 	tk "github.com/trtcd/trtcd/internal/testkit"
 	"github.com/trtcd/trtcd/internal/testkit/await"
-	"github.com/trtcd/trtcd/internal/usersig"
+	"github.com/trtcd/trtcd/usersig"
 )
 
 // startCluster runs n in-process nodes sharing one Redis.
@@ -41,7 +41,13 @@ func startCluster(t *testing.T, srv *tk.Redis, n int) []*node.Node {
 
 func memberIDs(t *testing.T, n *node.Node, room rooms.Key) string {
 	t.Helper()
+	// A read right after Redis resumed from a pause may fail on a pooled
+	// connection; what the tests look at is the membership, so ask again.
 	ms, err := n.Rooms.Members(context.Background(), room)
+	for deadline := time.Now().Add(30 * time.Second); err != nil && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+		ms, err = n.Rooms.Members(context.Background(), room)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,7 @@ import (
 	"github.com/trtcd/trtcd/internal/rooms"
 	tk "github.com/trtcd/trtcd/internal/testkit"
 	"github.com/trtcd/trtcd/internal/testkit/await"
-	"github.com/trtcd/trtcd/internal/usersig"
+	"github.com/trtcd/trtcd/usersig"
 )
 
 // view is what a client believes a room holds: its joined snapshot, then

@@ -28,7 +28,7 @@ import (
 	"github.com/trtcd/trtcd/internal/rooms"
 	tk "github.com/trtcd/trtcd/internal/testkit"
 	"github.com/trtcd/trtcd/internal/testkit/await"
-	"github.com/trtcd/trtcd/internal/usersig"
+	"github.com/trtcd/trtcd/usersig"
 )
 
 // until waits up to 30 s for cond.

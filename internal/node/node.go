@@ -19,6 +19,7 @@ import (
 	"github.com/trtcd/trtcd/internal/cloudapi"
 	"github.com/trtcd/trtcd/internal/cluster"
 	"github.com/trtcd/trtcd/internal/config"
+	"github.com/trtcd/trtcd/internal/joinauth"
 	"github.com/trtcd/trtcd/internal/rooms"
 	"github.com/trtcd/trtcd/internal/signal"
 	"github.com/trtcd/trtcd/internal/trtc"
@@ -86,13 +87,13 @@ func New(cfg config.Config, log *slog.Logger) (*Node, error) {
 		BodyBudget:  cloudapi.NewBodyBudget(cfg.UnauthenticatedBodyBudget),
 		ReadTimeout: cfg.HTTPReadTimeout.Duration,
 	}
-	sigApps := map[uint64]signal.App{}
+	sigApps := map[uint64]joinauth.App{}
 	for _, a := range cfg.Accounts {
 		for _, app := range a.Apps {
-			sigApps[app.SdkAppID] = signal.App{Key: app.Key, RequirePrivateMapKey: app.RequirePrivateMapKey}
+			sigApps[app.SdkAppID] = joinauth.App{Key: app.Key, RequirePrivateMapKey: app.RequirePrivateMapKey}
 		}
 	}
-	n.Signal = signal.NewServer(n.Hub, func(app uint64) (signal.App, bool) { a, ok := sigApps[app]; return a, ok },
+	n.Signal = signal.NewServer(n.Hub, func(app uint64) (joinauth.App, bool) { a, ok := sigApps[app]; return a, ok },
 		signal.Config{IdleTimeout: cfg.IdleTimeout.Duration, QueueLen: cfg.ClientQueue, MaxSkew: cfg.UserSigMaxSkew.Duration, Log: log,
 			MaxClients: cfg.MaxClients, Descriptors: n.descriptors, FDHeadroom: int64(cfg.FDHeadroom)})
 

@@ -35,7 +35,7 @@ import (
 	"github.com/trtcd/trtcd/internal/node"
 	tk "github.com/trtcd/trtcd/internal/testkit"
 	"github.com/trtcd/trtcd/internal/testkit/await"
-	"github.com/trtcd/trtcd/internal/usersig"
+	"github.com/trtcd/trtcd/usersig"
 )
 
 // No server goroutine may outlive a node. The test's own HTTP clients keep

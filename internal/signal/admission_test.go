@@ -8,6 +8,7 @@ import (
 
 	"github.com/trtcd/trtcd/client"
 	"github.com/trtcd/trtcd/internal/signal"
+	"github.com/trtcd/trtcd/protocol"
 )
 
 // TestJoinRefusedWhenDescriptorsRunLow: while open descriptors reach the
@@ -20,7 +21,7 @@ func TestJoinRefusedWhenDescriptorsRunLow(t *testing.T) {
 	open.Store(84)
 	_, err := client.Join(e.ctx, e.srv.URL, e.params("bob"), client.Options{})
 	var ce *client.Error
-	if !errors.As(err, &ce) || ce.Code != signal.CodeServerFull || !strings.Contains(ce.Message, "84 of 100 file descriptors") {
+	if !errors.As(err, &ce) || ce.Code != protocol.CodeServerFull || !strings.Contains(ce.Message, "84 of 100 file descriptors") {
 		t.Fatalf("join at 84 of 100 open: %v", err)
 	}
 	quiet(t, alice)

@@ -10,7 +10,8 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/trtcd/trtcd/internal/signal"
-	"github.com/trtcd/trtcd/internal/usersig"
+	"github.com/trtcd/trtcd/protocol"
+	"github.com/trtcd/trtcd/usersig"
 )
 
 // rawDial opens a WebSocket without the client package, to send anything.
@@ -79,39 +80,39 @@ func TestBadJoinsAndFrames(t *testing.T) {
 		name, frame, code string
 		close             int
 	}{
-		{"not JSON", `hello`, signal.CodeInvalidFrame, signal.CloseBadFrame},
-		{"truncated JSON", `{"type":"join"`, signal.CodeInvalidFrame, signal.CloseBadFrame},
-		{"JSON array", `[1]`, signal.CodeInvalidFrame, signal.CloseBadFrame},
-		{"no type", `{"userId":"a"}`, signal.CodeInvalidFrame, signal.CloseBadFrame},
-		{"unknown type", `{"type":"teleport"}`, signal.CodeUnknownType, signal.CloseBadFrame},
-		{"ping before join", `{"type":"ping"}`, signal.CodeNotJoined, signal.CloseBadFrame},
-		{"userId of wrong JSON type", joinJSON(map[string]any{"userId": 5}), signal.CodeInvalidFrame, signal.CloseBadFrame},
-		{"frame over the limit", joinJSON(map[string]any{"pad": strings.Repeat("x", 3000)}), signal.CodeFrameTooLarge, signal.CloseBadFrame},
-		{"missing sdkAppId", joinJSON(map[string]any{"sdkAppId": nil}), signal.CodeInvalidSdkAppID, signal.CloseJoinRefused},
-		{"sdkAppId zero", joinJSON(map[string]any{"sdkAppId": 0}), signal.CodeInvalidSdkAppID, signal.CloseJoinRefused},
-		{"sdkAppId negative", joinJSON(map[string]any{"sdkAppId": -1}), signal.CodeInvalidSdkAppID, signal.CloseJoinRefused},
-		{"sdkAppId as string", joinJSON(map[string]any{"sdkAppId": "1400000001"}), signal.CodeInvalidSdkAppID, signal.CloseJoinRefused},
-		{"unknown app", joinJSON(map[string]any{"sdkAppId": 1400000999}), signal.CodeSdkAppIDNotExist, signal.CloseJoinRefused},
-		{"empty userId", joinJSON(map[string]any{"userId": ""}), signal.CodeInvalidUserID, signal.CloseJoinRefused},
-		{"userId 33 bytes", joinJSON(map[string]any{"userId": strings.Repeat("a", 33)}), signal.CodeInvalidUserID, signal.CloseJoinRefused},
-		{"userId with a dot", joinJSON(map[string]any{"userId": "a.b"}), signal.CodeInvalidUserID, signal.CloseJoinRefused},
-		{"no room", joinJSON(map[string]any{"roomId": nil}), signal.CodeInvalidRoomID, signal.CloseJoinRefused},
-		{"both rooms", joinJSON(map[string]any{"strRoomId": "x"}), signal.CodeInvalidRoomID, signal.CloseJoinRefused},
-		{"roomId zero", joinJSON(map[string]any{"roomId": 0}), signal.CodeInvalidRoomID, signal.CloseJoinRefused},
-		{"roomId 4294967295", joinJSON(map[string]any{"roomId": 4294967295}), signal.CodeInvalidRoomID, signal.CloseJoinRefused},
-		{"roomId fractional", joinJSON(map[string]any{"roomId": 12.5}), signal.CodeInvalidRoomID, signal.CloseJoinRefused},
-		{"strRoomId empty", joinJSON(map[string]any{"roomId": nil, "strRoomId": ""}), signal.CodeInvalidRoomID, signal.CloseJoinRefused},
-		{"strRoomId 65 bytes", joinJSON(map[string]any{"roomId": nil, "strRoomId": strings.Repeat("r", 65)}), signal.CodeInvalidRoomID, signal.CloseJoinRefused},
-		{"strRoomId with a slash", joinJSON(map[string]any{"roomId": nil, "strRoomId": "a/b"}), signal.CodeInvalidRoomID, signal.CloseJoinRefused},
-		{"bad role", joinJSON(map[string]any{"role": "admin"}), signal.CodeInvalidRole, signal.CloseJoinRefused},
-		{"no userSig", joinJSON(map[string]any{"userSig": nil}), signal.CodeUserSig, signal.CloseJoinRefused},
-		{"garbage userSig", joinJSON(map[string]any{"userSig": "abc"}), signal.CodeUserSig, signal.CloseJoinRefused},
-		{"expired userSig", joinJSON(map[string]any{"userSig": expired}), signal.CodeUserSig, signal.CloseJoinRefused},
-		{"userSig of another key", joinJSON(map[string]any{"userSig": otherKey}), signal.CodeUserSig, signal.CloseJoinRefused},
-		{"userSig of another user", joinJSON(map[string]any{"userSig": forBob}), signal.CodeUserSig, signal.CloseJoinRefused},
-		{"privateMapKey for another room", joinJSON(map[string]any{"privateMapKey": pmkOtherRoom}), signal.CodePrivateMapKey, signal.CloseJoinRefused},
-		{"privateMapKey without enter bit", joinJSON(map[string]any{"privateMapKey": pmkNoEnter}), signal.CodePrivateMapKey, signal.CloseJoinRefused},
-		{"privateMapKey garbage", joinJSON(map[string]any{"privateMapKey": "zzz"}), signal.CodePrivateMapKey, signal.CloseJoinRefused},
+		{"not JSON", `hello`, protocol.CodeInvalidFrame, protocol.CloseBadFrame},
+		{"truncated JSON", `{"type":"join"`, protocol.CodeInvalidFrame, protocol.CloseBadFrame},
+		{"JSON array", `[1]`, protocol.CodeInvalidFrame, protocol.CloseBadFrame},
+		{"no type", `{"userId":"a"}`, protocol.CodeInvalidFrame, protocol.CloseBadFrame},
+		{"unknown type", `{"type":"teleport"}`, protocol.CodeUnknownType, protocol.CloseBadFrame},
+		{"ping before join", `{"type":"ping"}`, protocol.CodeNotJoined, protocol.CloseBadFrame},
+		{"userId of wrong JSON type", joinJSON(map[string]any{"userId": 5}), protocol.CodeInvalidFrame, protocol.CloseBadFrame},
+		{"frame over the limit", joinJSON(map[string]any{"pad": strings.Repeat("x", 3000)}), protocol.CodeFrameTooLarge, protocol.CloseBadFrame},
+		{"missing sdkAppId", joinJSON(map[string]any{"sdkAppId": nil}), protocol.CodeInvalidSdkAppID, protocol.CloseJoinRefused},
+		{"sdkAppId zero", joinJSON(map[string]any{"sdkAppId": 0}), protocol.CodeInvalidSdkAppID, protocol.CloseJoinRefused},
+		{"sdkAppId negative", joinJSON(map[string]any{"sdkAppId": -1}), protocol.CodeInvalidSdkAppID, protocol.CloseJoinRefused},
+		{"sdkAppId as string", joinJSON(map[string]any{"sdkAppId": "1400000001"}), protocol.CodeInvalidSdkAppID, protocol.CloseJoinRefused},
+		{"unknown app", joinJSON(map[string]any{"sdkAppId": 1400000999}), protocol.CodeSdkAppIDNotExist, protocol.CloseJoinRefused},
+		{"empty userId", joinJSON(map[string]any{"userId": ""}), protocol.CodeInvalidUserID, protocol.CloseJoinRefused},
+		{"userId 33 bytes", joinJSON(map[string]any{"userId": strings.Repeat("a", 33)}), protocol.CodeInvalidUserID, protocol.CloseJoinRefused},
+		{"userId with a dot", joinJSON(map[string]any{"userId": "a.b"}), protocol.CodeInvalidUserID, protocol.CloseJoinRefused},
+		{"no room", joinJSON(map[string]any{"roomId": nil}), protocol.CodeInvalidRoomID, protocol.CloseJoinRefused},
+		{"both rooms", joinJSON(map[string]any{"strRoomId": "x"}), protocol.CodeInvalidRoomID, protocol.CloseJoinRefused},
+		{"roomId zero", joinJSON(map[string]any{"roomId": 0}), protocol.CodeInvalidRoomID, protocol.CloseJoinRefused},
+		{"roomId 4294967295", joinJSON(map[string]any{"roomId": 4294967295}), protocol.CodeInvalidRoomID, protocol.CloseJoinRefused},
+		{"roomId fractional", joinJSON(map[string]any{"roomId": 12.5}), protocol.CodeInvalidRoomID, protocol.CloseJoinRefused},
+		{"strRoomId empty", joinJSON(map[string]any{"roomId": nil, "strRoomId": ""}), protocol.CodeInvalidRoomID, protocol.CloseJoinRefused},
+		{"strRoomId 65 bytes", joinJSON(map[string]any{"roomId": nil, "strRoomId": strings.Repeat("r", 65)}), protocol.CodeInvalidRoomID, protocol.CloseJoinRefused},
+		{"strRoomId with a slash", joinJSON(map[string]any{"roomId": nil, "strRoomId": "a/b"}), protocol.CodeInvalidRoomID, protocol.CloseJoinRefused},
+		{"bad role", joinJSON(map[string]any{"role": "admin"}), protocol.CodeInvalidRole, protocol.CloseJoinRefused},
+		{"no userSig", joinJSON(map[string]any{"userSig": nil}), protocol.CodeUserSig, protocol.CloseJoinRefused},
+		{"garbage userSig", joinJSON(map[string]any{"userSig": "abc"}), protocol.CodeUserSig, protocol.CloseJoinRefused},
+		{"expired userSig", joinJSON(map[string]any{"userSig": expired}), protocol.CodeUserSig, protocol.CloseJoinRefused},
+		{"userSig of another key", joinJSON(map[string]any{"userSig": otherKey}), protocol.CodeUserSig, protocol.CloseJoinRefused},
+		{"userSig of another user", joinJSON(map[string]any{"userSig": forBob}), protocol.CodeUserSig, protocol.CloseJoinRefused},
+		{"privateMapKey for another room", joinJSON(map[string]any{"privateMapKey": pmkOtherRoom}), protocol.CodePrivateMapKey, protocol.CloseJoinRefused},
+		{"privateMapKey without enter bit", joinJSON(map[string]any{"privateMapKey": pmkNoEnter}), protocol.CodePrivateMapKey, protocol.CloseJoinRefused},
+		{"privateMapKey garbage", joinJSON(map[string]any{"privateMapKey": "zzz"}), protocol.CodePrivateMapKey, protocol.CloseJoinRefused},
 	}
 	for _, c := range joinCases {
 		t.Run(c.name, func(t *testing.T) {
@@ -132,10 +133,10 @@ func TestBadJoinsAndFrames(t *testing.T) {
 	frameCases := []struct {
 		name, frame, code string
 	}{
-		{"garbage after join", `}{`, signal.CodeInvalidFrame},
-		{"unknown type after join", `{"type":"dance"}`, signal.CodeUnknownType},
-		{"second join", joinJSON(nil), signal.CodeAlreadyJoined},
-		{"oversized frame after join", `{"type":"ping","pad":"` + strings.Repeat("y", 4000) + `"}`, signal.CodeFrameTooLarge},
+		{"garbage after join", `}{`, protocol.CodeInvalidFrame},
+		{"unknown type after join", `{"type":"dance"}`, protocol.CodeUnknownType},
+		{"second join", joinJSON(nil), protocol.CodeAlreadyJoined},
+		{"oversized frame after join", `{"type":"ping","pad":"` + strings.Repeat("y", 4000) + `"}`, protocol.CodeFrameTooLarge},
 	}
 	for _, c := range frameCases {
 		t.Run(c.name, func(t *testing.T) {
@@ -150,7 +151,7 @@ func TestBadJoinsAndFrames(t *testing.T) {
 				t.Fatalf("observer got %+v", ev)
 			}
 			ws.WriteMessage(websocket.TextMessage, []byte(c.frame))
-			expectError(t, ws, c.code, signal.CloseBadFrame)
+			expectError(t, ws, c.code, protocol.CloseBadFrame)
 			if ev := next(t, observer); ev.Type != "user_left" || ev.UserID != "mallory" || ev.Reason != "left" {
 				t.Fatalf("observer got %+v", ev)
 			}
@@ -169,7 +170,7 @@ func TestJoinTimeout(t *testing.T) {
 	e := newEnv(t, signal.Config{IdleTimeout: 200 * time.Millisecond})
 	ws := e.rawDial()
 	defer ws.Close()
-	expectError(t, ws, signal.CodeJoinTimeout, signal.CloseIdle)
+	expectError(t, ws, protocol.CodeJoinTimeout, protocol.CloseIdle)
 }
 
 func TestNonWebSocketRequestIsRefused(t *testing.T) {

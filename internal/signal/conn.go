@@ -13,7 +13,9 @@ import (
 	"github.com/google/uuid"
 	"github.com/gorilla/websocket"
 
+	"github.com/trtcd/trtcd/internal/joinauth"
 	"github.com/trtcd/trtcd/internal/rooms"
+	"github.com/trtcd/trtcd/protocol"
 )
 
 // hardReadLimit stops gorilla from buffering a huge frame; frames between
@@ -115,7 +117,7 @@ func (c *conn) writeLoop() {
 				return
 			}
 			if n.Type == rooms.Kicked {
-				c.closeFrame(CloseKicked, "kicked: "+string(n.Reason))
+				c.closeFrame(protocol.CloseKicked, "kicked: "+string(n.Reason))
 				c.ws.NetConn().Close()
 				c.stopWriting()
 				return
@@ -145,11 +147,11 @@ func (c *conn) closeFrame(code int, text string) {
 }
 
 // refuse answers with an error and closes; used before any writer exists.
-func (c *conn) refuse(e *protoError) {
+func (c *conn) refuse(e *protocol.Error) {
 	c.s.stats.countError(e.Code)
 	c.ws.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
 	c.ws.WriteMessage(websocket.TextMessage, encodeError(e))
-	c.closeFrame(e.Close, e.Code)
+	c.closeFrame(e.CloseCode(), e.Code)
 	c.ws.Close()
 }
 
@@ -240,40 +242,39 @@ func (c *conn) run() {
 		c.endBeforeJoin(err)
 		return
 	}
-	f, pe := decodeFrame(b)
-	if pe == nil && f.Type != TypeJoin {
-		pe = perr(CodeNotJoined, "the first frame must be a join")
+	f, pe := protocol.Decode(b, c.s.cfg.MaxFrame)
+	if pe == nil && f.Type != protocol.TypeJoin {
+		pe = protocol.NewError(protocol.CodeNotJoined, "the first frame must be a join")
 	}
 	if pe == nil {
 		pe = c.s.admit()
 	}
-	var j joinRequest
-	if pe == nil {
-		j, pe = parseJoin(f)
-	}
-	if pe == nil {
-		pe = c.s.authorize(j)
-	}
 	if pe != nil {
-		c.logRefused(pe, j, f.UserID)
+		c.logRefused(pe, rooms.Key{}, f.UserID)
 		c.refuse(pe)
 		return
 	}
-	c.room, c.user = j.room, j.userID
+	j, r := c.s.auth.Authorize(joinauth.FromFrame(f))
+	if r != nil {
+		c.logRefused(&r.Error, r.Room, f.UserID)
+		c.refuse(&r.Error)
+		return
+	}
+	c.room, c.user = j.Room, j.UserID
 	ctx, cancel := context.WithTimeout(context.Background(), joinDeadline)
-	err = c.s.hub.Join(ctx, j.room, j.userID, j.role, c)
+	err = c.s.hub.Join(ctx, j.Room, j.UserID, j.Role, c)
 	cancel()
 	if err != nil {
-		pe := perr(CodeServiceUnavailable, "the server is shutting down")
+		pe := protocol.NewError(protocol.CodeServiceUnavailable, "the server is shutting down")
 		if !errors.Is(err, rooms.ErrDraining) {
-			c.s.cfg.Log.Error("join failed", "room", j.room.String(), "user", j.userID, "err", err)
-			pe = perr(CodeInternalError, "the room service is unavailable, try again")
+			c.s.cfg.Log.Error("join failed", "room", j.Room.String(), "user", j.UserID, "err", err)
+			pe = protocol.NewError(protocol.CodeInternalError, "the room service is unavailable, try again")
 		}
-		c.logRefused(pe, j, j.userID)
+		c.logRefused(pe, j.Room, j.UserID)
 		c.refuse(pe)
 		return
 	}
-	c.s.cfg.Log.Debug("joined", "session", c.id, "room", j.room.String(), "user", j.userID)
+	c.s.cfg.Log.Debug("joined", "session", c.id, "room", j.Room.String(), "user", j.UserID)
 	// From now on WebSocket pings and pongs count as heartbeats (before the
 	// join they do not: the join itself is due within the idle timeout).
 	c.ws.SetPingHandler(c.onPing)
@@ -292,7 +293,7 @@ func (c *conn) serve() {
 	defer c.s.wg.Done()
 	defer c.s.forget(c)
 	reason, code, text, final := c.readLoop()
-	if code == CloseIdle {
+	if code == protocol.CloseIdle {
 		c.s.stats.idle.Add(1)
 	}
 	c.logEnd(reason, code, text)
@@ -317,83 +318,84 @@ func (c *conn) serve() {
 
 // readLoop serves pings and leave until the connection ends, and says how
 // it ended: the room reason, the close code and text, and an error to send.
-func (c *conn) readLoop() (rooms.Reason, int, string, *protoError) {
+func (c *conn) readLoop() (rooms.Reason, int, string, *protocol.Error) {
 	for {
 		b, err := c.readFrame()
 		if err != nil {
 			return c.classify(err)
 		}
-		if isPing(b) { // the common case, without a JSON decoder
+		if protocol.IsPing(b) { // the common case, without a JSON decoder
 			c.Deliver(pong)
 			continue
 		}
-		f, pe := decodeFrame(b)
+		f, pe := protocol.Decode(b, c.s.cfg.MaxFrame)
 		if pe != nil {
-			return rooms.ReasonLeft, pe.Close, pe.Code, pe
+			return rooms.ReasonLeft, pe.CloseCode(), pe.Code, pe
 		}
 		switch f.Type {
-		case TypePing:
+		case protocol.TypePing:
 			c.Deliver(pong)
-		case TypeLeave:
-			return rooms.ReasonLeft, CloseNormal, "left", nil
-		case TypeJoin:
-			pe := perr(CodeAlreadyJoined, "this connection has joined a room already")
-			return rooms.ReasonLeft, pe.Close, pe.Code, pe
+		case protocol.TypeLeave:
+			return rooms.ReasonLeft, protocol.CloseNormal, "left", nil
+		case protocol.TypeJoin:
+			pe := protocol.NewError(protocol.CodeAlreadyJoined, "this connection has joined a room already")
+			return rooms.ReasonLeft, pe.CloseCode(), pe.Code, pe
 		}
 	}
 }
 
 // classify maps a read error to how the session ended.
-func (c *conn) classify(err error) (rooms.Reason, int, string, *protoError) {
+func (c *conn) classify(err error) (rooms.Reason, int, string, *protocol.Error) {
 	var ne net.Error
 	switch {
 	case c.isStopping():
-		return rooms.ReasonLeft, CloseGoingAway, "server shutting down", nil
+		return rooms.ReasonLeft, protocol.CloseGoingAway, "server shutting down", nil
 	case c.slow.Load():
-		return rooms.ReasonTimeout, CloseSlow, "slow", nil
+		return rooms.ReasonTimeout, protocol.CloseSlow, "slow", nil
 	case errors.Is(err, errTooLarge):
-		pe := perr(CodeFrameTooLarge, "frames are limited to %d bytes", c.s.cfg.MaxFrame)
-		return rooms.ReasonLeft, pe.Close, pe.Code, pe
+		pe := protocol.FrameTooLarge(c.s.cfg.MaxFrame)
+		return rooms.ReasonLeft, pe.CloseCode(), pe.Code, pe
 	case errors.Is(err, errBinary):
 		pe := binaryFrameError()
-		return rooms.ReasonLeft, pe.Close, pe.Code, pe
+		return rooms.ReasonLeft, pe.CloseCode(), pe.Code, pe
 	case websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway):
-		return rooms.ReasonLeft, CloseNormal, "bye", nil
+		return rooms.ReasonLeft, protocol.CloseNormal, "bye", nil
 	case errors.As(err, &ne) && ne.Timeout():
-		return rooms.ReasonTimeout, CloseIdle, "idle timeout", nil
+		return rooms.ReasonTimeout, protocol.CloseIdle, "idle timeout", nil
 	}
 	// The connection dropped without a close frame: as good as a timeout.
-	return rooms.ReasonTimeout, CloseNormal, "", nil
+	return rooms.ReasonTimeout, protocol.CloseNormal, "", nil
 }
 
 func (c *conn) endBeforeJoin(err error) {
 	var ne net.Error
-	var pe *protoError
+	var pe *protocol.Error
 	switch {
 	case c.isStopping():
-		pe = perr(CodeServiceUnavailable, "the server is shutting down")
+		pe = protocol.NewError(protocol.CodeServiceUnavailable, "the server is shutting down")
 	case errors.Is(err, errTooLarge):
-		pe = perr(CodeFrameTooLarge, "frames are limited to %d bytes", c.s.cfg.MaxFrame)
+		pe = protocol.FrameTooLarge(c.s.cfg.MaxFrame)
 	case errors.Is(err, errBinary):
 		pe = binaryFrameError()
 	case errors.As(err, &ne) && ne.Timeout():
-		pe = perr(CodeJoinTimeout, "no join within %s", c.s.cfg.IdleTimeout)
+		pe = protocol.NewError(protocol.CodeJoinTimeout, "no join within %s", c.s.cfg.IdleTimeout)
 	default:
 		c.ws.Close()
 		return
 	}
-	c.logRefused(pe, joinRequest{}, "")
+	c.logRefused(pe, rooms.Key{}, "")
 	c.refuse(pe)
 }
 
-func binaryFrameError() *protoError {
-	return perr(CodeBinaryFrame, "frames must be text frames holding JSON; binary frames are not accepted")
+func binaryFrameError() *protocol.Error {
+	return protocol.NewError(protocol.CodeBinaryFrame, "frames must be text frames holding JSON; binary frames are not accepted")
 }
 
 // logRefused logs a refused join at info level: the code, the reason, and
-// the room and user when the frame named valid ones. Never a credential:
-// messages and reasons name what failed, not what was sent.
-func (c *conn) logRefused(pe *protoError, j joinRequest, user string) {
+// the room (when the join's fields were valid) and the user (when the frame
+// named a valid one). Never a credential: messages and reasons name what
+// failed, not what was sent.
+func (c *conn) logRefused(pe *protocol.Error, room rooms.Key, user string) {
 	if !c.s.cfg.Log.Enabled(context.Background(), slog.LevelInfo) {
 		return
 	}
@@ -401,8 +403,8 @@ func (c *conn) logRefused(pe *protoError, j joinRequest, user string) {
 	if pe.Reason != "" {
 		attrs[5] = pe.Reason
 	}
-	if j.userID != "" {
-		attrs = append(attrs, "room", j.room.String())
+	if room != (rooms.Key{}) {
+		attrs = append(attrs, "room", room.String())
 	}
 	if rooms.ValidUserID(user) {
 		attrs = append(attrs, "user", user)
@@ -423,13 +425,13 @@ func (c *conn) logEnd(reason rooms.Reason, code int, text string) {
 	switch {
 	case c.kicked.Load():
 		msg, why = "kicked", string(kickBy)
-	case code == CloseIdle:
+	case code == protocol.CloseIdle:
 		msg = "idle timeout"
-	case code == CloseGoingAway:
+	case code == protocol.CloseGoingAway:
 		msg = "left: server shutting down"
 	case reason == rooms.ReasonTimeout:
 		msg = "connection dropped"
-	case code != CloseNormal:
+	case code != protocol.CloseNormal:
 		msg = "left after a bad frame"
 	}
 	c.s.cfg.Log.Info(msg, "session", c.id, "room", c.room.String(), "user", c.user, "reason", why, "close", code, "detail", text)

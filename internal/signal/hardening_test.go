@@ -18,7 +18,8 @@ import (
 
 	"github.com/trtcd/trtcd/client"
 	"github.com/trtcd/trtcd/internal/signal"
-	"github.com/trtcd/trtcd/internal/usersig"
+	"github.com/trtcd/trtcd/protocol"
+	"github.com/trtcd/trtcd/usersig"
 )
 
 // readError reads the error message and the close frame that follows it.
@@ -69,8 +70,8 @@ func TestFutureUserSigIsRefusedWithItsReason(t *testing.T) {
 			defer ws.Close()
 			ws.WriteMessage(websocket.TextMessage, []byte(joinJSON(map[string]any{"userSig": c.sig})))
 			msg, close := readError(t, ws)
-			if msg["code"] != signal.CodeUserSig || msg["reason"] != c.reason || msg["trtcCode"] != -3320.0 || close != signal.CloseJoinRefused {
-				t.Fatalf("got %v close %d, want %s reason %q", msg, close, signal.CodeUserSig, c.reason)
+			if msg["code"] != protocol.CodeUserSig || msg["reason"] != c.reason || msg["trtcCode"] != -3320.0 || close != protocol.CloseJoinRefused {
+				t.Fatalf("got %v close %d, want %s reason %q", msg, close, protocol.CodeUserSig, c.reason)
 			}
 		})
 	}
@@ -120,7 +121,7 @@ func TestRequirePrivateMapKey(t *testing.T) {
 		return ws
 	}
 	msg, close := readError(t, join(nil))
-	if msg["code"] != signal.CodePrivateMapKey || msg["reason"] != string(usersig.ReasonMapRequired) || msg["trtcCode"] != -100006.0 || close != signal.CloseJoinRefused {
+	if msg["code"] != protocol.CodePrivateMapKey || msg["reason"] != string(usersig.ReasonMapRequired) || msg["trtcCode"] != -100006.0 || close != protocol.CloseJoinRefused {
 		t.Fatalf("join without a PrivateMapKey: %v close %d", msg, close)
 	}
 	pmk := usersig.GeneratePrivateMapKey(pmkApp, appKey, "alice", time.Hour, time.Now(), 1234, "", usersig.PrivAll)
@@ -131,7 +132,7 @@ func TestRequirePrivateMapKey(t *testing.T) {
 	}
 	// an app without the requirement still admits joins without one
 	e.join(e.params("bob"))
-	if n := e.sig.ErrorsSent()[signal.CodePrivateMapKey]; n != 1 {
+	if n := e.sig.ErrorsSent()[protocol.CodePrivateMapKey]; n != 1 {
 		t.Fatalf("PrivateMapKey refusals counted %d, want 1", n)
 	}
 }
@@ -145,7 +146,7 @@ func TestBinaryFramesAreRefused(t *testing.T) {
 	defer ws.Close()
 	ws.WriteMessage(websocket.BinaryMessage, []byte(joinJSON(nil)))
 	msg, close := readError(t, ws)
-	if msg["code"] != signal.CodeBinaryFrame || close != signal.CloseUnsupported {
+	if msg["code"] != protocol.CodeBinaryFrame || close != protocol.CloseUnsupported {
 		t.Fatalf("binary join: %v close %d", msg, close)
 	}
 	if got := fmt.Sprint(e.members(e.room)); got != "[observer/anchor]" {
@@ -159,13 +160,13 @@ func TestBinaryFramesAreRefused(t *testing.T) {
 	}
 	ws.WriteMessage(websocket.BinaryMessage, []byte(`{"type":"ping"}`))
 	msg, close = readError(t, ws)
-	if msg["code"] != signal.CodeBinaryFrame || close != signal.CloseUnsupported {
+	if msg["code"] != protocol.CodeBinaryFrame || close != protocol.CloseUnsupported {
 		t.Fatalf("binary frame after join: %v close %d", msg, close)
 	}
 	if ev := next(t, observer); ev.Type != "user_left" || ev.UserID != "mallory" || ev.Reason != "left" {
 		t.Fatalf("observer got %+v", ev)
 	}
-	if n := e.sig.ErrorsSent()[signal.CodeBinaryFrame]; n != 2 {
+	if n := e.sig.ErrorsSent()[protocol.CodeBinaryFrame]; n != 2 {
 		t.Fatalf("BinaryFrame errors counted %d, want 2", n)
 	}
 }
@@ -221,8 +222,8 @@ pinging:
 	// silence now ends the session as an idle timeout
 	select {
 	case err := <-ended:
-		if ce, ok := err.(*websocket.CloseError); !ok || ce.Code != signal.CloseIdle {
-			t.Fatalf("ended with %v, want close %d", err, signal.CloseIdle)
+		if ce, ok := err.(*websocket.CloseError); !ok || ce.Code != protocol.CloseIdle {
+			t.Fatalf("ended with %v, want close %d", err, protocol.CloseIdle)
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("not closed after going silent")
@@ -284,7 +285,7 @@ func TestRefusalsLeavesKicksAndTimeoutsAreLogged(t *testing.T) {
 	readError(t, ws)
 	m := logs.find(t, "join refused", "mallory")
 	check(m, string(usersig.ReasonFuture))
-	if m["code"] != signal.CodeUserSig {
+	if m["code"] != protocol.CodeUserSig {
 		t.Fatalf("refusal logged as %v", m)
 	}
 

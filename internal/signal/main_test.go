@@ -11,10 +11,11 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/trtcd/trtcd/client"
+	"github.com/trtcd/trtcd/internal/joinauth"
 	"github.com/trtcd/trtcd/internal/rooms"
 	"github.com/trtcd/trtcd/internal/signal"
 	"github.com/trtcd/trtcd/internal/testkit/await"
-	"github.com/trtcd/trtcd/internal/usersig"
+	"github.com/trtcd/trtcd/usersig"
 )
 
 // Every test must leave no goroutine behind: not a client's, not a
@@ -37,14 +38,14 @@ const (
 	pmkApp = 1400000002
 )
 
-func testApps(a uint64) (signal.App, bool) {
+func testApps(a uint64) (joinauth.App, bool) {
 	switch a {
 	case app:
-		return signal.App{Key: appKey}, true
+		return joinauth.App{Key: appKey}, true
 	case pmkApp:
-		return signal.App{Key: appKey, RequirePrivateMapKey: true}, true
+		return joinauth.App{Key: appKey, RequirePrivateMapKey: true}, true
 	}
-	return signal.App{}, false
+	return joinauth.App{}, false
 }
 
 type env struct {

@@ -8,43 +8,6 @@ import (
 	"github.com/trtcd/trtcd/internal/rooms"
 )
 
-func FuzzDecodeFrame(f *testing.F) {
-	for _, s := range []string{
-		`{"type":"join","sdkAppId":1400000001,"userId":"alice","userSig":"x","roomId":1234}`,
-		`{"type":"join","sdkAppId":1400000001,"userId":"alice","userSig":"x","strRoomId":"a b","role":"audience"}`,
-		`{"type":"ping"}`, `{"type":"leave"}`, `{}`, `[]`, `null`, `{"type":1}`,
-		`{"type":"join","roomId":1e3,"sdkAppId":"1"}`, `{"type":"join","roomId":-1,"strRoomId":null}`,
-	} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		fr, pe := decodeFrame(b)
-		if pe != nil {
-			if pe.Code == "" || pe.Close == 0 {
-				t.Fatalf("error without code: %+v", pe)
-			}
-			return
-		}
-		if fr.Type != TypeJoin {
-			return
-		}
-		j, pe := parseJoin(fr)
-		if pe != nil {
-			if pe.Code == "" || pe.Close != CloseJoinRefused {
-				t.Fatalf("join error %+v", pe)
-			}
-			return
-		}
-		// whatever passes is a valid identity
-		if !rooms.ValidUserID(j.userID) || j.room.App == 0 {
-			t.Fatalf("accepted %+v", j)
-		}
-		if j.room.IsStr() != (fr.StrRoomID != nil) || (!j.room.IsStr() && !rooms.ValidRoomNum(j.room.Num)) || (j.room.IsStr() && !rooms.ValidStrRoom(j.room.Str)) {
-			t.Fatalf("accepted room %+v", j.room)
-		}
-	})
-}
-
 func TestEncodeNoticeShapes(t *testing.T) {
 	ts := time.UnixMilli(1700000000123)
 	cases := []struct {

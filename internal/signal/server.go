@@ -1,5 +1,6 @@
-// Package signal owns client connections: the WebSocket join handshake with
-// UserSig, writing room notices, heartbeats, and closing. Room logic stays in
+// Package signal owns client connections: the WebSocket join handshake
+// (authorised by package joinauth), writing room notices, heartbeats, and
+// closing. The wire types are package protocol's; room logic stays in
 // package rooms.
 package signal
 
@@ -14,17 +15,18 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/trtcd/trtcd/internal/joinauth"
 	"github.com/trtcd/trtcd/internal/rooms"
-	"github.com/trtcd/trtcd/internal/usersig"
+	"github.com/trtcd/trtcd/protocol"
 )
 
 // Path is where clients connect.
-const Path = "/v1/ws"
+const Path = protocol.Path
 
 // Config tunes the connection policies; zero values take the defaults.
 type Config struct {
 	IdleTimeout  time.Duration // a client silent this long is removed (timeout); default 10 s
-	MaxFrame     int           // largest client frame in bytes; default 4096
+	MaxFrame     int           // largest client frame in bytes; default protocol.DefaultMaxFrame (4096)
 	QueueLen     int           // outbound notices held per client before it counts as slow; default 128
 	WriteTimeout time.Duration // one write may take this long; default 10 s
 	SendBuffer   int           // kernel send buffer per connection in bytes; default 32 KiB
@@ -37,9 +39,12 @@ type Config struct {
 	// with. nil: not checked.
 	Descriptors func() (open, limit int64)
 	FDHeadroom  int64
-	MaxSkew     time.Duration // how far ahead a UserSig's TLS.time may be; default usersig.DefaultMaxSkew
-	Now         func() time.Time
-	Log         *slog.Logger
+	// MaxSkew and Now are the join authorisation's clock policy
+	// (joinauth.Config): how far ahead a UserSig's TLS.time may be, default
+	// usersig.DefaultMaxSkew; and the clock, default time.Now.
+	MaxSkew time.Duration
+	Now     func() time.Time
+	Log     *slog.Logger
 }
 
 func (c *Config) defaults() {
@@ -47,7 +52,7 @@ func (c *Config) defaults() {
 		c.IdleTimeout = 10 * time.Second
 	}
 	if c.MaxFrame <= 0 {
-		c.MaxFrame = 4096
+		c.MaxFrame = protocol.DefaultMaxFrame
 	}
 	if c.QueueLen <= 0 {
 		c.QueueLen = 128
@@ -58,12 +63,6 @@ func (c *Config) defaults() {
 	if c.SendBuffer <= 0 {
 		c.SendBuffer = 32 << 10
 	}
-	if c.MaxSkew <= 0 {
-		c.MaxSkew = usersig.DefaultMaxSkew
-	}
-	if c.Now == nil {
-		c.Now = time.Now
-	}
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
 	}
@@ -72,7 +71,7 @@ func (c *Config) defaults() {
 // Server accepts client connections at Path.
 type Server struct {
 	hub  *rooms.Hub
-	apps Apps
+	auth *joinauth.Authorizer
 	cfg  Config
 	up   websocket.Upgrader
 
@@ -96,15 +95,15 @@ func (s *Server) RefusedJoins() RefusedJoins {
 // admit applies the admission policies to a join (ServerFull): max_clients,
 // then the descriptor headroom. It runs before the join is parsed or its
 // UserSig checked, so a full server spends little on a refused join.
-func (s *Server) admit() *protoError {
+func (s *Server) admit() *protocol.Error {
 	if max := s.cfg.MaxClients; max > 0 && s.Connections() > max {
 		s.refusedMaxClients.Add(1)
-		return perr(CodeServerFull, "this server holds its maximum of %d clients; try again later", max)
+		return protocol.NewError(protocol.CodeServerFull, "this server holds its maximum of %d clients; try again later", max)
 	}
 	if s.cfg.Descriptors != nil {
 		if open, limit := s.cfg.Descriptors(); open >= limit-s.cfg.FDHeadroom {
 			s.refusedFDHeadroom.Add(1)
-			return perr(CodeServerFull, "this server is out of connections (%d of %d file descriptors open); try again later", open, limit)
+			return protocol.NewError(protocol.CodeServerFull, "this server is out of connections (%d of %d file descriptors open); try again later", open, limit)
 		}
 	}
 	return nil
@@ -114,10 +113,13 @@ func (s *Server) admit() *protoError {
 // message is being written, which keeps idle connections small.
 var writeBuffers sync.Pool
 
-func NewServer(hub *rooms.Hub, apps Apps, cfg Config) *Server {
+// NewServer serves the rooms of hub to clients of the apps apps; joins are
+// authorised by package joinauth with cfg.MaxSkew and cfg.Now.
+func NewServer(hub *rooms.Hub, apps joinauth.Apps, cfg Config) *Server {
 	cfg.defaults()
 	return &Server{
-		hub: hub, apps: apps, cfg: cfg, conns: map[*conn]struct{}{},
+		hub: hub, cfg: cfg, conns: map[*conn]struct{}{},
+		auth: joinauth.New(apps, joinauth.Config{MaxSkew: cfg.MaxSkew, Now: cfg.Now}),
 		up: websocket.Upgrader{
 			ReadBufferSize:  256,
 			WriteBufferSize: 1024,
@@ -141,7 +143,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	if s.draining {
 		s.mu.Unlock()
-		c.refuse(perr(CodeServiceUnavailable, "the server is shutting down"))
+		c.refuse(protocol.NewError(protocol.CodeServiceUnavailable, "the server is shutting down"))
 		return
 	}
 	s.conns[c] = struct{}{}

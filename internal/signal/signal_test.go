@@ -13,6 +13,7 @@ import (
 	"github.com/trtcd/trtcd/client"
 	"github.com/trtcd/trtcd/internal/rooms"
 	"github.com/trtcd/trtcd/internal/signal"
+	"github.com/trtcd/trtcd/protocol"
 )
 
 func sorted(s []string) []string { sort.Strings(s); return s }
@@ -178,7 +179,7 @@ func TestIdleTimeoutRemovesSilentClient(t *testing.T) {
 	}
 	ended(t, silent)
 	var ce *websocket.CloseError
-	if !errors.As(silent.Err(), &ce) || ce.Code != signal.CloseIdle {
+	if !errors.As(silent.Err(), &ce) || ce.Code != protocol.CloseIdle {
 		t.Fatalf("silent closed with %v", silent.Err())
 	}
 	// alice, who pings, is still there
@@ -220,7 +221,7 @@ func TestShutdownLeavesAndClosesClients(t *testing.T) {
 		for range c.Events() {
 		}
 		var ce *websocket.CloseError
-		if !errors.As(c.Err(), &ce) || ce.Code != signal.CloseGoingAway {
+		if !errors.As(c.Err(), &ce) || ce.Code != protocol.CloseGoingAway {
 			t.Fatalf("closed with %v", c.Err())
 		}
 	}
@@ -233,7 +234,7 @@ func TestShutdownLeavesAndClosesClients(t *testing.T) {
 	// joins are refused from now on
 	_, err := client.Join(e.ctx, e.srv.URL, e.params("carol"), client.Options{})
 	var ce *client.Error
-	if !errors.As(err, &ce) || ce.Code != signal.CodeServiceUnavailable {
+	if !errors.As(err, &ce) || ce.Code != protocol.CodeServiceUnavailable {
 		t.Fatalf("join after shutdown: %v", err)
 	}
 }

@@ -16,6 +16,28 @@ const (
 	CodeUnauthorizedSdkAppID  = "UnauthorizedOperation.SdkAppId"
 )
 
+// The codes of the data-monitoring actions (from the official SDKs' lists
+// for DescribeRoomInfo, DescribeUserInfo, DescribeUserEvent and
+// DescribeScaleInfo), plus two of trtcd's own: InvalidParameter.CommId and
+// FailedOperation.HistoryNotConfigured.
+const (
+	CodeMissingStartTs       = "MissingParameter.StartTs"
+	CodeMissingEndTs         = "MissingParameter.EndTs"
+	CodeMissingCommID        = "MissingParameter.CommId"
+	CodeMissingUserID        = "MissingParameter.UserId"
+	CodeInvalidStartTs       = "InvalidParameter.StartTs"
+	CodeInvalidEndTs         = "InvalidParameter.EndTs"
+	CodeStartTsOversize      = "InvalidParameter.StartTsOversize"
+	CodeQueryScaleOversize   = "InvalidParameter.QueryScaleOversize"
+	CodeInvalidPageNumber    = "InvalidParameter.PageNumber"
+	CodeInvalidPageSize      = "InvalidParameter.PageSize"
+	CodePageSizeOversize     = "InvalidParameter.PageSizeOversize"
+	CodeInvalidCommID        = "InvalidParameter.CommId"
+	CodeInvalidUserID        = "InvalidParameter.UserId"
+	CodeDBError              = "InternalError.DBError"
+	CodeHistoryNotConfigured = "FailedOperation.HistoryNotConfigured"
+)
+
 func init() {
 	cloudapi.RegisterMessages(map[string]string{
 		CodeRoomNotExist:          "The room does not exist: %s has no members.",
@@ -28,5 +50,21 @@ func init() {
 		CodeMissingSdkAppID:       "SdkAppId is missing.",
 		CodeMissingUserIDs:        "UserIds is missing.",
 		CodeUnauthorizedSdkAppID:  "No permission to manipulate SdkAppId %d.",
+
+		CodeMissingStartTs:       "StartTime is missing.",
+		CodeMissingEndTs:         "EndTime is missing.",
+		CodeMissingCommID:        "CommId is missing.",
+		CodeMissingUserID:        "UserId is missing.",
+		CodeInvalidStartTs:       "StartTime is incorrect: %s.",
+		CodeInvalidEndTs:         "EndTime is incorrect: %s.",
+		CodeStartTsOversize:      "StartTime %d is too old: only the last %s can be queried.",
+		CodeQueryScaleOversize:   "The range from StartTime to EndTime is %s, longer than the %s this action allows.",
+		CodeInvalidPageNumber:    "PageNumber is incorrect: it must be a non-negative integer.",
+		CodeInvalidPageSize:      "PageSize is incorrect: it must be an integer from 1 to %d.",
+		CodePageSizeOversize:     "PageSize %d is too large: at most %d.",
+		CodeInvalidCommID:        "CommId is incorrect: %s.",
+		CodeInvalidUserID:        "UserId is incorrect: %s.",
+		CodeDBError:              "Failed to read the history database, please retry.",
+		CodeHistoryNotConfigured: "History is not configured on this server: cluster mode needs `history: postgres://...` in the config (or history is off).",
 	})
 }

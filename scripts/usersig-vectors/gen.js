@@ -1,4 +1,4 @@
-// Regenerates internal/usersig/testdata/node-vectors.json with the official
+// Regenerates usersig/testdata/node-vectors.json with the official
 // tls-sig-api-v2 npm package and a fixed clock. Run: scripts/usersig-vectors/run.sh
 'use strict';
 const TLSSigAPIv2 = require('tls-sig-api-v2');

@@ -6,5 +6,5 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cp "$here/package.json" "$here/gen.js" "$work/"
 (cd "$work" && npm install --silent --no-audit --no-fund >/dev/null)
-node "$work/gen.js" > "$here/../../internal/usersig/testdata/node-vectors.json"
-echo "wrote internal/usersig/testdata/node-vectors.json"
+node "$work/gen.js" > "$here/../../usersig/testdata/node-vectors.json"
+echo "wrote usersig/testdata/node-vectors.json"

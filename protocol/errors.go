@@ -1,8 +1,8 @@
-package signal
+package protocol
 
 import "fmt"
 
-// WebSocket close codes (documented in docs/protocol.md).
+// WebSocket close codes the server closes with.
 const (
 	CloseNormal      = 1000 // after a leave
 	CloseGoingAway   = 1001 // the server is shutting down
@@ -15,8 +15,7 @@ const (
 	CloseInternal    = 4011 // the server could not complete the join
 )
 
-// Error codes of the client protocol. Each row: the TRTC client error code
-// closest in meaning (0 when there is none) and the close code that follows.
+// Error codes of the client protocol: the code of an error message.
 const (
 	CodeInvalidFrame       = "InvalidFrame"
 	CodeFrameTooLarge      = "FrameTooLarge"
@@ -37,11 +36,14 @@ const (
 	CodeInternalError      = "InternalError"
 )
 
+// errorRow is a code's row: the TRTC client error code closest in meaning
+// (0 when there is none) and the close code that follows the message.
 type errorRow struct {
 	trtc  int
 	close int
 }
 
+// errorTable is the protocol's one error table.
 var errorTable = map[string]errorRow{
 	CodeInvalidFrame:       {0, CloseBadFrame},
 	CodeFrameTooLarge:      {0, CloseBadFrame},
@@ -62,21 +64,51 @@ var errorTable = map[string]errorRow{
 	CodeInternalError:      {-3301, CloseInternal},
 }
 
-// protoError is an error sent to a client before its connection is closed.
-type protoError struct {
-	Code     string
-	Message  string
-	Reason   string // why a credential failed: a usersig.Reason, sent as "reason"
-	TRTCCode int
-	Close    int
+// Codes lists every error code, for tables and tests.
+func Codes() []string {
+	out := make([]string, 0, len(errorTable))
+	for c := range errorTable {
+		out = append(out, c)
+	}
+	return out
 }
 
-func (e *protoError) withReason(r string) *protoError { e.Reason = r; return e }
+// Error is the content of an error message: a refused join or a bad frame.
+// Reason, for a refused UserSig or PrivateMapKey, names why in stable words
+// (the usersig package's Reason values).
+type Error struct {
+	Code     string
+	Message  string
+	Reason   string
+	TRTCCode int
+}
 
-func perr(code, format string, args ...any) *protoError {
+func (e *Error) Error() string { return fmt.Sprintf("trtcd: %s: %s", e.Code, e.Message) }
+
+// NewError makes the error for code, with its TRTC code from the table and
+// a message from format. code must be one of the Code constants: an unknown
+// one panics, as it is a programming error.
+func NewError(code, format string, args ...any) *Error {
 	row, ok := errorTable[code]
 	if !ok {
-		panic("signal: no row for error code " + code)
+		panic("protocol: no row for error code " + code)
 	}
-	return &protoError{Code: code, Message: fmt.Sprintf(format, args...), TRTCCode: row.trtc, Close: row.close}
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...), TRTCCode: row.trtc}
+}
+
+// WithReason sets Reason and returns e.
+func (e *Error) WithReason(r string) *Error { e.Reason = r; return e }
+
+// CloseCode is the WebSocket close code that follows this error; for a code
+// the table does not know (from a newer server), CloseBadFrame.
+func (e *Error) CloseCode() int {
+	if row, ok := errorTable[e.Code]; ok {
+		return row.close
+	}
+	return CloseBadFrame
+}
+
+// AsMessage is the error message that carries e.
+func (e *Error) AsMessage() ServerMessage {
+	return ServerMessage{Type: TypeError, Code: e.Code, Message: e.Message, Reason: e.Reason, TRTCCode: e.TRTCCode}
 }

@@ -1,5 +1,20 @@
-// Package usersig generates and verifies TRTC UserSigs (TLSSigAPIv2) and the
-// optional PrivateMapKey, byte-compatible with the official libraries.
+// Package usersig generates and verifies TRTC UserSigs (TLSSigAPIv2) and
+// PrivateMapKeys, byte-compatible with Tencent's official tls-sig-api-v2
+// libraries.
+//
+// A UserSig is the ticket a client shows to enter a room: an app server
+// that holds the app's secret key mints one per user with Generate and hands
+// it to its client, which joins with it (package client, or the TRTC SDKs
+// against Tencent Cloud). A PrivateMapKey ("advanced permission control")
+// additionally names one room and a set of privileges (the Priv* bits); it
+// is minted with GeneratePrivateMapKey.
+//
+// trtcd verifies both with a Verifier; Verify and VerifyPrivateMapKey do the
+// same with DefaultMaxSkew. A refusal is an *Error whose Reason says why, in
+// the same words the trtcd join reports to the client.
+//
+// The secret key is the app's key as text (its ASCII bytes are the HMAC key,
+// as in the official libraries); keep it on the server, never in a client.
 package usersig
 
 import (

@@ -283,3 +283,26 @@ func TestTimeAndExpireBounds(t *testing.T) {
 		t.Errorf("future PrivateMapKey: %v", err)
 	}
 }
+
+// CheckPrivateMapKey returns the verified privilege bits, and refuses what
+// VerifyPrivateMapKey refuses, with the same reason.
+func TestCheckPrivateMapKeyReturnsPrivileges(t *testing.T) {
+	bits := uint32(PrivEnterRoom | PrivRecvAudio | PrivSendVideo)
+	pmk := GeneratePrivateMapKey(1400000001, "key", "alice", time.Hour, vecNow, 0, "room 1", bits)
+	v := Verifier{MaxSkew: DefaultMaxSkew}
+	u, err := v.CheckPrivateMapKey(pmk, 1400000001, "key", "alice", vecNow, 0, "room 1")
+	if err != nil || u.Privilege != bits || u.StrRoomID != "room 1" || u.UserID != "alice" || u.SdkAppID != 1400000001 {
+		t.Fatalf("got %+v, %v", u, err)
+	}
+	for _, c := range []struct {
+		room uint64
+		str  string
+		now  time.Time
+		r    Reason
+	}{{0, "room 2", vecNow, ReasonRoom}, {5, "", vecNow, ReasonRoom}, {0, "room 1", vecNow.Add(2 * time.Hour), ReasonExpired}} {
+		u, err := v.CheckPrivateMapKey(pmk, 1400000001, "key", "alice", c.now, c.room, c.str)
+		if !isReason(err, c.r) || u != (Userbuf{}) || !isReason(v.VerifyPrivateMapKey(pmk, 1400000001, "key", "alice", c.now, c.room, c.str), c.r) {
+			t.Fatalf("%+v: got %+v, %v; want %s", c, u, err, c.r)
+		}
+	}
+}

@@ -5,21 +5,32 @@ import (
 	"time"
 )
 
-// Privilege bits of a PrivateMapKey.
+// Privilege bits of a PrivateMapKey (its userbuf's privilege map). trtcd
+// requires PrivEnterRoom to enter; the media bits are carried for the media
+// plane.
 const (
-	PrivCreateRoom = 1
-	PrivEnterRoom  = 2
-	PrivAll        = 255
+	PrivCreateRoom    = 1   // create the room (be its first member)
+	PrivEnterRoom     = 2   // enter the room
+	PrivSendAudio     = 4   // send audio
+	PrivRecvAudio     = 8   // receive audio
+	PrivSendVideo     = 16  // send video
+	PrivRecvVideo     = 32  // receive video
+	PrivSendSubstream = 64  // send the substream (screen sharing)
+	PrivRecvSubstream = 128 // receive the substream
+	PrivAll           = 255 // every privilege
 )
 
-// Userbuf is the binary payload of a PrivateMapKey (fact sheet §5.3), all
-// integers big-endian.
+// Userbuf is the binary payload of a PrivateMapKey, laid out as the official
+// libraries do, all integers big-endian: a version byte (0: numeric room,
+// 1: string room), the user id's length (2 bytes) and bytes, then SdkAppID,
+// RoomID, ExpiresAt, Privilege and AccountType (4 bytes each), and for
+// version 1 the string room's length (2 bytes) and bytes.
 type Userbuf struct {
 	UserID      string
 	SdkAppID    uint32
 	RoomID      uint32 // 0 when StrRoomID is used
 	ExpiresAt   uint32 // absolute Unix time
-	Privilege   uint32
+	Privilege   uint32 // Priv* bits
 	AccountType uint32 // always 0 from the official libraries
 	StrRoomID   string // only when the version byte is 1
 	isStr       bool
@@ -100,32 +111,39 @@ func VerifyPrivateMapKey(pmk string, sdkappid uint64, key, userid string, now ti
 // VerifyPrivateMapKey checks a PrivateMapKey as a UserSig, then its userbuf:
 // the same user and app, not expired, the enter-room bit, and the room.
 func (v Verifier) VerifyPrivateMapKey(pmk string, sdkappid uint64, key, userid string, now time.Time, roomID uint64, strRoomID string) error {
+	_, err := v.CheckPrivateMapKey(pmk, sdkappid, key, userid, now, roomID, strRoomID)
+	return err
+}
+
+// CheckPrivateMapKey is VerifyPrivateMapKey that also returns the verified
+// userbuf, whose Privilege says what the holder may do in the room.
+func (v Verifier) CheckPrivateMapKey(pmk string, sdkappid uint64, key, userid string, now time.Time, roomID uint64, strRoomID string) (Userbuf, error) {
 	c, err := v.Verify(pmk, sdkappid, key, userid, now)
 	if err != nil {
-		return err
+		return Userbuf{}, err
 	}
 	if c.Userbuf == nil {
-		return fail(ReasonUserbuf)
+		return Userbuf{}, fail(ReasonUserbuf)
 	}
 	u, err := ParseUserbuf(c.Userbuf)
 	if err != nil {
-		return err
+		return Userbuf{}, err
 	}
 	if u.UserID != userid || uint64(u.SdkAppID) != sdkappid {
-		return fail(ReasonUserbuf)
+		return Userbuf{}, fail(ReasonUserbuf)
 	}
 	if now.Unix() > int64(u.ExpiresAt) {
-		return fail(ReasonMapExpired)
+		return Userbuf{}, fail(ReasonMapExpired)
 	}
 	if u.Privilege&PrivEnterRoom == 0 {
-		return fail(ReasonNoPrivilege)
+		return Userbuf{}, fail(ReasonNoPrivilege)
 	}
 	if strRoomID != "" {
 		if !u.isStr || u.StrRoomID != strRoomID {
-			return fail(ReasonRoom)
+			return Userbuf{}, fail(ReasonRoom)
 		}
 	} else if u.isStr || uint64(u.RoomID) != roomID {
-		return fail(ReasonRoom)
+		return Userbuf{}, fail(ReasonRoom)
 	}
-	return nil
+	return u, nil
 }

@@ -1,0 +1,175 @@
+package history
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// Apply writes one event. It is idempotent: an event delivered again (same
+// Room, Seq, Type) changes nothing. A malformed event returns an error
+// wrapping ErrBadEvent and is not stored; any other error means nothing was
+// stored and the event should be delivered again.
+func (s *Store) Apply(ctx context.Context, ev Event) error {
+	return s.ApplyAll(ctx, []Event{ev})
+}
+
+// ApplyAll writes events in order in one transaction. Malformed events are
+// skipped (the error wraps ErrBadEvent and the others are stored); any other
+// error means none was stored.
+func (s *Store) ApplyAll(ctx context.Context, evs []Event) error {
+	var bad []error
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		s.failed.Add(1)
+		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	defer tx.Rollback()
+	applied, ignored := 0, 0
+	for i := range evs {
+		ev := &evs[i]
+		if err := ev.check(); err != nil {
+			bad = append(bad, fmt.Errorf("event %s seq %d: %w", ev.Room, ev.Seq, err))
+			ignored++
+			continue
+		}
+		kept, err := s.apply(ctx, tx, ev)
+		if err != nil {
+			s.failed.Add(1)
+			return fmt.Errorf("%w: applying %s seq %d: %v", ErrUnavailable, ev.Room, ev.Seq, err)
+		}
+		if kept {
+			applied++
+		} else {
+			ignored++
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		s.failed.Add(1)
+		return fmt.Errorf("%w: commit: %v", ErrUnavailable, err)
+	}
+	s.applied.Add(int64(applied))
+	s.ignored.Add(int64(ignored))
+	return errors.Join(bad...)
+}
+
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// apply writes one valid event; kept is false for types the store ignores.
+func (s *Store) apply(ctx context.Context, tx execer, ev *Event) (kept bool, err error) {
+	exec := func(q string, args ...any) error {
+		_, err := tx.ExecContext(ctx, s.bind(q), args...)
+		return err
+	}
+	switch ev.Type {
+	case TypeRoomOpened:
+		return true, s.openSession(ctx, tx, ev)
+	case TypeRoomClosed:
+		comm, _, ok, err := s.sessionOf(ctx, tx, ev)
+		if err != nil || !ok {
+			return ok, err
+		}
+		reason := ev.Reason
+		if reason == "" {
+			reason = ReasonEmpty
+		}
+		if err := exec(`UPDATE room_sessions SET destroyed_ms = ?, close_reason = ? WHERE comm_id = ? AND destroyed_ms IS NULL`,
+			ev.TimeMs, reason, comm); err != nil {
+			return true, err
+		}
+		// Members still open when the room closes (their leave was lost) leave with it.
+		memberReason := ReasonLeft
+		if reason == ReasonDismissed {
+			memberReason = ReasonDismissed
+		}
+		return true, exec(`UPDATE member_sessions SET leave_ms = ?, leave_reason = ? WHERE comm_id = ? AND leave_ms IS NULL`,
+			ev.TimeMs, memberReason, comm)
+	}
+	if _, user := eventIDs[ev.Type]; !user || ev.User == "" {
+		return false, nil
+	}
+	comm, destroyed, ok, err := s.sessionOf(ctx, tx, ev)
+	if err != nil {
+		return false, err
+	}
+	if ev.Type == TypeEnter && (!ok || (destroyed != 0 && destroyed < ev.TimeMs)) {
+		// The room's opening was never seen (history enabled mid-session):
+		// this entry opens a session of its own.
+		open := *ev
+		open.Type = TypeRoomOpened
+		if err := s.openSession(ctx, tx, &open); err != nil {
+			return false, err
+		}
+		comm, ok = CommID(ev.App, ev.RoomText(), ev.RoomStr != "", ev.TimeMs, ev.Seq), true
+	}
+	if !ok {
+		return false, nil
+	}
+	// "Before this event": an earlier time, or the same millisecond and an
+	// earlier sequence number (time first, so a sequence restarted after a
+	// Redis restart still orders correctly).
+	const before = `(join_ms < ? OR (join_ms = ? AND enter_seq < ?))`
+	switch ev.Type {
+	case TypeEnter:
+		// The same user entering again replaces the earlier stay (duplicate
+		// login) even when no leave was delivered for it.
+		if err := exec(`UPDATE member_sessions SET leave_ms = ?, leave_reason = ? WHERE comm_id = ? AND user_id = ? AND leave_ms IS NULL AND `+before,
+			ev.TimeMs, ReasonDuplicate, comm, ev.User, ev.TimeMs, ev.TimeMs, ev.Seq); err != nil {
+			return true, err
+		}
+		role := ev.Role
+		if role == "" {
+			role = "anchor"
+		}
+		if err := exec(`INSERT INTO member_sessions (comm_id, enter_seq, user_id, app, room_key, room_text, role, session_id, join_ms, leave_ms, leave_reason, client_ip, device, sdk_version)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '', ?, ?, ?) ON CONFLICT (comm_id, enter_seq, user_id) DO NOTHING`,
+			comm, int64(ev.Seq), ev.User, int64(ev.App), ev.Room, ev.RoomText(), role, ev.SessionID, ev.TimeMs,
+			ev.ClientIP, ev.Device, ev.SdkVersion); err != nil {
+			return true, err
+		}
+	case TypeLeave:
+		reason := ev.Reason
+		if reason == "" {
+			reason = ReasonLeft
+		}
+		if err := exec(`UPDATE member_sessions SET leave_ms = ?, leave_reason = ? WHERE comm_id = ? AND user_id = ? AND leave_ms IS NULL AND `+before,
+			ev.TimeMs, reason, comm, ev.User, ev.TimeMs, ev.TimeMs, ev.Seq); err != nil {
+			return true, err
+		}
+	}
+	ue, _ := userEvent(ev)
+	return true, exec(`INSERT INTO user_events (comm_id, user_id, seq, type, app, time_ms, event_id, stream, param_one, param_two)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (comm_id, user_id, seq, type) DO NOTHING`,
+		comm, ev.User, int64(ev.Seq), ev.Type, int64(ev.App), ue.TimeMs, ue.EventID, ue.Stream, ue.ParamOne, ue.ParamTwo)
+}
+
+func (s *Store) openSession(ctx context.Context, tx execer, ev *Event) error {
+	str := ev.RoomStr != ""
+	isStr := 0
+	if str {
+		isStr = 1
+	}
+	_, err := tx.ExecContext(ctx, s.bind(`INSERT INTO room_sessions (comm_id, app, room_key, room_text, is_str, open_seq, created_ms, destroyed_ms, creator, close_reason)
+		VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, '') ON CONFLICT (comm_id) DO NOTHING`),
+		CommID(ev.App, ev.RoomText(), str, ev.TimeMs, ev.Seq), int64(ev.App), ev.Room, ev.RoomText(), isStr,
+		int64(ev.Seq), ev.TimeMs, ev.User)
+	return err
+}
+
+// sessionOf finds the room session an event belongs to: the latest one of
+// its room opened before it (by time, then sequence number).
+func (s *Store) sessionOf(ctx context.Context, tx execer, ev *Event) (comm string, destroyedMs int64, ok bool, err error) {
+	var destroyed sql.NullInt64
+	err = tx.QueryRowContext(ctx, s.bind(`SELECT comm_id, destroyed_ms FROM room_sessions
+		WHERE room_key = ? AND (created_ms < ? OR (created_ms = ? AND open_seq <= ?))
+		ORDER BY created_ms DESC, open_seq DESC LIMIT 1`),
+		ev.Room, ev.TimeMs, ev.TimeMs, int64(ev.Seq)).Scan(&comm, &destroyed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", 0, false, nil
+	}
+	return comm, destroyed.Int64, err == nil, err
+}

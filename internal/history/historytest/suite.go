@@ -1,0 +1,417 @@
+package historytest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/trtcd/trtcd/internal/history"
+)
+
+var ctx = context.Background()
+
+// Clock is a settable clock for Options.Now.
+type Clock struct{ ms atomic.Int64 }
+
+func NewClock(t time.Time) *Clock { c := &Clock{}; c.Set(t); return c }
+func (c *Clock) Set(t time.Time)  { c.ms.Store(t.UnixMilli()) }
+func (c *Clock) Now() time.Time   { return time.UnixMilli(c.ms.Load()) }
+
+// Feed applies events one by one, failing the test on any error.
+func Feed(t testing.TB, s *history.Store, evs []history.Event) {
+	t.Helper()
+	for _, e := range evs {
+		if err := s.Apply(ctx, e); err != nil {
+			t.Fatalf("Apply %+v: %v", e, err)
+		}
+	}
+}
+
+// Run is the contract: every backend answers the same.
+func Run(t *testing.T, b Backend) {
+	t.Run("Script", func(t *testing.T) { testScript(t, b) })
+	t.Run("RedeliveryChangesNothing", func(t *testing.T) { testRedelivery(t, b) })
+	t.Run("BadEvents", func(t *testing.T) { testBadEvents(t, b) })
+	t.Run("MigrationsFromEmpty", func(t *testing.T) { testMigrations(t, b) })
+	t.Run("Retention", func(t *testing.T) { testRetention(t, b) })
+	t.Run("ConcurrentWriters", func(t *testing.T) { testConcurrent(t, b) })
+	t.Run("EntryWithoutOpening", func(t *testing.T) { testEntryWithoutOpening(t, b) })
+}
+
+func eq(t *testing.T, what string, got, want any) {
+	t.Helper()
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("%s:\n got  %+v\n want %+v", what, got, want)
+	}
+}
+
+func rooms(t *testing.T, s *history.Store, q history.RoomQuery) (int, []string) {
+	t.Helper()
+	total, page, err := s.Rooms(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := []string{}
+	for _, r := range page {
+		ids = append(ids, r.CommID)
+	}
+	return total, ids
+}
+
+type stay struct {
+	User, Role, Reason string
+	Join, Leave        time.Duration
+}
+
+func members(t *testing.T, s *history.Store, q history.MemberQuery) (int, []stay) {
+	t.Helper()
+	total, page, err := s.Members(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := []stay{}
+	for _, m := range page {
+		st := stay{User: m.UserID, Role: m.Role, Reason: m.LeaveReason, Join: time.Duration(m.JoinMs-Ms(0)) * time.Millisecond}
+		if m.LeaveMs != 0 {
+			st.Leave = time.Duration(m.LeaveMs-Ms(0)) * time.Millisecond
+		} else {
+			st.Leave = -1
+		}
+		out = append(out, st)
+	}
+	return total, out
+}
+
+func events(t *testing.T, s *history.Store, app uint64, comm, user string) []string {
+	t.Helper()
+	evs, err := s.UserEvents(ctx, history.EventQuery{App: app, CommID: comm, User: user, FromMs: 0, ToMs: Ms(30 * day)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := []string{}
+	for _, e := range evs {
+		out = append(out, fmt.Sprintf("%v:%d/%d/%d/%d", time.Duration(e.TimeMs-Ms(0))*time.Millisecond, e.EventID, e.Stream, e.ParamOne, e.ParamTwo))
+	}
+	return out
+}
+
+// Days are the three days of the script in Zone, as [start, end) ms.
+func Days() [][2]int64 {
+	d0 := time.Date(T0.Year(), T0.Month(), T0.Day(), 0, 0, 0, 0, Zone)
+	var out [][2]int64
+	for i := 0; i < 3; i++ {
+		out = append(out, [2]int64{d0.AddDate(0, 0, i).UnixMilli(), d0.AddDate(0, 0, i+1).UnixMilli()})
+	}
+	return out
+}
+
+// CheckScript asserts every answer the script must produce.
+func CheckScript(t *testing.T, s *history.Store) {
+	t.Helper()
+	all := history.RoomQuery{App: App, FromMs: Ms(-time.Hour), ToMs: Ms(time.Hour), Limit: 10}
+	total, ids := rooms(t, s, all)
+	eq(t, "rooms of the first hour", fmt.Sprint(total, ids), fmt.Sprint(3, []string{CommA1, CommStr, CommA2}))
+
+	_, page, _ := s.Rooms(ctx, all)
+	eq(t, "first session", page[0], history.RoomSession{CommID: CommA1, App: App, RoomText: "1234", CreatedMs: Ms(0),
+		DestroyedMs: Ms(100 * sec), Creator: "alice", CloseReason: history.ReasonDismissed})
+	eq(t, "string room", page[1], history.RoomSession{CommID: CommStr, App: App, RoomText: "1234", IsStr: true, CreatedMs: Ms(50 * sec), Creator: "erin"})
+	eq(t, "second session", page[2], history.RoomSession{CommID: CommA2, App: App, RoomText: "1234", CreatedMs: Ms(200 * sec),
+		DestroyedMs: Ms(260 * sec), Creator: "dave", CloseReason: history.ReasonEmpty})
+
+	// Paging: the total is of all matches, the page is a slice of them.
+	p := all
+	p.Limit, p.Offset = 2, 0
+	total, ids = rooms(t, s, p)
+	eq(t, "page 0 of 2", fmt.Sprint(total, ids), fmt.Sprint(3, []string{CommA1, CommStr}))
+	p.Offset = 2
+	total, ids = rooms(t, s, p)
+	eq(t, "page 1 of 2", fmt.Sprint(total, ids), fmt.Sprint(3, []string{CommA2}))
+	p.Offset = 3
+	total, ids = rooms(t, s, p)
+	eq(t, "past the end", fmt.Sprint(total, ids), fmt.Sprint(3, []string{}))
+	p.Offset = 1 << 63
+	total, ids = rooms(t, s, p)
+	eq(t, "far past the end", fmt.Sprint(total, ids), fmt.Sprint(3, []string{}))
+
+	// Time filter: sessions that overlap the range.
+	total, ids = rooms(t, s, history.RoomQuery{App: App, FromMs: Ms(150 * sec), ToMs: Ms(time.Hour), Limit: 10})
+	eq(t, "rooms overlapping 150 s..1 h", fmt.Sprint(total, ids), fmt.Sprint(2, []string{CommStr, CommA2}))
+	total, ids = rooms(t, s, history.RoomQuery{App: App, FromMs: Ms(day - time.Hour), ToMs: Ms(day + time.Hour), Limit: 10})
+	eq(t, "rooms of the next day", fmt.Sprint(total, ids), fmt.Sprint(2, []string{CommStr, Comm555}))
+	// Room filter: both kinds of room with that text.
+	total, ids = rooms(t, s, history.RoomQuery{App: App, FromMs: 0, ToMs: Ms(10 * day), RoomText: "555", Limit: 10})
+	eq(t, "room 555", fmt.Sprint(total, ids), fmt.Sprint(1, []string{Comm555}))
+	total, ids = rooms(t, s, history.RoomQuery{App: App, FromMs: 0, ToMs: Ms(10 * day), RoomText: "999", Limit: 10})
+	eq(t, "room 999", fmt.Sprint(total, ids), fmt.Sprint(0, []string{}))
+	// Another app sees only its own.
+	total, ids = rooms(t, s, history.RoomQuery{App: App2, FromMs: 0, ToMs: Ms(10 * day), Limit: 10})
+	eq(t, "other app", fmt.Sprint(total, ids), fmt.Sprint(1, []string{Comm77}))
+
+	if r, ok, err := s.Room(ctx, App, CommA2); err != nil || !ok || r.Creator != "dave" {
+		t.Fatalf("Room(A2) = %+v %v %v", r, ok, err)
+	}
+	if _, ok, err := s.Room(ctx, App2, CommA2); err != nil || ok {
+		t.Fatalf("Room(A2) for another app = %v %v", ok, err)
+	}
+
+	full := history.MemberQuery{App: App, CommID: CommA1, FromMs: 0, ToMs: Ms(10 * day), Limit: 10}
+	total, stays := members(t, s, full)
+	eq(t, "members of the first session", fmt.Sprint(total, stays), fmt.Sprint(4, []stay{
+		{"alice", "anchor", "duplicate", 0, 40 * sec},
+		{"bob", "audience", "removed", 10 * sec, 30 * sec},
+		{"carol", "anchor", "dismissed", 20 * sec, 100 * sec},
+		{"alice", "anchor", "dismissed", 40 * sec, 100 * sec},
+	}))
+	_, page2, _ := s.Members(ctx, full)
+	eq(t, "first stay's client", [4]string{page2[0].ClientIP, page2[0].Device, page2[0].SdkVersion, page2[0].SessionID},
+		[4]string{"10.0.0.1", "Android", "11.8", "alice-1"})
+	q := full
+	q.Users = []string{"alice"}
+	total, stays = members(t, s, q)
+	eq(t, "alice's stays", fmt.Sprint(total, stays), fmt.Sprint(2, []stay{
+		{"alice", "anchor", "duplicate", 0, 40 * sec}, {"alice", "anchor", "dismissed", 40 * sec, 100 * sec}}))
+	q.Users = []string{"bob", "nobody"}
+	total, stays = members(t, s, q)
+	eq(t, "bob and nobody", fmt.Sprint(total, stays), fmt.Sprint(1, []stay{{"bob", "audience", "removed", 10 * sec, 30 * sec}}))
+	q = full
+	q.Limit, q.Offset = 1, 1
+	total, stays = members(t, s, q)
+	eq(t, "second page of one", fmt.Sprint(total, stays), fmt.Sprint(4, []stay{{"bob", "audience", "removed", 10 * sec, 30 * sec}}))
+	q = full
+	q.FromMs, q.ToMs = Ms(35*sec), Ms(45*sec)
+	total, stays = members(t, s, q)
+	eq(t, "present between 35 s and 45 s", fmt.Sprint(total, stays), fmt.Sprint(3, []stay{
+		{"alice", "anchor", "duplicate", 0, 40 * sec}, {"carol", "anchor", "dismissed", 20 * sec, 100 * sec},
+		{"alice", "anchor", "dismissed", 40 * sec, 100 * sec}}))
+	q = full
+	q.App = App2
+	total, _ = members(t, s, q)
+	eq(t, "another app's view of A1", total, 0)
+
+	total, stays = members(t, s, history.MemberQuery{App: App, CommID: CommStr, FromMs: 0, ToMs: Ms(10 * day), Limit: 10})
+	eq(t, "string room", fmt.Sprint(total, stays), fmt.Sprint(1, []stay{{"erin", "anchor", "", 50 * sec, -1}}))
+	total, stays = members(t, s, history.MemberQuery{App: App, CommID: Comm555, FromMs: 0, ToMs: Ms(10 * day), Limit: 10})
+	eq(t, "room 555", fmt.Sprint(total, stays), fmt.Sprint(3, []stay{
+		{"frank", "anchor", "timeout", day, day + 20*sec},
+		{"gina", "anchor", "duplicate", day + 10*sec, day + 30*sec},
+		{"gina", "anchor", "left", day + 30*sec, day + 40*sec}}))
+
+	eq(t, "alice's events", events(t, s, App, CommA1, "alice"), []string{
+		"0s:103/0/20/-1", "40s:104/0/5/-1", "40s:103/0/20/-1", "1m0s:201/2/-1/-1", "1m40s:104/0/4/-1"})
+	eq(t, "bob's events", events(t, s, App, CommA1, "bob"), []string{"10s:103/0/21/-1", "30s:104/0/3/-1"})
+	eq(t, "carol's events", events(t, s, App, CommA1, "carol"), []string{"20s:103/0/20/-1", "50s:105/0/21/-1", "1m40s:104/0/4/-1"})
+	eq(t, "dave in the second session", events(t, s, App, CommA2, "dave"), []string{"3m20s:103/0/20/-1", "4m20s:104/0/1/-1"})
+	eq(t, "dave in the first session", events(t, s, App, CommA1, "dave"), []string{})
+	eq(t, "frank's timeout", events(t, s, App, Comm555, "frank"), []string{"24h0m0s:103/0/20/-1", "24h0m20s:104/0/2/-1"})
+	eq(t, "another app", events(t, s, App2, CommA1, "alice"), []string{})
+	evs, err := s.UserEvents(ctx, history.EventQuery{App: App, CommID: CommA1, User: "alice", FromMs: Ms(30 * sec), ToMs: Ms(60 * sec)})
+	if err != nil || len(evs) != 3 {
+		t.Fatalf("alice's events in 30..60 s: %+v %v", evs, err)
+	}
+
+	sc, err := s.Scale(ctx, App, Days())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := Days()
+	eq(t, "scale", sc, []history.DayScale{
+		{DayMs: d[0][0], Entries: 6, Members: 5, Rooms: 2},
+		{DayMs: d[1][0], Entries: 3, Members: 2, Rooms: 1},
+		{DayMs: d[2][0], Entries: 0, Members: 0, Rooms: 0},
+	})
+	sc, _ = s.Scale(ctx, App2, Days()[:1])
+	eq(t, "scale of the other app", sc, []history.DayScale{{DayMs: d[0][0], Entries: 1, Members: 1, Rooms: 1}})
+}
+
+func testScript(t *testing.T, b Backend) {
+	s, _ := Open(t, b, history.Options{Now: NewClock(Now).Now})
+	Feed(t, s, Script())
+	CheckScript(t, s)
+	st := s.Stats()
+	if st.Ignored != 1 || st.Applied != int64(len(Script())-1) || st.Failed != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+// testRedelivery: at-least-once delivery after a crash re-sends events that
+// were already written, after later ones: the answers do not change.
+func testRedelivery(t *testing.T, b Backend) {
+	s, _ := Open(t, b, history.Options{Now: NewClock(Now).Now})
+	script := Script()
+	Feed(t, s, script)
+	Feed(t, s, script[:12])
+	if err := s.ApplyAll(ctx, script); err != nil {
+		t.Fatal(err)
+	}
+	Feed(t, s, script[20:])
+	CheckScript(t, s)
+}
+
+func testBadEvents(t *testing.T, b Backend) {
+	s, _ := Open(t, b, history.Options{Now: NewClock(Now).Now})
+	good := Script()[:2]
+	for _, mut := range []func(*history.Event){
+		func(e *history.Event) { e.App = 0 },
+		func(e *history.Event) { e.Room = "" },
+		func(e *history.Event) { e.RoomNum = 0 },
+		func(e *history.Event) { e.RoomStr = "x" },
+		func(e *history.Event) { e.TimeMs = 0 },
+		func(e *history.Event) { e.Type = "" },
+	} {
+		e := good[0]
+		mut(&e)
+		if err := s.Apply(ctx, e); !errors.Is(err, history.ErrBadEvent) {
+			t.Fatalf("Apply(%+v) = %v, want ErrBadEvent", e, err)
+		}
+	}
+	total, _ := rooms(t, s, history.RoomQuery{App: App, FromMs: 0, ToMs: Ms(day), Limit: 10})
+	eq(t, "rooms after bad events", total, 0)
+	bad := good[1]
+	bad.TimeMs = -5
+	err := s.ApplyAll(ctx, []history.Event{good[0], bad, good[1]})
+	if !errors.Is(err, history.ErrBadEvent) {
+		t.Fatalf("ApplyAll with one bad event = %v", err)
+	}
+	total, stays := members(t, s, history.MemberQuery{App: App, CommID: CommA1, FromMs: 0, ToMs: Ms(day), Limit: 10})
+	eq(t, "the good events of the batch", fmt.Sprint(total, stays), fmt.Sprint(1, []stay{{"alice", "anchor", "", 0, -1}}))
+}
+
+func testMigrations(t *testing.T, b Backend) {
+	addr := b.New(t)
+	raw := b.SQL(t, addr)
+	var n int
+	if err := raw.QueryRowContext(ctx, `SELECT COUNT(*) FROM history_schema`).Scan(&n); err == nil {
+		t.Fatal("the new database already has a schema")
+	}
+	s, err := b.Open(ctx, addr, history.Options{Now: NewClock(Now).Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := s.Version(ctx)
+	if err != nil || v != history.SchemaVersion() {
+		t.Fatalf("version %d %v, want %d", v, err, history.SchemaVersion())
+	}
+	Feed(t, s, Script())
+	s.Close()
+	// Opening again migrates nothing and keeps the data.
+	s, err = b.Open(ctx, addr, history.Options{Now: NewClock(Now).Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := raw.QueryRowContext(ctx, `SELECT COUNT(*) FROM history_schema`).Scan(&n); err != nil || n != history.SchemaVersion() {
+		t.Fatalf("%d schema rows (%v), want %d", n, err, history.SchemaVersion())
+	}
+	CheckScript(t, s)
+	s.Close()
+	// A database from a newer binary is refused, not damaged.
+	if _, err := raw.ExecContext(ctx, `INSERT INTO history_schema (version) VALUES (99)`); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := b.Open(ctx, addr, history.Options{}); err == nil {
+		s.Close()
+		t.Fatal("opened a database with a newer schema")
+	}
+}
+
+// testRetention: with the clock at T0 + 14 days + 150 s, everything that
+// ended before T0 + 150 s goes, and nothing else.
+func testRetention(t *testing.T, b Backend) {
+	clock := NewClock(Now)
+	s, _ := Open(t, b, history.Options{Now: clock.Now})
+	Feed(t, s, Script())
+	if n, err := s.Prune(ctx); err != nil || n != 0 {
+		t.Fatalf("prune at T0+3d deleted %d (%v)", n, err)
+	}
+	CheckScript(t, s)
+	clock.Set(T0.Add(history.DefaultRetention + 150*sec))
+	n, err := s.Prune(ctx)
+	// The first session: 1 room, 4 stays, 10 events; erin's and zed's
+	// entries (their stays and rooms are still open).
+	if err != nil || n != 17 {
+		t.Fatalf("prune deleted %d rows (%v), want 17", n, err)
+	}
+	total, ids := rooms(t, s, history.RoomQuery{App: App, FromMs: 0, ToMs: Ms(30 * day), Limit: 10})
+	eq(t, "rooms kept", fmt.Sprint(total, ids), fmt.Sprint(3, []string{CommStr, CommA2, Comm555}))
+	total, _ = members(t, s, history.MemberQuery{App: App, CommID: CommA1, FromMs: 0, ToMs: Ms(30 * day), Limit: 10})
+	eq(t, "stays of the first session", total, 0)
+	total, stays := members(t, s, history.MemberQuery{App: App, CommID: CommStr, FromMs: 0, ToMs: Ms(30 * day), Limit: 10})
+	eq(t, "erin is still there", fmt.Sprint(total, stays), fmt.Sprint(1, []stay{{"erin", "anchor", "", 50 * sec, -1}}))
+	eq(t, "alice's events", events(t, s, App, CommA1, "alice"), []string{})
+	eq(t, "erin's events", events(t, s, App, CommStr, "erin"), []string{})
+	eq(t, "dave's events", events(t, s, App, CommA2, "dave"), []string{"3m20s:103/0/20/-1", "4m20s:104/0/1/-1"})
+	eq(t, "frank's events", events(t, s, App, Comm555, "frank"), []string{"24h0m0s:103/0/20/-1", "24h0m20s:104/0/2/-1"})
+	total, ids = rooms(t, s, history.RoomQuery{App: App2, FromMs: 0, ToMs: Ms(30 * day), Limit: 10})
+	eq(t, "the other app's open room", fmt.Sprint(total, ids), fmt.Sprint(1, []string{Comm77}))
+	if n, err := s.Prune(ctx); err != nil || n != 0 {
+		t.Fatalf("second prune deleted %d (%v)", n, err)
+	}
+	if st := s.Stats(); st.Pruned != 17 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+// testConcurrent: several consumers write different rooms, and the same
+// events twice, at once.
+func testConcurrent(t *testing.T, b Backend) {
+	s, _ := Open(t, b, history.Options{Now: NewClock(Now).Now})
+	const writers, roomsEach = 4, 5
+	var wg sync.WaitGroup
+	errs := make(chan error, writers*2)
+	for w := 0; w < writers*2; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for r := 0; r < roomsEach; r++ {
+				rm := room{app: App, num: uint64(10000 + (w%writers)*100 + r)}
+				for _, e := range []history.Event{
+					rm.ev(1, time.Duration(r)*sec, history.TypeRoomOpened, "u1"),
+					rm.ev(1, time.Duration(r)*sec, history.TypeEnter, "u1"),
+					rm.ev(2, time.Duration(r)*sec+1, history.TypeEnter, "u2"),
+					rm.ev(3, time.Duration(r)*sec+2, history.TypeLeave, "u1"),
+				} {
+					if err := s.Apply(ctx, e); err != nil {
+						errs <- err
+						return
+					}
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	total, _ := rooms(t, s, history.RoomQuery{App: App, FromMs: 0, ToMs: Ms(day), Limit: 100})
+	eq(t, "rooms written", total, writers*roomsEach)
+	sc, err := s.Scale(ctx, App, Days()[:1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "entries written once", sc[0].Entries, writers*roomsEach*2)
+}
+
+// testEntryWithoutOpening: history enabled while a room is live sees an
+// entry first; the entry opens a session of its own.
+func testEntryWithoutOpening(t *testing.T, b Backend) {
+	s, _ := Open(t, b, history.Options{Now: NewClock(Now).Now})
+	rm := room{app: App, num: 4242}
+	Feed(t, s, []history.Event{
+		rm.ev(40, 5*sec, history.TypeLeave, "ghost"), // no session: ignored
+		rm.ev(41, 6*sec, history.TypeEnter, "hal"),
+		rm.ev(42, 7*sec, history.TypeLeave, "hal"),
+		rm.ev(42, 7*sec, history.TypeRoomClosed, ""),
+	})
+	_, page, err := s.Rooms(ctx, history.RoomQuery{App: App, FromMs: 0, ToMs: Ms(day), Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "the implicit session", page, []history.RoomSession{{CommID: history.CommID(App, "4242", false, Ms(6*sec), 41),
+		App: App, RoomText: "4242", CreatedMs: Ms(6 * sec), DestroyedMs: Ms(7 * sec), Creator: "hal", CloseReason: history.ReasonEmpty}})
+}
