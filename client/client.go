@@ -37,7 +37,7 @@ type JoinParams struct {
 type Member = protocol.Member
 
 // Event is one message from the server about the room: Type is joined,
-// user_entered, user_left or kicked (protocol.Type*).
+// user_entered, user_left, kicked or role_switched (protocol.Type*).
 type Event = protocol.ServerMessage
 
 // Error is an error message from the server (a refused join, a bad frame):
@@ -78,11 +78,14 @@ type Conn struct {
 	joined Event
 	events chan Event
 
-	writeMu sync.Mutex
-	done    chan struct{}
-	errMu   sync.Mutex
-	err     error
-	wg      sync.WaitGroup
+	writeMu  sync.Mutex
+	switchMu sync.Mutex // one SwitchRole at a time
+	pendMu   sync.Mutex
+	pending  *pendingSwitch // the SwitchRole waiting for its answer
+	done     chan struct{}
+	errMu    sync.Mutex
+	err      error
+	wg       sync.WaitGroup
 }
 
 // Join dials server (http://host:port, https://…, or a ws:// URL), sends the
@@ -208,8 +211,14 @@ func (c *Conn) readLoop() {
 			continue
 		}
 		if ee := e.AsError(); ee != nil {
+			if protocol.IsSwitchError(ee.Code) && c.answer(switchAnswer{err: ee}, "") {
+				continue // a refused switch; the connection stays open
+			}
 			c.setErr(ee)
 			continue
+		}
+		if e.Type == protocol.TypeRoleSwitched {
+			c.answer(switchAnswer{seq: e.Seq}, e.Role)
 		}
 		if e.Type == protocol.TypeKicked {
 			c.setErr(fmt.Errorf("%w: %s", ErrKicked, e.Reason))
@@ -264,6 +273,72 @@ func (c *Conn) Leave(ctx context.Context) error {
 }
 
 var errLeft = errors.New("left")
+
+type switchAnswer struct {
+	seq uint64
+	err error
+}
+
+type pendingSwitch struct {
+	role string
+	ch   chan switchAnswer
+}
+
+// answer hands a switch's answer to the waiting SwitchRole, if any (and,
+// for role_switched, if it is for the role asked).
+func (c *Conn) answer(a switchAnswer, role string) bool {
+	c.pendMu.Lock()
+	defer c.pendMu.Unlock()
+	p := c.pending
+	if p == nil || (a.err == nil && role != p.role) {
+		return false
+	}
+	c.pending = nil
+	p.ch <- a
+	return true
+}
+
+// ErrClosed is returned by SwitchRole when the connection ended first; Err
+// says why.
+var ErrClosed = errors.New("trtcd: the connection has ended")
+
+// SwitchRole asks the server to make this client role ("anchor" or
+// "audience") and waits for the answer: the seq of the role_switched event,
+// which also comes on Events in the room's order, or an *Error
+// (InvalidParameter.Role, FailedOperation.RoleUnchanged,
+// FailedOperation.SwitchRole), after which the connection stays open. Keep
+// reading Events meanwhile: the answer comes after the events before it.
+func (c *Conn) SwitchRole(ctx context.Context, role string) (uint64, error) {
+	c.switchMu.Lock()
+	defer c.switchMu.Unlock()
+	p := &pendingSwitch{role: role, ch: make(chan switchAnswer, 1)}
+	c.pendMu.Lock()
+	c.pending = p
+	c.pendMu.Unlock()
+	defer func() {
+		c.pendMu.Lock()
+		if c.pending == p {
+			c.pending = nil
+		}
+		c.pendMu.Unlock()
+	}()
+	if err := c.send(protocol.ClientFrame{Type: protocol.TypeSwitchRole, Role: role}); err != nil {
+		return 0, err
+	}
+	select {
+	case a := <-p.ch:
+		return a.seq, a.err
+	case <-c.done:
+		select {
+		case a := <-p.ch:
+			return a.seq, a.err
+		default:
+		}
+		return 0, ErrClosed
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+}
 
 // Close drops the connection without leaving (the server reports a timeout
 // to the others) and waits for the Conn's goroutines.

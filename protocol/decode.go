@@ -46,7 +46,7 @@ func Decode(b []byte, max int) (ClientFrame, *Error) {
 		return ClientFrame(f), NewError(CodeInvalidFrame, "malformed frame: %v", err)
 	}
 	switch f.Type {
-	case TypeJoin, TypePing, TypeLeave:
+	case TypeJoin, TypePing, TypeLeave, TypeSwitchRole:
 		return ClientFrame(f), nil
 	case "":
 		return ClientFrame(f), NewError(CodeInvalidFrame, "the frame has no type")

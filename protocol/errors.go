@@ -34,7 +34,21 @@ const (
 	CodeServiceUnavailable = "ServiceUnavailable"
 	CodeServerFull         = "ServerFull"
 	CodeInternalError      = "InternalError"
+	CodeRoleUnchanged      = "FailedOperation.RoleUnchanged" // switch_role to the role the client has
+	CodeSwitchRole         = "FailedOperation.SwitchRole"    // switch_role could not be committed
 )
+
+// CloseNone in the error table: the error answers a switch_role and the
+// connection stays open.
+const CloseNone = 0
+
+// IsSwitchError reports whether code is one a switch_role may be answered
+// with (InvalidParameter.Role, FailedOperation.RoleUnchanged,
+// FailedOperation.SwitchRole): after the join, such an error answers the
+// client's switch and closes nothing.
+func IsSwitchError(code string) bool {
+	return code == CodeInvalidRole || code == CodeRoleUnchanged || code == CodeSwitchRole
+}
 
 // errorRow is a code's row: the TRTC client error code closest in meaning
 // (0 when there is none) and the close code that follows the message.
@@ -62,6 +76,8 @@ var errorTable = map[string]errorRow{
 	CodeServiceUnavailable: {-100013, CloseGoingAway},
 	CodeServerFull:         {0, CloseJoinRefused},
 	CodeInternalError:      {-3301, CloseInternal},
+	CodeRoleUnchanged:      {0, CloseNone},
+	CodeSwitchRole:         {0, CloseNone},
 }
 
 // Codes lists every error code, for tables and tests.
@@ -99,8 +115,10 @@ func NewError(code, format string, args ...any) *Error {
 // WithReason sets Reason and returns e.
 func (e *Error) WithReason(r string) *Error { e.Reason = r; return e }
 
-// CloseCode is the WebSocket close code that follows this error; for a code
-// the table does not know (from a newer server), CloseBadFrame.
+// CloseCode is the WebSocket close code that follows this error (CloseNone:
+// none, the connection stays open); for a code the table does not know
+// (from a newer server), CloseBadFrame. An error answering a switch_role
+// never closes the connection (IsSwitchError), whatever its row says.
 func (e *Error) CloseCode() int {
 	if row, ok := errorTable[e.Code]; ok {
 		return row.close

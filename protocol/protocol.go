@@ -5,8 +5,9 @@
 // apart. docs/protocol.md describes the protocol in prose.
 //
 // Every message is one JSON object in a WebSocket text frame at Path. A
-// client sends ClientFrame values (join, ping, leave); the server sends
-// ServerMessage values (joined, room events, pong, error).
+// client sends ClientFrame values (join, ping, leave, switch_role); the
+// server sends ServerMessage values (joined, room events, role_switched,
+// pong, error).
 package protocol
 
 import (
@@ -23,19 +24,21 @@ const DefaultMaxFrame = 4096
 
 // Frame types a client sends.
 const (
-	TypeJoin  = "join"
-	TypePing  = "ping"
-	TypeLeave = "leave"
+	TypeJoin       = "join"
+	TypePing       = "ping"
+	TypeLeave      = "leave"
+	TypeSwitchRole = "switch_role" // after joining: become Role ("anchor" or "audience")
 )
 
 // Message types the server sends.
 const (
-	TypeJoined      = "joined"       // the answer to a join: the session and the members
-	TypeUserEntered = "user_entered" // an anchor entered
-	TypeUserLeft    = "user_left"    // an anchor left; Reason says how
-	TypeKicked      = "kicked"       // this client is out of the room; Reason says why
-	TypePong        = "pong"         // the answer to a ping
-	TypeError       = "error"        // a refused join or a bad frame; the connection closes next
+	TypeJoined       = "joined"        // the answer to a join: the session and the members
+	TypeUserEntered  = "user_entered"  // an anchor entered
+	TypeUserLeft     = "user_left"     // an anchor left; Reason says how
+	TypeKicked       = "kicked"        // this client is out of the room; Reason says why
+	TypeRoleSwitched = "role_switched" // the answer to switch_role: this client's Role is now that, from Seq on
+	TypePong         = "pong"          // the answer to a ping
+	TypeError        = "error"         // a refused join or a bad frame; the connection closes next
 )
 
 // Roles in a room; a join without one is an anchor.
@@ -51,6 +54,9 @@ const (
 	ReasonDismissed = "dismissed" // DismissRoom
 	ReasonDuplicate = "duplicate" // the same userId entered again elsewhere (kicked only)
 	ReasonTimeout   = "timeout"   // heartbeats stopped, the connection dropped, or too slow to read
+	// ReasonRoleSwitch (user_left only): the anchor became audience, so it
+	// left the others' view; it is still in the room.
+	ReasonRoleSwitch = "role_switch"
 )
 
 // The heartbeat frames, as sent on the wire.

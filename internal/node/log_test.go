@@ -55,6 +55,19 @@ func (s *seen) room(k rooms.Key) []string {
 	return out
 }
 
+// roles lists room's events' roles, in arrival order.
+func (s *seen) roles(k rooms.Key) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, ev := range s.evs {
+		if ev.Room == k.String() {
+			out = append(out, ev.Role)
+		}
+	}
+	return out
+}
+
 func (s *seen) dups() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()

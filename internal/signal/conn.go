@@ -340,8 +340,45 @@ func (c *conn) readLoop() (rooms.Reason, int, string, *protocol.Error) {
 		case protocol.TypeJoin:
 			pe := protocol.NewError(protocol.CodeAlreadyJoined, "this connection has joined a room already")
 			return rooms.ReasonLeft, pe.CloseCode(), pe.Code, pe
+		case protocol.TypeSwitchRole:
+			c.switchRole(f.Role)
 		}
 	}
+}
+
+// switchRole commits a switch_role. The answer comes in the room's order:
+// role_switched is the hub's notice of the committed change; a refusal is
+// an error message queued like a notice, and the connection stays open.
+func (c *conn) switchRole(role string) {
+	r, ok := rooms.ParseRole(role)
+	if !ok || role == "" {
+		c.deliverError(protocol.NewError(protocol.CodeInvalidRole, "role must be anchor or audience"))
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), joinDeadline)
+	_, err := c.s.hub.SwitchRole(ctx, c.room, c, r)
+	cancel()
+	switch {
+	case err == nil:
+		c.s.cfg.Log.Info("role switched", "session", c.id, "room", c.room.String(), "user", c.user, "role", r.String())
+	case errors.Is(err, rooms.ErrSameRole):
+		c.deliverError(protocol.NewError(protocol.CodeRoleUnchanged, "the role is %s already", r))
+	case errors.Is(err, rooms.ErrNotMember), errors.Is(err, rooms.ErrRoomNotFound):
+		c.deliverError(protocol.NewError(protocol.CodeSwitchRole, "this session is no longer in the room"))
+	default:
+		c.s.cfg.Log.Error("role switch failed", "session", c.id, "room", c.room.String(), "user", c.user, "err", err)
+		c.deliverError(protocol.NewError(protocol.CodeSwitchRole, "the room service is unavailable, try again"))
+	}
+}
+
+// deliverError queues an error message after what is queued already: a
+// notice whose encoding is the error's (Notice.Encoded keeps the first
+// encoding it is given).
+func (c *conn) deliverError(e *protocol.Error) {
+	c.s.stats.countError(e.Code)
+	n := &rooms.Notice{}
+	n.Encoded(func(*rooms.Notice) []byte { return encodeError(e) })
+	c.Deliver(n)
 }
 
 // classify maps a read error to how the session ended.

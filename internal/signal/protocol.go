@@ -8,10 +8,11 @@ import (
 )
 
 var noticeTypes = map[rooms.NoticeType]string{
-	rooms.Joined:      protocol.TypeJoined,
-	rooms.UserEntered: protocol.TypeUserEntered,
-	rooms.UserLeft:    protocol.TypeUserLeft,
-	rooms.Kicked:      protocol.TypeKicked,
+	rooms.Joined:       protocol.TypeJoined,
+	rooms.UserEntered:  protocol.TypeUserEntered,
+	rooms.UserLeft:     protocol.TypeUserLeft,
+	rooms.Kicked:       protocol.TypeKicked,
+	rooms.RoleSwitched: protocol.TypeRoleSwitched,
 }
 
 // encodeNotice is the wire form of a notice; the hub shares notices between
@@ -31,6 +32,8 @@ func encodeNotice(n *rooms.Notice) []byte {
 		}
 	case rooms.UserEntered, rooms.UserLeft:
 		m.UserID, m.Role = n.UserID, n.Role.String()
+	case rooms.RoleSwitched:
+		m.Role = n.Role.String()
 	}
 	b, _ := json.Marshal(m)
 	return b
