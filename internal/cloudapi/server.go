@@ -43,9 +43,14 @@ type Server struct {
 	// on the connection for the request only, so the WebSocket path, which
 	// is not served here, is not affected.
 	ReadTimeout time.Duration
+	// Observe, when set, is told of every answered call: the registered
+	// action's name ("" when the request named none), the code ("OK" on
+	// success) and the time since the request's headers were read.
+	Observe func(action, code string, elapsed time.Duration)
 
 	bodyTimeouts  atomic.Int64
 	paramsRefused atomic.Int64
+	limiterDown   atomic.Int64
 }
 
 // Stats are the front door's policy counters, for /metrics.
@@ -54,10 +59,11 @@ type Stats struct {
 	BodyBudgetRefused int64 // requests answered ServiceUnavailable for lack of body budget
 	BodyTimeouts      int64 // request bodies that did not arrive within ReadTimeout
 	ParamsRefused     int64 // JSON bodies refused for passing the parameter decoding limits
+	RateLimitFailOpen int64 // calls let through uncounted because the limiter could not be reached
 }
 
 func (s *Server) Stats() Stats {
-	return Stats{s.BodyBudget.Held(), s.BodyBudget.Refused(), s.bodyTimeouts.Load(), s.paramsRefused.Load()}
+	return Stats{s.BodyBudget.Held(), s.BodyBudget.Refused(), s.bodyTimeouts.Load(), s.paramsRefused.Load(), s.limiterDown.Load()}
 }
 
 func (s *Server) now() time.Time {
@@ -71,7 +77,8 @@ func (s *Server) now() time.Time {
 // body ended.
 type callInfo struct {
 	account, action string
-	bodyRead        bool // the body was read whole (or there was none)
+	known           string // the registered action's name, once found
+	bodyRead        bool   // the body was read whole (or there was none)
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -95,10 +102,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	w.Write(body)
+	if code == "" {
+		code = "OK"
+	}
+	if s.Observe != nil {
+		s.Observe(info.known, code, time.Since(start))
+	}
 	if s.Log != nil {
-		if code == "" {
-			code = "OK"
-		}
 		s.Log.LogAttrs(r.Context(), slog.LevelInfo, "api call",
 			slog.String("request_id", reqID), slog.String("account", info.account),
 			slog.String("action", Clip(info.action)), slog.String("code", code),
@@ -125,6 +135,7 @@ func (s *Server) serve(r *http.Request, rc *http.ResponseController, reqID strin
 	if e != nil {
 		return nil, e
 	}
+	info.known = action.Name
 	if e := action.checkRegion(sr.region); e != nil {
 		return nil, e
 	}
@@ -239,6 +250,7 @@ func (s *Server) rateLimit(ctx context.Context, account string, a *Action) *Erro
 	if err != nil {
 		// Fail open: a limiter that cannot count (its Redis is away) must not
 		// hide the action's own, more precise answer.
+		s.limiterDown.Add(1)
 		if s.Log != nil {
 			s.Log.Warn("rate limiter unavailable; call not counted", "action", a.Name, "err", err)
 		}

@@ -177,6 +177,7 @@ func (r *Registry) waitForRedis(ctx context.Context) error {
 			}
 			return nil
 		}
+		r.stats.startupRetries.Add(1)
 		if !logged {
 			r.opt.Log.Warn("redis does not answer yet: retrying with backoff", "err", err.Error())
 			logged = true

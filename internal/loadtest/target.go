@@ -134,15 +134,15 @@ func (a *apiCaller) do(r *http.Request) (string, error) {
 
 func (a *apiCaller) close() { a.client.CloseIdleConnections() }
 
-// ServerRSS reads trtcd_process_resident_bytes from the server's /metrics.
+// ServerRSS reads process_resident_memory_bytes from the server's /metrics.
 func ServerRSS(server string) (int64, error) {
-	v, err := metric(server, "trtcd_process_resident_bytes")
+	v, err := metric(server, "process_resident_memory_bytes")
 	return int64(v), err
 }
 
 // ServerCPU reads the server's CPU seconds from its /metrics.
 func ServerCPU(server string) (float64, error) {
-	return metric(server, "trtcd_process_cpu_seconds_total")
+	return metric(server, "process_cpu_seconds_total")
 }
 
 func metric(server, name string) (float64, error) {
