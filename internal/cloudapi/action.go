@@ -56,10 +56,10 @@ func (c *Catalog) Register(a Action) {
 func (c *Catalog) lookup(name, version string) (*Action, *Error) {
 	a, ok := c.actions[name]
 	if !ok {
-		return nil, NewError(CodeInvalidAction, Clip(name))
+		return nil, ErrInvalidAction(Clip(name))
 	}
 	if a.Version != version {
-		return nil, NewError(CodeNoSuchVersion, Clip(version), name)
+		return nil, ErrNoSuchVersion(Clip(version), name)
 	}
 	return a, nil
 }
@@ -70,10 +70,10 @@ func (a *Action) checkRegion(region string) *Error {
 		return nil
 	}
 	if region == "" {
-		return NewError(CodeMissingParameter, "Region")
+		return ErrMissingParameter("Region")
 	}
 	if !slices.Contains(a.Regions, region) {
-		return NewError(CodeUnsupportedRegion, a.Name, Clip(region))
+		return ErrUnsupportedRegion(a.Name, Clip(region))
 	}
 	return nil
 }

@@ -166,7 +166,7 @@ func (s *Server) invoke(ctx context.Context, a *Action, call *Call) (out any, er
 				s.Log.Error("action panicked", "request_id", call.RequestID, "action", a.Name,
 					"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 			}
-			out, err = nil, NewError(CodeInternalError)
+			out, err = nil, ErrInternalError()
 		}
 	}()
 	return a.Handle(ctx, call)
@@ -181,13 +181,13 @@ func (s *Server) authenticate(sr *signedRequest) (string, *Error) {
 	}
 	account, key, ok := s.Credentials(sr.form.Get("SecretId"))
 	if !ok {
-		return "", NewError(CodeSecretIDNotFound)
+		return "", ErrSecretIDNotFound()
 	}
 	if !v1Verify(key, sr.method, sr.host, sr.form) {
-		return "", NewError(CodeSignatureFailure)
+		return "", ErrSignatureFailure()
 	}
 	if sr.token != "" {
-		return "", NewError(CodeTokenFailure)
+		return "", ErrTokenFailure()
 	}
 	return account, nil
 }
@@ -195,14 +195,14 @@ func (s *Server) authenticate(sr *signedRequest) (string, *Error) {
 func (s *Server) authenticateTC3(sr *signedRequest) (string, *Error) {
 	auth, why := parseTC3Authorization(sr.authorization)
 	if why != "" {
-		return "", NewError(CodeInvalidAuthorization, why)
+		return "", ErrInvalidAuthorization(why)
 	}
 	if e := s.checkSkew(sr.ts); e != nil {
 		return "", e
 	}
 	account, key, ok := s.Credentials(auth.SecretID)
 	if !ok {
-		return "", NewError(CodeSecretIDNotFound)
+		return "", ErrSecretIDNotFound()
 	}
 	req := tc3Request{Method: sr.method, Timestamp: sr.tsRaw, Headers: map[string]string{}}
 	if sr.method == http.MethodGet {
@@ -222,10 +222,10 @@ func (s *Server) authenticateTC3(sr *signedRequest) (string, *Error) {
 		req.PayloadHash = sha256Hex(sr.body)
 	}
 	if !tc3Verify(key, auth, req) {
-		return "", NewError(CodeSignatureFailure)
+		return "", ErrSignatureFailure()
 	}
 	if sr.token != "" {
-		return "", NewError(CodeTokenFailure)
+		return "", ErrTokenFailure()
 	}
 	return account, nil
 }
@@ -233,7 +233,7 @@ func (s *Server) authenticateTC3(sr *signedRequest) (string, *Error) {
 func (s *Server) checkSkew(ts int64) *Error {
 	now := s.now().Unix()
 	if d := now - ts; d > int64(MaxClockSkew/time.Second) || d < -int64(MaxClockSkew/time.Second) {
-		return NewError(CodeSignatureExpire, ts, now)
+		return ErrSignatureExpire(ts, now)
 	}
 	return nil
 }
@@ -257,7 +257,7 @@ func (s *Server) rateLimit(ctx context.Context, account string, a *Action) *Erro
 		return nil
 	}
 	if !ok {
-		return NewError(CodeRequestLimitExceeded, count, limit)
+		return ErrRequestLimitExceeded(count, limit)
 	}
 	return nil
 }
@@ -277,7 +277,7 @@ func (s *Server) businessParams(sr *signedRequest, a *Action) (Params, *Error) {
 		p = formParams(sr.form)
 	}
 	if name := p.unknown(a.Params, commonFor(sr)); name != "" {
-		return p, NewError(CodeUnknownParameter, Clip(name))
+		return p, ErrUnknownParameter(Clip(name))
 	}
 	return p, nil
 }
@@ -295,7 +295,7 @@ func envelope(reqID string, out any, err error) ([]byte, string) {
 	if err != nil {
 		var ae *Error
 		if !errors.As(err, &ae) {
-			ae = NewError(CodeInternalError)
+			ae = ErrInternalError()
 		}
 		b, _ := json.Marshal(struct {
 			Response struct {
@@ -312,7 +312,7 @@ func envelope(reqID string, out any, err error) ([]byte, string) {
 	if out != nil {
 		b, err := json.Marshal(out)
 		if err != nil || len(b) < 2 || b[0] != '{' {
-			return envelope(reqID, nil, NewError(CodeInternalError))
+			return envelope(reqID, nil, ErrInternalError())
 		}
 		fields = b
 	}
