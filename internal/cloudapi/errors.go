@@ -49,7 +49,9 @@ func ErrRequestSizeLimitExceeded(limit int64) *Error {
 func ErrInvalidParameter(message string) *Error { return &Error{CodeInvalidParameter, message} }
 
 // ErrInvalidParameterValue: message is the whole message, a sentence.
-func ErrInvalidParameterValue(message string) *Error { return &Error{CodeInvalidParameterValue, message} }
+func ErrInvalidParameterValue(message string) *Error {
+	return &Error{CodeInvalidParameterValue, message}
+}
 
 func ErrMissingParameter(name string) *Error {
 	return &Error{CodeMissingParameter, "The request is missing a required parameter `" + name + "`."}

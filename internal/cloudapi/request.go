@@ -88,7 +88,7 @@ func readRequest(r *http.Request, rc readConfig) (*signedRequest, *Error) {
 		case mt == "multipart/form-data":
 			return nil, ErrInvalidParameter("Content-Type multipart/form-data is not supported by this server's actions; send application/json.")
 		default:
-			return nil, ErrInvalidParameter("Content-Type `"+Clip(mt)+"` is not supported; send application/json (TC3-HMAC-SHA256) or application/x-www-form-urlencoded (signature v1).")
+			return nil, ErrInvalidParameter("Content-Type `" + Clip(mt) + "` is not supported; send application/json (TC3-HMAC-SHA256) or application/x-www-form-urlencoded (signature v1).")
 		}
 		limit := int64(MaxV1Body)
 		if sr.tc3 {
@@ -158,7 +158,7 @@ func (sr *signedRequest) commonV1() *Error {
 	}
 	for name, vs := range sr.form {
 		if len(vs) > 1 {
-			return ErrInvalidParameter("The parameter `"+Clip(name)+"` is given more than once.")
+			return ErrInvalidParameter("The parameter `" + Clip(name) + "` is given more than once.")
 		}
 	}
 	f := sr.form
