@@ -11,7 +11,7 @@ import (
 // then calls Handle with the business parameters.
 type Action struct {
 	Service   string   // e.g. "trtc"
-	Version   string   // e.g. "2019-07-22"
+	Version   string   // e.g. 2019-07-22
 	Name      string   // e.g. "RemoveUser"
 	Regions   []string // allowed regions; empty: Region is optional and unchecked
 	RateLimit int      // calls per second per account; overridable by config

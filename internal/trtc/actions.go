@@ -22,7 +22,11 @@ const (
 )
 
 // DefaultRegions are the regions the cloud documents for these actions.
-var DefaultRegions = []string{"ap-beijing", "ap-guangzhou", "ap-singapore"}
+var DefaultRegions = []string{"ap-beijing", DefaultClientRegion, "ap-singapore"}
+
+// DefaultClientRegion is the region trtcd's own clients (`trtcd api`, the
+// load tool) name unless told otherwise, as the cloud's examples do.
+const DefaultClientRegion = "ap-guangzhou"
 
 // Rooms is what the actions need from the room domain.
 type Rooms interface {
