@@ -8,6 +8,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -269,5 +271,37 @@ func TestMetricsEventLogOnceWired(t *testing.T) {
 		if m[name] != want {
 			t.Errorf("%s = %v, want %v", name, m[name], want)
 		}
+	}
+}
+
+// TestMetricsAreDocumented: every trtcd metric a cluster node serves (with
+// an API call made and the event log wired) has a line in docs/metrics.md.
+func TestMetricsAreDocumented(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "metrics.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := startCluster(t, tk.StartRedis(t), 1)[0]
+	n.Metrics.SetEventLog(eventLog{})
+	signedPost(t, n.Addr(), "RemoveUser", "{}")
+	resp, err := http.Get("http://" + n.Addr() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	families := 0
+	for _, line := range strings.Split(string(body), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 4 || f[0] != "#" || f[1] != "TYPE" || !strings.HasPrefix(f[2], "trtcd_") {
+			continue
+		}
+		families++
+		if !bytes.Contains(doc, []byte("| `"+f[2]+"` | "+f[3]+" |")) {
+			t.Errorf("docs/metrics.md has no row for %s (%s)", f[2], f[3])
+		}
+	}
+	if families < 30 {
+		t.Fatalf("only %d trtcd metric families served", families)
 	}
 }
