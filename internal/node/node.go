@@ -18,6 +18,7 @@ import (
 	"github.com/trtcd/trtcd/internal/cluster"
 	"github.com/trtcd/trtcd/internal/config"
 	"github.com/trtcd/trtcd/internal/joinauth"
+	"github.com/trtcd/trtcd/internal/metrics"
 	"github.com/trtcd/trtcd/internal/rooms"
 	"github.com/trtcd/trtcd/internal/signal"
 	"github.com/trtcd/trtcd/internal/trtc"
@@ -32,6 +33,7 @@ type Node struct {
 	Hub      *rooms.Hub
 	API      *cloudapi.Server
 	Signal   *signal.Server
+	Metrics  *metrics.Set // this node's /metrics
 
 	srv   *http.Server
 	ln    net.Listener
@@ -46,8 +48,8 @@ func New(cfg config.Config, log *slog.Logger) (*Node, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	cfg.FillLimits()
-	n := &Node{Config: cfg, Log: log}
-	reg, limiter, err := newBackend(cfg, log)
+	n := &Node{Config: cfg, Log: log, Metrics: metrics.New()}
+	reg, limiter, err := newBackend(cfg, log, n.observeRedis)
 	if err != nil {
 		return nil, err
 	}
@@ -76,6 +78,8 @@ func New(cfg config.Config, log *slog.Logger) (*Node, error) {
 		BodyBudget:  cloudapi.NewBodyBudget(cfg.UnauthenticatedBodyBudget),
 		ReadTimeout: cfg.HTTPReadTimeout.Duration,
 	}
+	n.Metrics.SetActions(cat.Names())
+	n.API.Observe = n.Metrics.API.Observe
 	sigApps := map[uint64]joinauth.App{}
 	for _, a := range cfg.Accounts {
 		for _, app := range a.Apps {
@@ -89,7 +93,8 @@ func New(cfg config.Config, log *slog.Logger) (*Node, error) {
 	mux := http.NewServeMux()
 	mux.Handle(signal.Path, n.Signal)
 	mux.HandleFunc("/healthz", n.healthz)
-	mux.HandleFunc("/metrics", n.metrics)
+	n.Metrics.Registry.MustRegister(collector{n})
+	mux.Handle("/metrics", n.Metrics.Handler())
 	if cfg.DebugPprof {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
 		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
