@@ -10,6 +10,7 @@ type stats struct {
 	sweptIncarnatns atomic.Uint64    // dead node incarnations whose members were swept
 	reregistrations atomic.Uint64    // times this node re-registered its sessions (Redis lost them)
 	appended        atomic.Uint64    // events this node's scripts appended to the event log
+	startupRetries  atomic.Uint64    // start-up attempts to reach Redis that failed
 }
 
 // Stats is a snapshot of the registry's counters.
@@ -22,6 +23,7 @@ type Stats struct {
 	ReconnectAttempts                                 uint64 // pub/sub reconnection attempts
 	WatchOutages                                      uint64 // pub/sub outages (each logged once)
 	Appended                                          uint64 // events this node's changes appended to the event log
+	StartupRetries                                    uint64 // failed attempts to reach Redis at start-up
 }
 
 // Stats returns the registry's counters.
@@ -37,5 +39,6 @@ func (r *Registry) Stats() Stats {
 		ReconnectAttempts:   r.watch.attempts.Load(),
 		WatchOutages:        r.watch.outages.Load(),
 		Appended:            r.stats.appended.Load(),
+		StartupRetries:      r.stats.startupRetries.Load(),
 	}
 }

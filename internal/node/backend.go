@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -36,7 +37,7 @@ type backend struct {
 	logRDB  redis.UniversalClient // cluster: the log's own client
 }
 
-func newBackend(cfg config.Config, log *slog.Logger) (backend, error) {
+func newBackend(cfg config.Config, log *slog.Logger, observe func(time.Duration, cluster.CallError)) (backend, error) {
 	logOpt := eventlog.Options{NodeID: cfg.NodeID, Log: log}
 	if cfg.Redis == "" {
 		reg, evlog := rooms.NewMemory(nil), eventlog.NewMemory(logOpt)
@@ -48,6 +49,7 @@ func newBackend(cfg config.Config, log *slog.Logger) (backend, error) {
 	if err != nil {
 		return backend{}, fmt.Errorf("config: redis: %v", err)
 	}
+	cluster.ObserveCalls(rdb, observe)
 	wait := cfg.RedisStartupTimeout.Duration
 	if wait <= 0 {
 		wait = config.DefaultRedisStartupTimeout

@@ -338,6 +338,14 @@ func TestClusterRedisOutageAndEmptyRestart(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Logf("re-registered %v after the restart", time.Since(restarted))
+	m := scrape(t, nodes[0].Addr())
+	for _, name := range []string{"trtcd_cluster_reregistrations_total", "trtcd_cluster_watch_outages_total",
+		"trtcd_cluster_reconnect_attempts_total", "trtcd_api_rate_limit_fail_open_total", `trtcd_redis_errors_total{kind="connection"}`,
+		"trtcd_redis_request_duration_seconds_count"} {
+		if m[name] < 1 {
+			t.Errorf("%s = %v after a Redis outage", name, m[name])
+		}
+	}
 	// No duplicate user_entered; and the room works again, in order.
 	carol := tk.Join(t, nodes[1].Addr(), tk.App, tk.AppKey, "carol", 600, "")
 	await.Expect(t, await.Next(t, alice), "user_entered", "carol", "")

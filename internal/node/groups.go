@@ -8,6 +8,7 @@ import (
 
 	"github.com/trtcd/trtcd/internal/cluster"
 	"github.com/trtcd/trtcd/internal/eventlog"
+	"github.com/trtcd/trtcd/internal/metrics"
 	"github.com/trtcd/trtcd/internal/rooms"
 )
 
@@ -100,4 +101,19 @@ func (n *Node) stopGroups() {
 		cancel()
 	}
 	n.groups.wg.Wait()
+}
+
+// logMetrics is what /metrics reads of the node's event log: the events
+// appended, and each group's consumed count (this node) and lag (the
+// group's, as last measured).
+type logMetrics struct{ n *Node }
+
+func (m logMetrics) Appended() uint64 { return m.n.EventsAppended() }
+
+func (m logMetrics) Groups() []metrics.GroupLag {
+	var out []metrics.GroupLag
+	for _, g := range m.n.Groups() {
+		out = append(out, metrics.GroupLag{Group: g.Name(), Consumed: uint64(g.Stats().Delivered), Lag: uint64(max(g.Lag().Count, 0))})
+	}
+	return out
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/trtcd/trtcd/internal/cluster"
 	"github.com/trtcd/trtcd/internal/config"
 	"github.com/trtcd/trtcd/internal/joinauth"
+	"github.com/trtcd/trtcd/internal/metrics"
 	"github.com/trtcd/trtcd/internal/rooms"
 	"github.com/trtcd/trtcd/internal/signal"
 	"github.com/trtcd/trtcd/internal/trtc"
@@ -36,6 +37,7 @@ type Node struct {
 	Hub      *rooms.Hub     // this node's sessions
 	API      *cloudapi.Server
 	Signal   *signal.Server
+	Metrics  *metrics.Set // this node's /metrics
 
 	groups groups
 	logRDB interface{ Close() error } // cluster: the event log's Redis client
@@ -52,8 +54,8 @@ func New(cfg config.Config, log *slog.Logger) (*Node, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	cfg.FillLimits()
-	n := &Node{Config: cfg, Logger: log}
-	b, err := newBackend(cfg, log)
+	n := &Node{Config: cfg, Logger: log, Metrics: metrics.New()}
+	b, err := newBackend(cfg, log, n.observeRedis)
 	if err != nil {
 		return nil, err
 	}
@@ -63,6 +65,7 @@ func New(cfg config.Config, log *slog.Logger) (*Node, error) {
 		n.logRDB = b.logRDB
 	}
 	n.Rooms = rooms.NewService(reg)
+	n.Metrics.SetEventLog(logMetrics{n})
 	n.Hub = rooms.NewHub(reg, cfg.NodeID, nil)
 	if cr, ok := reg.(*cluster.Registry); ok {
 		cr.SetLocalMembers(n.Hub.LocalMembers)
@@ -87,6 +90,8 @@ func New(cfg config.Config, log *slog.Logger) (*Node, error) {
 		BodyBudget:  cloudapi.NewBodyBudget(cfg.UnauthenticatedBodyBudget),
 		ReadTimeout: cfg.HTTPReadTimeout.Duration,
 	}
+	n.Metrics.SetActions(cat.Names())
+	n.API.Observe = n.Metrics.API.Observe
 	sigApps := map[uint64]joinauth.App{}
 	for _, a := range cfg.Accounts {
 		for _, app := range a.Apps {
@@ -100,7 +105,8 @@ func New(cfg config.Config, log *slog.Logger) (*Node, error) {
 	mux := http.NewServeMux()
 	mux.Handle(signal.Path, n.Signal)
 	mux.HandleFunc("/healthz", n.healthz)
-	mux.HandleFunc("/metrics", n.metrics)
+	n.Metrics.Registry.MustRegister(collector{n})
+	mux.Handle("/metrics", n.Metrics.Handler())
 	if cfg.DebugPprof {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
 		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)

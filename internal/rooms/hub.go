@@ -27,6 +27,8 @@ type Hub struct {
 
 	seed       maphash.Seed
 	watchLocks [64]sync.Mutex // serialise Watch/Unwatch per room
+
+	stats hubStats
 }
 
 // attachment is one local session in one room.
@@ -97,6 +99,7 @@ func (h *Hub) Join(ctx context.Context, room Key, userID string, role Role, s Se
 	}
 	a.buf = nil
 	a.mu.Unlock()
+	h.stats.joins.Add(1)
 	return nil
 }
 
@@ -109,6 +112,9 @@ func (h *Hub) Leave(ctx context.Context, room Key, s Session, reason Reason) err
 	var err error
 	if a != nil {
 		a.mu.Lock()
+		if !a.gone {
+			h.stats.leaves.add(reason)
+		}
 		a.gone = true
 		a.mu.Unlock()
 		h.detach(a)
@@ -281,6 +287,7 @@ func (h *Hub) deliverLocked(a *attachment, e *Event, shared *Notice) {
 	a.s.Deliver(n)
 	if n.Type == Kicked {
 		a.gone = true
+		h.stats.kicks.add(n.Reason)
 	}
 }
 
