@@ -147,7 +147,7 @@ func TestJoinExitCodeForEachEnding(t *testing.T) {
 	// the server dies under a joined client
 	srv := exec.Command(bin, "serve")
 	addr = tk.FreeAddr(t)
-	srv.Env = append(os.Environ(), "TRTCD_LISTEN="+addr)
+	srv.Env = append(os.Environ(), "TRTCD_LISTEN="+addr, "TRTCD_DATA_DIR="+t.TempDir())
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +210,7 @@ func TestSelfSignedTLS(t *testing.T) {
 	cert, key := selfSigned(t)
 	addr := tk.FreeAddr(t)
 	srv := exec.Command(bin, "serve")
-	srv.Env = append(os.Environ(), "TRTCD_LISTEN="+addr, "TRTCD_TLS_CERT="+cert, "TRTCD_TLS_KEY="+key)
+	srv.Env = append(os.Environ(), "TRTCD_LISTEN="+addr, "TRTCD_DATA_DIR="+t.TempDir(), "TRTCD_TLS_CERT="+cert, "TRTCD_TLS_KEY="+key)
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +263,7 @@ func TestServeTLSFileErrorsExit2(t *testing.T) {
 		"swapped":             {"TRTCD_TLS_CERT=" + key, "TRTCD_TLS_KEY=" + cert},
 	} {
 		cmd := exec.Command(bin, "serve")
-		cmd.Env = append(append(os.Environ(), "TRTCD_LISTEN="+tk.FreeAddr(t)), env...)
+		cmd.Env = append(append(os.Environ(), "TRTCD_LISTEN="+tk.FreeAddr(t), "TRTCD_DATA_DIR="+t.TempDir()), env...)
 		var stderr strings.Builder
 		cmd.Stderr = &stderr
 		if code := exitCode(cmd.Run()); code != 2 {

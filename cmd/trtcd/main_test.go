@@ -50,7 +50,7 @@ func exitCode(err error) int {
 func serve(t *testing.T, env ...string) (addr string, stdout *lockedBuffer) {
 	addr = tk.FreeAddr(t)
 	cmd := exec.Command(bin, "serve")
-	cmd.Env = append(append(os.Environ(), "TRTCD_LISTEN="+addr), env...)
+	cmd.Env = append(append(os.Environ(), "TRTCD_LISTEN="+addr, "TRTCD_DATA_DIR="+t.TempDir()), env...)
 	stdout = &lockedBuffer{}
 	cmd.Stdout = stdout
 	if err := cmd.Start(); err != nil {

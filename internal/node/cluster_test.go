@@ -230,6 +230,7 @@ accounts:
         key: %q
 `, addr, srv.URL(), tk.AcmeID, tk.AcmeKey, tk.App, tk.AppKey)), 0o600)
 	proc := exec.Command(bin, "serve", "--config", cfgFile)
+	proc.Env = append(os.Environ(), "TRTCD_DATA_DIR="+t.TempDir())
 	if err := proc.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/trtcd/trtcd/internal/cloudapi"
 	"github.com/trtcd/trtcd/internal/cluster"
 	"github.com/trtcd/trtcd/internal/config"
+	"github.com/trtcd/trtcd/internal/history"
 	"github.com/trtcd/trtcd/internal/joinauth"
 	"github.com/trtcd/trtcd/internal/metrics"
 	"github.com/trtcd/trtcd/internal/rooms"
@@ -37,15 +38,17 @@ type Node struct {
 	Hub      *rooms.Hub     // this node's sessions
 	API      *cloudapi.Server
 	Signal   *signal.Server
-	Metrics  *metrics.Set // this node's /metrics
+	Metrics  *metrics.Set   // this node's /metrics
+	History  *history.Store // nil when history is not configured
 
-	groups groups
-	logRDB interface{ Close() error } // cluster: the event log's Redis client
-	srv    *http.Server
-	ln     net.Listener
-	conns  *connTracker // set by Start
-	ready  atomic.Bool
-	done   chan error
+	groups        groups
+	stopRetention func()                     // set by Start when there is history
+	logRDB        interface{ Close() error } // cluster: the event log's Redis client
+	srv           *http.Server
+	ln            net.Listener
+	conns         *connTracker // set by Start
+	ready         atomic.Bool
+	done          chan error
 }
 
 // New builds a node; Start begins serving.
@@ -74,7 +77,12 @@ func New(cfg config.Config, log *slog.Logger) (*Node, error) {
 	creds := cfg.Credentials()
 	apps := cfg.Apps()
 	cat := cloudapi.NewCatalog()
-	trtc.Register(cat, n.Rooms, func(app uint64) (string, bool) { a, ok := apps[app]; return a[0], ok }, cfg.Regions)
+	owner := func(app uint64) (string, bool) { a, ok := apps[app]; return a[0], ok }
+	trtc.Register(cat, n.Rooms, owner, cfg.Regions)
+	if err := n.openHistory(cat, owner); err != nil {
+		n.closeBackend()
+		return nil, err
+	}
 	for action := range cfg.RateLimits {
 		if !contains(cat.Names(), action) {
 			n.closeBackend()
@@ -156,6 +164,7 @@ func (n *Node) Start() error {
 	n.ln = ln
 	n.done = make(chan error, 1)
 	n.startGroups()
+	n.startRetention()
 	n.ready.Store(true)
 	go func() {
 		err := n.srv.Serve(ln)
@@ -185,6 +194,14 @@ func (n *Node) Shutdown(ctx context.Context) error {
 		err = e
 	}
 	n.stopGroups()
+	if n.stopRetention != nil {
+		n.stopRetention()
+	}
+	if n.History != nil {
+		if e := n.History.Close(); e != nil && err == nil {
+			err = e
+		}
+	}
 	if e := n.closeBackend(); e != nil && err == nil {
 		err = e
 	}

@@ -78,6 +78,7 @@ func StartProcess(t testing.TB, bin, addr, yaml string) *Proc {
 	}
 	p := &Proc{Addr: addr, cmd: exec.Command(bin, "serve", "--config", cfg), stderr: &syncBuffer{}, done: make(chan struct{})}
 	p.cmd.Stderr = p.stderr
+	p.cmd.Env = append(os.Environ(), "TRTCD_DATA_DIR="+t.TempDir())
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -51,12 +51,16 @@ func Config() config.Config {
 		LogLevel:    "info",
 		NodeID:      "test-node",
 		GCPercent:   config.DefaultGCPercent,
+		History:     "off", // a test that wants history sets "" and a DataDir
 	}
 }
 
 // Start runs a node until the test ends.
 func Start(t testing.TB, cfg config.Config) *node.Node {
 	t.Helper()
+	if cfg.DataDir == "" {
+		cfg.DataDir = t.TempDir() // the node's embedded stores, if it keeps any
+	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}

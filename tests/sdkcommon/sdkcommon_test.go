@@ -53,7 +53,7 @@ func freeAddr(t *testing.T) string {
 func serve(t *testing.T, bin string) string {
 	addr := freeAddr(t)
 	cmd := exec.Command(bin, "serve")
-	cmd.Env = append(os.Environ(), "TRTCD_LISTEN="+addr)
+	cmd.Env = append(os.Environ(), "TRTCD_LISTEN="+addr, "TRTCD_DATA_DIR="+t.TempDir())
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
