@@ -120,11 +120,12 @@ func TestHistoryOffAnswersNotConfigured(t *testing.T) {
 	if n.History != nil {
 		t.Fatal("a history store although history is off")
 	}
-	var out struct{ Error *struct{ Code, Message string } }
+	var out struct {
+		Error *struct{ Code, Message string }
+	}
 	describe(t, n.Addr(), "DescribeScaleInfo", map[string]any{"SdkAppId": tk.App, "StartTime": time.Now().Add(-time.Hour).Unix(),
 		"EndTime": time.Now().Unix()}, &out)
 	if out.Error == nil || out.Error.Code != trtc.CodeHistoryNotConfigured {
 		t.Fatalf("DescribeScaleInfo with history off: %+v", out.Error)
 	}
 }
-
