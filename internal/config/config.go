@@ -28,6 +28,8 @@ type Config struct {
 	LogLevel    string         `yaml:"log_level"`
 	DebugPprof  bool           `yaml:"debug_pprof"` // serve /debug/pprof/ (profiling; keep off in production)
 	GCPercent   int            `yaml:"gc_percent"`  // Go's GOGC for the server; default 50
+	DataDir     string         `yaml:"data_dir"`    // embedded stores (callbacks.db); default DefaultDataDir
+	Callbacks   Callbacks      `yaml:"callbacks"`   // delivery policy of the apps' event callbacks
 }
 
 // Account is a cloud API account: one SecretId/SecretKey pair and the apps
@@ -42,8 +44,9 @@ type Account struct {
 // App is a TRTC application: its SdkAppId and the key its UserSigs are
 // signed with.
 type App struct {
-	SdkAppID uint64 `yaml:"sdkappid"`
-	Key      string `yaml:"key"`
+	SdkAppID uint64    `yaml:"sdkappid"`
+	Key      string    `yaml:"key"`
+	Callback *Callback `yaml:"callback"` // event callbacks (webhooks); nil: none
 }
 
 // Duration reads "10s", "1m30s".
@@ -106,6 +109,7 @@ func (c *Config) fill() {
 		host, _ := os.Hostname()
 		c.NodeID = fmt.Sprintf("%s-%d", host, os.Getpid())
 	}
+	c.fillCallbacks()
 }
 
 // Load reads path (or the defaults when path is empty), applies the
@@ -196,6 +200,9 @@ func (c *Config) applyEnv(environ []string) error {
 			}
 			c.RateLimits[action] = n
 		}
+	}
+	if err := c.applyCallbackEnv(env); err != nil {
+		return err
 	}
 	for i := range c.Accounts {
 		a := &c.Accounts[i]
@@ -292,7 +299,7 @@ func (c *Config) Validate() error {
 	default:
 		return bad("log_level", "must be debug, info, warn or error")
 	}
-	return nil
+	return c.validateCallbacks()
 }
 
 // Credentials maps SecretId → (account name, secret key).
