@@ -145,8 +145,43 @@ func (s *Sender) Store() *Store { return s.store }
 // is committed to the store (or is one that gets no callback: an app without
 // a receiver, a type the app's filter leaves out or that has no callback, an
 // invalid event, or a redelivery of an event already held), so the caller
-// may acknowledge it. An error means nothing was stored: try again.
+// may acknowledge it. An error means nothing was stored: try again. Handle
+// may be called from many goroutines (their events share commits), but the
+// events of one room must be handed over in order.
 func (s *Sender) Handle(ctx context.Context, ev Event) error {
+	return s.HandleBatch(ctx, []Event{ev})
+}
+
+// HandleBatch is Handle for several events, committed in one transaction:
+// in order, all or none.
+func (s *Sender) HandleBatch(ctx context.Context, evs []Event) error {
+	rows := make([]*row, 0, len(evs))
+	for _, ev := range evs {
+		if r := s.accept(ev); r != nil {
+			rows = append(rows, r)
+		}
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	added, err := s.store.insert(ctx, rows)
+	if err != nil {
+		return err
+	}
+	for i, r := range rows {
+		if !added[i] {
+			s.m.duplicates.Add(1)
+			continue
+		}
+		s.m.accepted.Add(1)
+		s.apps[r.app].add(r)
+	}
+	return nil
+}
+
+// accept renders an event into a row for its app, or counts why it gets no
+// callback and returns nil.
+func (s *Sender) accept(ev Event) *row {
 	q := s.apps[ev.App]
 	if q == nil {
 		s.m.skip(SkipNoCallback)
@@ -165,18 +200,7 @@ func (s *Sender) Handle(ctx context.Context, ev Event) error {
 		s.m.skip(SkipFiltered)
 		return nil
 	}
-	r := &row{app: ev.App, room: ev.Room, seq: ev.Seq, etype: typ, eventMs: ev.TimeMs, info: info, startMs: ev.TimeMs}
-	added, err := s.store.insert(ctx, r)
-	if err != nil {
-		return err
-	}
-	if !added {
-		s.m.duplicates.Add(1)
-		return nil
-	}
-	s.m.accepted.Add(1)
-	q.add(r)
-	return nil
+	return &row{app: ev.App, room: ev.Room, seq: ev.Seq, etype: typ, eventMs: ev.TimeMs, info: info, startMs: ev.TimeMs}
 }
 
 // Run delivers until ctx ends or Close is called: it resumes what the store

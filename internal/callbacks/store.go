@@ -234,25 +234,33 @@ func (st *Store) commit(batch []*op) error {
 	return tx.Commit()
 }
 
-// insert adds r to the outbox unless the same event is there (pending or
-// delivered recently) or in the dead letters; r.id is set when it was added.
-func (st *Store) insert(ctx context.Context, r *row) (bool, error) {
-	added := false
+// insert adds rows to the outbox in one transaction, skipping those whose
+// event is there already (pending or delivered recently) or in the dead
+// letters; added[i] tells whether rows[i] was added (and its id set).
+func (st *Store) insert(ctx context.Context, rows []*row) ([]bool, error) {
+	added := make([]bool, len(rows))
 	err := st.exec(ctx, func(tx *sql.Tx) error {
-		res, err := tx.Exec(`INSERT OR IGNORE INTO outbox(app, room, seq, etype, event_ms, info, start_ms)
+		stmt, err := tx.Prepare(`INSERT OR IGNORE INTO outbox(app, room, seq, etype, event_ms, info, start_ms)
 			SELECT ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM deadletter
-			  WHERE room = ? AND seq = ? AND etype = ? AND event_ms = ?)`,
-			int64(r.app), r.room, int64(r.seq), r.etype, r.eventMs, r.info, r.startMs,
-			r.room, int64(r.seq), r.etype, r.eventMs)
+			  WHERE room = ? AND seq = ? AND etype = ? AND event_ms = ?)`)
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 1 {
-			r.id, err = res.LastInsertId()
-			added = err == nil
-			return err
+		defer stmt.Close()
+		for i, r := range rows {
+			res, err := stmt.Exec(int64(r.app), r.room, int64(r.seq), r.etype, r.eventMs, r.info, r.startMs,
+				r.room, int64(r.seq), r.etype, r.eventMs)
+			if err != nil {
+				return err
+			}
+			added[i] = false
+			if n, _ := res.RowsAffected(); n == 1 {
+				if r.id, err = res.LastInsertId(); err != nil {
+					return err
+				}
+				added[i] = true
+			}
 		}
-		added = false
 		return nil
 	})
 	return added, err
