@@ -26,7 +26,7 @@ func main() {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCmd(), usersigCmd(), joinCmd(), apiCmd(), benchCmd())
+	root.AddCommand(serveCmd(), usersigCmd(), joinCmd(), apiCmd(), benchCmd(), callbacksCmd())
 	if err := root.Execute(); err != nil {
 		var ee *exitError
 		if errors.As(err, &ee) {
