@@ -310,4 +310,3 @@ func TestCallbacksDeadletterCommands(t *testing.T) {
 		t.Fatalf("order %v", got)
 	}
 }
-
