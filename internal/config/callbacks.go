@@ -48,17 +48,16 @@ func (c *Config) fillCallbacks() {
 		c.DataDir = DefaultDataDir
 	}
 	p := &c.Callbacks
+	if p.RetryMaxInterval.Duration == 0 { // unset: the default, or retry_interval when that is longer
+		p.RetryMaxInterval.Duration = max(DefaultCallbackRetryMax, p.RetryInterval.Duration)
+	}
 	for _, d := range []struct {
 		v   *Duration
 		def time.Duration
-	}{{&p.Timeout, DefaultCallbackTimeout}, {&p.RetryInterval, DefaultCallbackRetryInterval},
-		{&p.RetryMaxInterval, DefaultCallbackRetryMax}, {&p.RetryHorizon, DefaultCallbackRetryHorizon}} {
+	}{{&p.Timeout, DefaultCallbackTimeout}, {&p.RetryInterval, DefaultCallbackRetryInterval}, {&p.RetryHorizon, DefaultCallbackRetryHorizon}} {
 		if d.v.Duration == 0 {
 			d.v.Duration = d.def
 		}
-	}
-	if p.RetryMaxInterval.Duration < p.RetryInterval.Duration {
-		p.RetryMaxInterval = p.RetryInterval
 	}
 	if p.Concurrency == 0 {
 		p.Concurrency = DefaultCallbackConcurrency
