@@ -89,6 +89,9 @@ type Store struct {
 	w, r *sql.DB
 	ops  chan *op
 
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt // prepared statements of w and r, by text
+
 	mu     sync.RWMutex // guards closed against sends on ops
 	closed bool
 	done   chan struct{}
@@ -127,9 +130,56 @@ func OpenStore(dir string) (*Store, error) {
 		return nil, fmt.Errorf("callbacks: %s: %w", path, err)
 	}
 	r.SetMaxOpenConns(4)
-	st := &Store{path: path, w: w, r: r, ops: make(chan *op, 4*writeBatch), done: make(chan struct{})}
+	st := &Store{path: path, w: w, r: r, stmts: map[string]*sql.Stmt{}, ops: make(chan *op, 4*writeBatch), done: make(chan struct{})}
+	for _, q := range writerStatements {
+		if _, err := st.prepared(w, q); err != nil {
+			w.Close()
+			r.Close()
+			return nil, fmt.Errorf("callbacks: %s: %w", path, err)
+		}
+	}
 	go st.writer()
 	return st, nil
+}
+
+// prepared returns db's prepared statement for q (SQLite would otherwise
+// parse q on every call).
+func (st *Store) prepared(db *sql.DB, q string) (*sql.Stmt, error) {
+	key := q
+	if db == st.r {
+		key = "r:" + q
+	}
+	st.stmtMu.Lock()
+	defer st.stmtMu.Unlock()
+	if s := st.stmts[key]; s != nil {
+		return s, nil
+	}
+	s, err := db.Prepare(q)
+	if err == nil {
+		st.stmts[key] = s
+	}
+	return s, err
+}
+
+// txExec runs q in tx, as a prepared statement when q is one of
+// writerStatements (prepared at open: w's one connection is the tx's).
+func (st *Store) txExec(tx *sql.Tx, q string, args ...any) (sql.Result, error) {
+	st.stmtMu.Lock()
+	s := st.stmts[q]
+	st.stmtMu.Unlock()
+	if s == nil {
+		return tx.Exec(q, args...)
+	}
+	return tx.Stmt(s).Exec(args...)
+}
+
+// query runs q on the reader as a prepared statement.
+func (st *Store) query(q string, args ...any) (*sql.Rows, error) {
+	s, err := st.prepared(st.r, q)
+	if err != nil {
+		return nil, err
+	}
+	return s.Query(args...)
 }
 
 // Path is the database file.
@@ -146,6 +196,11 @@ func (st *Store) Close() error {
 	close(st.ops)
 	st.mu.Unlock()
 	<-st.done
+	st.stmtMu.Lock()
+	for _, s := range st.stmts {
+		s.Close()
+	}
+	st.stmtMu.Unlock()
 	return errors.Join(st.r.Close(), st.w.Close())
 }
 
@@ -234,21 +289,29 @@ func (st *Store) commit(batch []*op) error {
 	return tx.Commit()
 }
 
+const insertSQL = `INSERT OR IGNORE INTO outbox(app, room, seq, etype, event_ms, info, start_ms)
+	SELECT ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM deadletter
+	  WHERE room = ? AND seq = ? AND etype = ? AND event_ms = ?)`
+
+const (
+	markDeliveredSQL = `UPDATE outbox SET state = 1, done_ms = ?, attempts = ? WHERE id = ?`
+	markFailedSQL    = `UPDATE outbox SET attempts = ?, last_error = ? WHERE id = ?`
+	deadCopySQL      = `INSERT OR REPLACE INTO deadletter(app, room, seq, etype, event_ms, info, attempts, last_error, dead_ms)
+		SELECT app, room, seq, etype, event_ms, info, ?, ?, ? FROM outbox WHERE id = ? AND state = 0`
+	deadDeleteSQL = `DELETE FROM outbox WHERE id = ? AND state = 0`
+)
+
+// writerStatements are prepared once on the writer's connection.
+var writerStatements = []string{insertSQL, markDeliveredSQL, markFailedSQL, deadCopySQL, deadDeleteSQL}
+
 // insert adds rows to the outbox in one transaction, skipping those whose
 // event is there already (pending or delivered recently) or in the dead
 // letters; added[i] tells whether rows[i] was added (and its id set).
 func (st *Store) insert(ctx context.Context, rows []*row) ([]bool, error) {
 	added := make([]bool, len(rows))
 	err := st.exec(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.Prepare(`INSERT OR IGNORE INTO outbox(app, room, seq, etype, event_ms, info, start_ms)
-			SELECT ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM deadletter
-			  WHERE room = ? AND seq = ? AND etype = ? AND event_ms = ?)`)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
 		for i, r := range rows {
-			res, err := stmt.Exec(int64(r.app), r.room, int64(r.seq), r.etype, r.eventMs, r.info, r.startMs,
+			res, err := st.txExec(tx, insertSQL, int64(r.app), r.room, int64(r.seq), r.etype, r.eventMs, r.info, r.startMs,
 				r.room, int64(r.seq), r.etype, r.eventMs)
 			if err != nil {
 				return err
@@ -268,7 +331,7 @@ func (st *Store) insert(ctx context.Context, rows []*row) ([]bool, error) {
 
 // pending reads up to limit pending rows of room after id afterID, in order.
 func (st *Store) pending(room string, afterID int64, limit int) ([]*row, error) {
-	rs, err := st.r.Query(`SELECT id, app, seq, etype, event_ms, info, start_ms, attempts
+	rs, err := st.query(`SELECT id, app, seq, etype, event_ms, info, start_ms, attempts
 		FROM outbox WHERE state = 0 AND room = ? AND id > ? ORDER BY id LIMIT ?`, room, afterID, limit)
 	if err != nil {
 		return nil, err
@@ -317,7 +380,7 @@ func (st *Store) pendingRooms() ([]roomRef, error) {
 // commit only means the event is sent once more).
 func (st *Store) markDelivered(id, nowMs int64, attempts int, after func()) {
 	st.async(func(tx *sql.Tx) error {
-		_, err := tx.Exec(`UPDATE outbox SET state = 1, done_ms = ?, attempts = ? WHERE id = ?`, nowMs, attempts, id)
+		_, err := st.txExec(tx, markDeliveredSQL, nowMs, attempts, id)
 		return err
 	}, after)
 }
@@ -325,23 +388,22 @@ func (st *Store) markDelivered(id, nowMs int64, attempts int, after func()) {
 // markFailed records a failed attempt.
 func (st *Store) markFailed(id int64, attempts int, lastErr string) {
 	st.async(func(tx *sql.Tx) error {
-		_, err := tx.Exec(`UPDATE outbox SET attempts = ?, last_error = ? WHERE id = ?`, attempts, lastErr, id)
+		_, err := st.txExec(tx, markFailedSQL, attempts, lastErr, id)
 		return err
 	}, nil)
 }
 
 // moveDead moves a pending row to the dead letters.
 func (st *Store) moveDead(id int64, attempts int, lastErr string, nowMs int64, after func()) {
-	st.async(func(tx *sql.Tx) error { return moveDeadTx(tx, id, attempts, lastErr, nowMs) }, after)
+	st.async(func(tx *sql.Tx) error { return st.moveDeadTx(tx, id, attempts, lastErr, nowMs) }, after)
 }
 
-func moveDeadTx(tx *sql.Tx, id int64, attempts int, lastErr string, nowMs int64) error {
-	if _, err := tx.Exec(`INSERT OR REPLACE INTO deadletter(app, room, seq, etype, event_ms, info, attempts, last_error, dead_ms)
-		SELECT app, room, seq, etype, event_ms, info, ?, ?, ? FROM outbox WHERE id = ? AND state = 0`,
+func (st *Store) moveDeadTx(tx *sql.Tx, id int64, attempts int, lastErr string, nowMs int64) error {
+	if _, err := st.txExec(tx, deadCopySQL,
 		attempts, lastErr, nowMs, id); err != nil {
 		return err
 	}
-	_, err := tx.Exec(`DELETE FROM outbox WHERE id = ? AND state = 0`, id)
+	_, err := st.txExec(tx, deadDeleteSQL, id)
 	return err
 }
 
