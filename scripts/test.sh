@@ -50,6 +50,7 @@ if [ "$FUZZTIME" != "0" ]; then
 ./internal/usersig FuzzVerify
 ./internal/usersig FuzzParseUserbuf
 ./internal/signal FuzzDecodeFrame
+./internal/callbacks FuzzRender
 TARGETS
 fi
 
