@@ -3,11 +3,15 @@ package callbacks
 import (
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/trtcd/trtcd/internal/config"
 )
 
 const (
@@ -226,5 +230,39 @@ func TestDeadReceiverDoesNotDelayAnotherApp(t *testing.T) {
 		if got := seqs(hits); !reflect.DeepEqual(got, seqList(1, per)) {
 			t.Errorf("room %s got %v", room, got)
 		}
+	}
+}
+
+// Open makes the store in data_dir only when an app has a callback; without
+// one, Handle drops every event and nothing is written.
+func TestOpenUsesDataDirOnlyWithCallbacks(t *testing.T) {
+	cfg := config.Config{DataDir: filepath.Join(t.TempDir(), "none"), Accounts: []config.Account{{Name: "a",
+		Apps: []config.App{{SdkAppID: app1, Key: "k"}}}}}
+	s, err := Open(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	handle(t, s, ev(app1, 1, 1, TypeEnter, "u", "anchor", ""))
+	if st := s.Stats(); st.Skipped[SkipNoCallback] != 1 || st.Accepted != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	s.Close()
+	if _, err := os.Stat(cfg.DataDir); !os.IsNotExist(err) {
+		t.Fatalf("data_dir created without callbacks: %v", err)
+	}
+	rv := newReceiver(t, "")
+	cfg.Accounts[0].Apps[0].Callback = &config.Callback{URL: rv.url()}
+	s, err = Open(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { s.Run(t.Context()); close(done) }()
+	handle(t, s, ev(app1, 1, 1, TypeEnter, "u", "anchor", ""))
+	await(t, "the callback", func() bool { return len(rv.delivered()) == 1 })
+	s.Close()
+	<-done
+	if _, err := os.Stat(filepath.Join(cfg.DataDir, StoreFile)); err != nil {
+		t.Fatal(err)
 	}
 }
