@@ -118,6 +118,10 @@ func TestScriptedSequenceGivesTheDocumentedCallbacks(t *testing.T) {
 	if h := filtered.delivered(); len(h) != 1 || parse(t, h[0].body).EventType != EventEnterRoom {
 		t.Errorf("app2 filter [103 104]: got %d callbacks, first %s", len(h), h[0].body)
 	}
+	await(t, "the sender to count 16 deliveries", func() bool {
+		st := s.Stats()
+		return st.Latency[app1].Count+st.Latency[app2].Count == 16
+	})
 	st := s.Stats()
 	if st.Accepted != 16 || st.Duplicates != 1 || st.Skipped[SkipUnknownType] != 1 || st.Skipped[SkipFiltered] != 1 {
 		t.Errorf("stats %+v", st)
