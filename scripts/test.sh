@@ -70,6 +70,7 @@ if [ "$FUZZTIME" != "0" ]; then
 ./internal/eventlog FuzzDecodeFields
 ./protocol FuzzDecodeFrame
 ./internal/joinauth FuzzAuthorize
+./internal/callbacks FuzzRender
 TARGETS
 fi
 

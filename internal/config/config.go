@@ -51,9 +51,10 @@ type Config struct {
 	// RedisStartupTimeout: how long start-up waits for an unreachable Redis.
 	RedisStartupTimeout Duration `yaml:"redis_startup_timeout"`
 
-	DataDir          string   `yaml:"data_dir"`          // where the embedded history database lives; default "data"
-	History          string   `yaml:"history"`           // "" (SQLite in data_dir on one node), "postgres://…", or "off"
-	HistoryRetention Duration `yaml:"history_retention"` // how long history is kept; default 14 days
+	DataDir          string    `yaml:"data_dir"`          // the embedded stores (history.db, callbacks.db); default DefaultDataDir
+	History          string    `yaml:"history"`           // "" (SQLite in data_dir on one node), "postgres://…", or "off"
+	HistoryRetention Duration  `yaml:"history_retention"` // how long history is kept; default 14 days
+	Callbacks        Callbacks `yaml:"callbacks"`         // delivery policy of the apps' event callbacks
 }
 
 // Defaults of the front-door limits.
@@ -81,9 +82,10 @@ type Account struct {
 // App is a TRTC application: its SdkAppId and the key its UserSigs are
 // signed with.
 type App struct {
-	SdkAppID             uint64 `yaml:"sdkappid"`
-	Key                  string `yaml:"key"`
-	RequirePrivateMapKey bool   `yaml:"require_privatemapkey"` // joins must carry a PrivateMapKey
+	SdkAppID             uint64    `yaml:"sdkappid"`
+	Key                  string    `yaml:"key"`
+	RequirePrivateMapKey bool      `yaml:"require_privatemapkey"` // joins must carry a PrivateMapKey
+	Callback             *Callback `yaml:"callback"`              // event callbacks (webhooks); nil: none
 }
 
 // Duration reads "10s", "1m30s".
@@ -136,7 +138,7 @@ const DefaultGCPercent = 50
 // DefaultDataDir and DefaultHistoryRetention are the defaults of data_dir
 // and history_retention (14 days, as the cloud keeps its monitoring data).
 const (
-	DefaultDataDir          = "data"
+	DefaultDataDir          = "trtcd-data"
 	DefaultHistoryRetention = 14 * 24 * time.Hour
 )
 
@@ -201,6 +203,7 @@ func (c *Config) fill() {
 		host, _ := os.Hostname()
 		c.NodeID = fmt.Sprintf("%s-%d", host, os.Getpid())
 	}
+	c.fillCallbacks()
 }
 
 // FillLimits sets the front-door limits left at zero to their defaults.
@@ -404,6 +407,9 @@ func (c *Config) applyEnv(environ []string) (map[string]string, error) {
 			set["rate_limits."+action] = k
 		}
 	}
+	if err := c.applyCallbackEnv(env); err != nil {
+		return nil, err
+	}
 	for i := range c.Accounts {
 		a := &c.Accounts[i]
 		prefix := "TRTCD_ACCOUNT_" + EnvName(a.Name) + "_"
@@ -549,7 +555,7 @@ func (c *Config) Validate() error {
 	default:
 		return bad("log_level", "must be debug, info, warn or error")
 	}
-	return nil
+	return c.validateCallbacks()
 }
 
 // Credentials maps SecretId → (account name, secret key).

@@ -1,0 +1,100 @@
+package callbacks
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"strings"
+	"time"
+)
+
+// DeadLetter is an event that was not delivered within the retry horizon.
+type DeadLetter struct {
+	ID        int64           `json:"id"`
+	App       uint64          `json:"sdkAppId"`
+	Room      string          `json:"room"`
+	Seq       uint64          `json:"seq"`
+	EventType int             `json:"eventType"`
+	EventMs   int64           `json:"eventMsTs"`
+	Attempts  int             `json:"attempts"`
+	LastError string          `json:"lastError"`
+	DeadMs    int64           `json:"deadMsTs"`
+	EventInfo json.RawMessage `json:"eventInfo"`
+}
+
+// DeadFilter selects dead letters: by app (0: all) and by id (none: all).
+type DeadFilter struct {
+	App uint64
+	IDs []int64
+}
+
+func (f DeadFilter) where() (string, []any) {
+	var conds []string
+	var args []any
+	if f.App != 0 {
+		conds, args = append(conds, "app = ?"), append(args, int64(f.App))
+	}
+	if len(f.IDs) > 0 {
+		conds = append(conds, "id IN ("+strings.TrimSuffix(strings.Repeat("?,", len(f.IDs)), ",")+")")
+		for _, id := range f.IDs {
+			args = append(args, id)
+		}
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// DeadLetters lists the dead letters that f selects, oldest first.
+func (st *Store) DeadLetters(f DeadFilter) ([]DeadLetter, error) {
+	where, args := f.where()
+	rs, err := st.r.Query(`SELECT id, app, room, seq, etype, event_ms, attempts, last_error, dead_ms, info
+		FROM deadletter`+where+` ORDER BY id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	out := []DeadLetter{}
+	for rs.Next() {
+		var d DeadLetter
+		var app, seq int64
+		var info []byte
+		if err := rs.Scan(&d.ID, &app, &d.Room, &seq, &d.EventType, &d.EventMs, &d.Attempts, &d.LastError, &d.DeadMs, &info); err != nil {
+			return nil, err
+		}
+		d.App, d.Seq, d.EventInfo = uint64(app), uint64(seq), info
+		out = append(out, d)
+	}
+	return out, rs.Err()
+}
+
+// Replay moves the dead letters that f selects back into the outbox, after
+// whatever is pending for their rooms, with a fresh retry horizon. A running
+// sender on the same data_dir picks them up within RescanInterval. It
+// reports how many moved.
+func (st *Store) Replay(ctx context.Context, f DeadFilter) (int64, error) {
+	where, args := f.where()
+	var n int64
+	err := st.exec(ctx, func(tx *sql.Tx) error {
+		now := time.Now().UnixMilli()
+		// A delivered copy of the same event would block the insert: the
+		// operator asked for it again, so it goes.
+		if _, err := tx.Exec(`DELETE FROM outbox WHERE state = 1 AND (room, seq, etype, event_ms) IN
+			(SELECT room, seq, etype, event_ms FROM deadletter`+where+`)`, args...); err != nil {
+			return err
+		}
+		res, err := tx.Exec(`INSERT OR IGNORE INTO outbox(app, room, seq, etype, event_ms, info, start_ms)
+			SELECT app, room, seq, etype, event_ms, info, ? FROM deadletter`+where+` ORDER BY id`,
+			append([]any{now}, args...)...)
+		if err != nil {
+			return err
+		}
+		if n, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		_, err = tx.Exec(`DELETE FROM deadletter`+where, args...)
+		return err
+	})
+	return n, err
+}

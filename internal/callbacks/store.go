@@ -1,0 +1,434 @@
+package callbacks
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	_ "modernc.org/sqlite" // pure-Go SQLite driver "sqlite"
+)
+
+// StoreFile is the outbox's file in the data directory.
+const StoreFile = "callbacks.db"
+
+// DeliveredRetention is how long a delivered event's row is kept, so that a
+// redelivery of the same event by the room-event log is recognised and not
+// sent again.
+const DeliveredRetention = 10 * time.Minute
+
+// writeBatch is the most changes committed in one transaction.
+const writeBatch = 512
+
+const schema = `
+CREATE TABLE IF NOT EXISTS outbox(
+  id         INTEGER PRIMARY KEY AUTOINCREMENT,
+  app        INTEGER NOT NULL,
+  room       TEXT    NOT NULL,
+  seq        INTEGER NOT NULL,
+  etype      INTEGER NOT NULL,
+  event_ms   INTEGER NOT NULL,
+  info       BLOB    NOT NULL,
+  start_ms   INTEGER NOT NULL, -- the retry horizon counts from here: the event, or its replay
+  attempts   INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT    NOT NULL DEFAULT '',
+  state      INTEGER NOT NULL DEFAULT 0, -- 0 pending, 1 delivered
+  done_ms    INTEGER NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX IF NOT EXISTS outbox_event ON outbox(room, seq, etype, event_ms);
+CREATE INDEX IF NOT EXISTS outbox_room ON outbox(room, id) WHERE state = 0;
+CREATE INDEX IF NOT EXISTS outbox_age ON outbox(event_ms) WHERE state = 0;
+CREATE INDEX IF NOT EXISTS outbox_done ON outbox(done_ms) WHERE state = 1;
+CREATE TABLE IF NOT EXISTS deadletter(
+  id         INTEGER PRIMARY KEY AUTOINCREMENT,
+  app        INTEGER NOT NULL,
+  room       TEXT    NOT NULL,
+  seq        INTEGER NOT NULL,
+  etype      INTEGER NOT NULL,
+  event_ms   INTEGER NOT NULL,
+  info       BLOB    NOT NULL,
+  attempts   INTEGER NOT NULL,
+  last_error TEXT    NOT NULL,
+  dead_ms    INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS deadletter_event ON deadletter(room, seq, etype, event_ms);
+CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, n INTEGER NOT NULL);
+INSERT OR IGNORE INTO counters VALUES('pending', (SELECT COUNT(*) FROM outbox WHERE state = 0));
+CREATE TRIGGER IF NOT EXISTS outbox_ins AFTER INSERT ON outbox WHEN NEW.state = 0
+  BEGIN UPDATE counters SET n = n + 1 WHERE name = 'pending'; END;
+CREATE TRIGGER IF NOT EXISTS outbox_upd AFTER UPDATE OF state ON outbox WHEN OLD.state = 0 AND NEW.state <> 0
+  BEGIN UPDATE counters SET n = n - 1 WHERE name = 'pending'; END;
+CREATE TRIGGER IF NOT EXISTS outbox_del AFTER DELETE ON outbox WHEN OLD.state = 0
+  BEGIN UPDATE counters SET n = n - 1 WHERE name = 'pending'; END;
+`
+
+// row is one pending event of the outbox.
+type row struct {
+	id       int64
+	app      uint64
+	room     string
+	seq      uint64
+	etype    int
+	eventMs  int64
+	info     []byte
+	startMs  int64
+	attempts int
+}
+
+// Store is the durable outbox and dead-letter list in one SQLite file (WAL
+// mode, synchronous=FULL: a committed event survives a crash of the process
+// and of the machine). Writes go through one goroutine that commits
+// whatever is queued in one transaction (group commit).
+type Store struct {
+	path string
+	w, r *sql.DB
+	ops  chan *op
+
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt // prepared statements of w and r, by text
+
+	mu     sync.RWMutex // guards closed against sends on ops
+	closed bool
+	done   chan struct{}
+}
+
+// op is one change made inside the writer's transaction. reply, when set,
+// gets the result after the commit; after runs after the commit too.
+type op struct {
+	fn    func(tx *sql.Tx) error
+	reply chan error
+	after func()
+}
+
+var errClosed = errors.New("callbacks: store is closed")
+
+// OpenStore opens (creating it and dir when needed) dir/callbacks.db.
+func OpenStore(dir string) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("callbacks: data_dir: %w", err)
+	}
+	path := filepath.Join(dir, StoreFile)
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
+		"?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(0)&_txlock=immediate"
+	w, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("callbacks: %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	if _, err := w.Exec(schema); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("callbacks: %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("callbacks: %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(4)
+	st := &Store{path: path, w: w, r: r, stmts: map[string]*sql.Stmt{}, ops: make(chan *op, 4*writeBatch), done: make(chan struct{})}
+	for _, q := range writerStatements {
+		if _, err := st.prepared(w, q); err != nil {
+			w.Close()
+			r.Close()
+			return nil, fmt.Errorf("callbacks: %s: %w", path, err)
+		}
+	}
+	go st.writer()
+	return st, nil
+}
+
+// prepared returns db's prepared statement for q (SQLite would otherwise
+// parse q on every call).
+func (st *Store) prepared(db *sql.DB, q string) (*sql.Stmt, error) {
+	key := q
+	if db == st.r {
+		key = "r:" + q
+	}
+	st.stmtMu.Lock()
+	defer st.stmtMu.Unlock()
+	if s := st.stmts[key]; s != nil {
+		return s, nil
+	}
+	s, err := db.Prepare(q)
+	if err == nil {
+		st.stmts[key] = s
+	}
+	return s, err
+}
+
+// txExec runs q in tx, as a prepared statement when q is one of
+// writerStatements (prepared at open: w's one connection is the tx's).
+func (st *Store) txExec(tx *sql.Tx, q string, args ...any) (sql.Result, error) {
+	st.stmtMu.Lock()
+	s := st.stmts[q]
+	st.stmtMu.Unlock()
+	if s == nil {
+		return tx.Exec(q, args...)
+	}
+	return tx.Stmt(s).Exec(args...)
+}
+
+// query runs q on the reader as a prepared statement.
+func (st *Store) query(q string, args ...any) (*sql.Rows, error) {
+	s, err := st.prepared(st.r, q)
+	if err != nil {
+		return nil, err
+	}
+	return s.Query(args...)
+}
+
+// Path is the database file.
+func (st *Store) Path() string { return st.path }
+
+// Close commits what is queued and closes the file.
+func (st *Store) Close() error {
+	st.mu.Lock()
+	if st.closed {
+		st.mu.Unlock()
+		return nil
+	}
+	st.closed = true
+	close(st.ops)
+	st.mu.Unlock()
+	<-st.done
+	st.stmtMu.Lock()
+	for _, s := range st.stmts {
+		s.Close()
+	}
+	st.stmtMu.Unlock()
+	return errors.Join(st.r.Close(), st.w.Close())
+}
+
+// submit queues a change; false when the store is closed.
+func (st *Store) submit(o *op) bool {
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	if st.closed {
+		return false
+	}
+	st.ops <- o
+	return true
+}
+
+// exec runs fn in the writer's next transaction and waits for the commit.
+func (st *Store) exec(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	o := &op{fn: fn, reply: make(chan error, 1)}
+	if !st.submit(o) {
+		return errClosed
+	}
+	select {
+	case err := <-o.reply:
+		return err
+	case <-ctx.Done():
+		return ctx.Err() // the change may still be committed
+	}
+}
+
+// async queues fn; after runs once it is committed (or has failed).
+func (st *Store) async(fn func(tx *sql.Tx) error, after func()) {
+	if !st.submit(&op{fn: fn, after: after}) && after != nil {
+		after()
+	}
+}
+
+func (st *Store) writer() {
+	defer close(st.done)
+	batch := make([]*op, 0, writeBatch)
+	for o := range st.ops {
+		batch = append(batch[:0], o)
+	fill:
+		for len(batch) < writeBatch {
+			select {
+			case o, ok := <-st.ops:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, o)
+			default:
+				break fill
+			}
+		}
+		if err := st.commit(batch); err != nil {
+			// One bad change must not fail the others: retry one by one.
+			for _, o := range batch {
+				st.finish(o, st.commit([]*op{o}))
+			}
+			continue
+		}
+		for _, o := range batch {
+			st.finish(o, nil)
+		}
+	}
+}
+
+func (st *Store) finish(o *op, err error) {
+	if o.reply != nil {
+		o.reply <- err
+	}
+	if o.after != nil {
+		o.after()
+	}
+}
+
+func (st *Store) commit(batch []*op) error {
+	tx, err := st.w.Begin()
+	if err != nil {
+		return err
+	}
+	for _, o := range batch {
+		if err := o.fn(tx); err != nil {
+			tx.Rollback()
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+const insertSQL = `INSERT OR IGNORE INTO outbox(app, room, seq, etype, event_ms, info, start_ms)
+	SELECT ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM deadletter
+	  WHERE room = ? AND seq = ? AND etype = ? AND event_ms = ?)`
+
+const (
+	markDeliveredSQL = `UPDATE outbox SET state = 1, done_ms = ?, attempts = ? WHERE id = ?`
+	markFailedSQL    = `UPDATE outbox SET attempts = ?, last_error = ? WHERE id = ?`
+	deadCopySQL      = `INSERT OR REPLACE INTO deadletter(app, room, seq, etype, event_ms, info, attempts, last_error, dead_ms)
+		SELECT app, room, seq, etype, event_ms, info, ?, ?, ? FROM outbox WHERE id = ? AND state = 0`
+	deadDeleteSQL = `DELETE FROM outbox WHERE id = ? AND state = 0`
+)
+
+// writerStatements are prepared once on the writer's connection.
+var writerStatements = []string{insertSQL, markDeliveredSQL, markFailedSQL, deadCopySQL, deadDeleteSQL}
+
+// insert adds rows to the outbox in one transaction, skipping those whose
+// event is there already (pending or delivered recently) or in the dead
+// letters; added[i] tells whether rows[i] was added (and its id set).
+func (st *Store) insert(ctx context.Context, rows []*row) ([]bool, error) {
+	added := make([]bool, len(rows))
+	err := st.exec(ctx, func(tx *sql.Tx) error {
+		for i, r := range rows {
+			res, err := st.txExec(tx, insertSQL, int64(r.app), r.room, int64(r.seq), r.etype, r.eventMs, r.info, r.startMs,
+				r.room, int64(r.seq), r.etype, r.eventMs)
+			if err != nil {
+				return err
+			}
+			added[i] = false
+			if n, _ := res.RowsAffected(); n == 1 {
+				if r.id, err = res.LastInsertId(); err != nil {
+					return err
+				}
+				added[i] = true
+			}
+		}
+		return nil
+	})
+	return added, err
+}
+
+// pending reads up to limit pending rows of room after id afterID, in order.
+func (st *Store) pending(room string, afterID int64, limit int) ([]*row, error) {
+	rs, err := st.query(`SELECT id, app, seq, etype, event_ms, info, start_ms, attempts
+		FROM outbox WHERE state = 0 AND room = ? AND id > ? ORDER BY id LIMIT ?`, room, afterID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	var out []*row
+	for rs.Next() {
+		r := &row{room: room}
+		var app, seq int64
+		if err := rs.Scan(&r.id, &app, &seq, &r.etype, &r.eventMs, &r.info, &r.startMs, &r.attempts); err != nil {
+			return nil, err
+		}
+		r.app, r.seq = uint64(app), uint64(seq)
+		out = append(out, r)
+	}
+	return out, rs.Err()
+}
+
+// roomRef names a room with pending events.
+type roomRef struct {
+	app  uint64
+	room string
+}
+
+// pendingRooms lists the rooms with pending events.
+func (st *Store) pendingRooms() ([]roomRef, error) {
+	rs, err := st.r.Query(`SELECT DISTINCT room, app FROM outbox WHERE state = 0`)
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	var out []roomRef
+	for rs.Next() {
+		var ref roomRef
+		var app int64
+		if err := rs.Scan(&ref.room, &app); err != nil {
+			return nil, err
+		}
+		ref.app = uint64(app)
+		out = append(out, ref)
+	}
+	return out, rs.Err()
+}
+
+// markDelivered records a delivery (asynchronously: a crash before the
+// commit only means the event is sent once more).
+func (st *Store) markDelivered(id, nowMs int64, attempts int, after func()) {
+	st.async(func(tx *sql.Tx) error {
+		_, err := st.txExec(tx, markDeliveredSQL, nowMs, attempts, id)
+		return err
+	}, after)
+}
+
+// markFailed records a failed attempt.
+func (st *Store) markFailed(id int64, attempts int, lastErr string) {
+	st.async(func(tx *sql.Tx) error {
+		_, err := st.txExec(tx, markFailedSQL, attempts, lastErr, id)
+		return err
+	}, nil)
+}
+
+// moveDead moves a pending row to the dead letters.
+func (st *Store) moveDead(id int64, attempts int, lastErr string, nowMs int64, after func()) {
+	st.async(func(tx *sql.Tx) error { return st.moveDeadTx(tx, id, attempts, lastErr, nowMs) }, after)
+}
+
+func (st *Store) moveDeadTx(tx *sql.Tx, id int64, attempts int, lastErr string, nowMs int64) error {
+	if _, err := st.txExec(tx, deadCopySQL,
+		attempts, lastErr, nowMs, id); err != nil {
+		return err
+	}
+	_, err := st.txExec(tx, deadDeleteSQL, id)
+	return err
+}
+
+// prune deletes delivered rows older than DeliveredRetention, a bounded
+// number per call; it reports how many it deleted.
+func (st *Store) prune(nowMs int64) (int64, error) {
+	var n int64
+	err := st.exec(context.Background(), func(tx *sql.Tx) error {
+		res, err := tx.Exec(`DELETE FROM outbox WHERE id IN (SELECT id FROM outbox
+			WHERE state = 1 AND done_ms < ? LIMIT 5000)`, nowMs-DeliveredRetention.Milliseconds())
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
+}
+
+// Depth is the number of undelivered events, the event time (Unix ms) of
+// the oldest of them (0 when none), and the number of dead letters.
+func (st *Store) Depth() (pending int64, oldestMs int64, dead int64, err error) {
+	var oldest sql.NullInt64
+	err = st.r.QueryRow(`SELECT (SELECT n FROM counters WHERE name = 'pending'),
+		(SELECT MIN(event_ms) FROM outbox WHERE state = 0),
+		(SELECT COUNT(*) FROM deadletter)`).Scan(&pending, &oldest, &dead)
+	return pending, oldest.Int64, dead, err
+}
