@@ -4,27 +4,17 @@
 // describes the format, the policy and the operator commands.
 package callbacks
 
-import "strconv"
+import (
+	"strconv"
 
-// Event is one room event as the room-event log hands it over. Exactly one
-// of RoomNum and RoomStr is set. (Room, Seq, Type) identifies an event;
-// TimeMs tells apart a sequence restarted after a Redis restart.
-type Event struct {
-	App        uint64 `json:"app"`
-	Room       string `json:"room"` // "1400000001:n:1234" or "1400000001:s:<room>"
-	RoomNum    uint64 `json:"roomNum,omitempty"`
-	RoomStr    string `json:"roomStr,omitempty"`
-	Seq        uint64 `json:"seq"`
-	TimeMs     int64  `json:"timeMs"` // when it happened, Unix ms
-	Type       string `json:"type"`   // see Types
-	User       string `json:"user,omitempty"`
-	Role       string `json:"role,omitempty"`   // "anchor" | "audience"
-	Reason     string `json:"reason,omitempty"` // leave: left, removed, dismissed, duplicate, timeout; room_closed: empty, dismissed
-	SessionID  string `json:"sessionId,omitempty"`
-	ClientIP   string `json:"clientIp,omitempty"`
-	Device     string `json:"device,omitempty"`
-	SdkVersion string `json:"sdkVersion,omitempty"`
-}
+	"github.com/trtcd/trtcd/internal/eventlog"
+)
+
+// Event is one room event as the log's callbacks group hands it over
+// (eventlog.Event.Record). Exactly one of RoomNum and RoomStr is set. (Room,
+// Seq, Type) identifies an event; TimeMs tells apart a sequence restarted
+// after a Redis restart.
+type Event = eventlog.Record
 
 // Event type names of the room-event log.
 const (

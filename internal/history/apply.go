@@ -29,7 +29,7 @@ func (s *Store) ApplyAll(ctx context.Context, evs []Event) error {
 	applied, ignored := 0, 0
 	for i := range evs {
 		ev := &evs[i]
-		if err := ev.check(); err != nil {
+		if err := check(ev); err != nil {
 			bad = append(bad, fmt.Errorf("event %s seq %d: %w", ev.Room, ev.Seq, err))
 			ignored++
 			continue
@@ -104,7 +104,7 @@ func (s *Store) apply(ctx context.Context, tx execer, ev *Event) (kept bool, err
 		if err := s.openSession(ctx, tx, &open); err != nil {
 			return false, err
 		}
-		comm, ok = CommID(ev.App, ev.RoomText(), ev.RoomStr != "", ev.TimeMs, ev.Seq), true
+		comm, ok = CommID(ev.App, roomText(ev), ev.RoomStr != "", ev.TimeMs, ev.Seq), true
 	}
 	if !ok {
 		return false, nil
@@ -127,7 +127,7 @@ func (s *Store) apply(ctx context.Context, tx execer, ev *Event) (kept bool, err
 		}
 		if err := exec(`INSERT INTO member_sessions (comm_id, enter_seq, user_id, app, room_key, room_text, role, session_id, join_ms, leave_ms, leave_reason, client_ip, device, sdk_version)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '', ?, ?, ?) ON CONFLICT (comm_id, enter_seq, user_id) DO NOTHING`,
-			comm, int64(ev.Seq), ev.User, int64(ev.App), ev.Room, ev.RoomText(), role, ev.SessionID, ev.TimeMs,
+			comm, int64(ev.Seq), ev.User, int64(ev.App), ev.Room, roomText(ev), role, ev.SessionID, ev.TimeMs,
 			ev.ClientIP, ev.Device, ev.SdkVersion); err != nil {
 			return true, err
 		}
@@ -155,7 +155,7 @@ func (s *Store) openSession(ctx context.Context, tx execer, ev *Event) error {
 	}
 	_, err := tx.ExecContext(ctx, s.bind(`INSERT INTO room_sessions (comm_id, app, room_key, room_text, is_str, open_seq, created_ms, destroyed_ms, creator, close_reason)
 		VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, '') ON CONFLICT (comm_id) DO NOTHING`),
-		CommID(ev.App, ev.RoomText(), str, ev.TimeMs, ev.Seq), int64(ev.App), ev.Room, ev.RoomText(), isStr,
+		CommID(ev.App, roomText(ev), str, ev.TimeMs, ev.Seq), int64(ev.App), ev.Room, roomText(ev), isStr,
 		int64(ev.Seq), ev.TimeMs, ev.User)
 	return err
 }

@@ -8,28 +8,13 @@ package history
 import (
 	"errors"
 	"fmt"
+	"github.com/trtcd/trtcd/internal/eventlog"
 	"strconv"
 )
 
-// Event is one committed room change as the event log delivers it. The
-// lead's wiring converts the log's own event type into this one.
-type Event struct {
-	App     uint64 // SdkAppId
-	Room    string // stable room key, "1400000001:n:1234" or "1400000001:s:<str>"
-	RoomNum uint64 // numeric rooms
-	RoomStr string // string rooms (exactly one of RoomNum, RoomStr is set)
-	Seq     uint64 // the room's sequence number; (Room, Seq) is unique
-	TimeMs  int64  // Unix milliseconds
-	Type    string // one of the Type* constants; unknown types are ignored
-	User    string
-	Role    string // "anchor" | "audience" (enter, role_switch)
-	Reason  string // room_closed: "empty" | "dismissed"; leave: the Reason* constants
-
-	SessionID  string
-	ClientIP   string
-	Device     string
-	SdkVersion string
-}
+// Event is one committed room change as the event log's history group
+// hands it over (eventlog.Event.Record).
+type Event = eventlog.Record
 
 // The event types the store understands.
 const (
@@ -60,7 +45,7 @@ const (
 // type). The consumer should log and acknowledge it rather than retry.
 var ErrBadEvent = errors.New("history: malformed event")
 
-func (e *Event) check() error {
+func check(e *Event) error {
 	switch {
 	case e.App == 0:
 		return fmt.Errorf("%w: App is 0", ErrBadEvent)
@@ -76,9 +61,9 @@ func (e *Event) check() error {
 	return nil
 }
 
-// RoomText is the room as the cloud's RoomString shows it: the decimal
+// roomText is the room as the cloud's RoomString shows it: the decimal
 // number of a numeric room, the string of a string room.
-func (e *Event) RoomText() string {
+func roomText(e *Event) string {
 	if e.RoomStr != "" {
 		return e.RoomStr
 	}

@@ -30,7 +30,7 @@ func (n *Node) openHistory(cat *cloudapi.Catalog, owner trtc.Owner) error {
 	}
 	n.History = store
 	_, err = n.AddGroup(HistoryGroup, func(ctx context.Context, ev eventlog.Event) error {
-		err := store.Apply(ctx, history.FromLog(ev))
+		err := store.Apply(ctx, ev.Record())
 		if errors.Is(err, history.ErrBadEvent) {
 			n.Logger.Warn("history: event dropped", "room", ev.Room, "seq", ev.Seq, "type", string(ev.Type), "err", err)
 			return nil
