@@ -16,6 +16,7 @@ import (
 	"net/http/pprof"
 	"sync/atomic"
 
+	"github.com/trtcd/trtcd/internal/callbacks"
 	"github.com/trtcd/trtcd/internal/cloudapi"
 	"github.com/trtcd/trtcd/internal/cluster"
 	"github.com/trtcd/trtcd/internal/config"
@@ -32,17 +33,19 @@ type Node struct {
 	Config config.Config
 	Logger *slog.Logger
 
-	Registry rooms.Registry
-	Log      Log            // the room event log (AddGroup reads it)
-	Rooms    *rooms.Service // room changes for the actions
-	Hub      *rooms.Hub     // this node's sessions
-	API      *cloudapi.Server
-	Signal   *signal.Server
-	Metrics  *metrics.Set   // this node's /metrics
-	History  *history.Store // nil when history is not configured
+	Registry  rooms.Registry
+	Log       Log            // the room event log (AddGroup reads it)
+	Rooms     *rooms.Service // room changes for the actions
+	Hub       *rooms.Hub     // this node's sessions
+	API       *cloudapi.Server
+	Signal    *signal.Server
+	Metrics   *metrics.Set      // this node's /metrics
+	History   *history.Store    // nil when history is not configured
+	Callbacks *callbacks.Sender // nil when no app has a callback
 
 	groups        groups
 	stopRetention func()                     // set by Start when there is history
+	stopCallbacks func()                     // set by Start when there are callbacks
 	logRDB        interface{ Close() error } // cluster: the event log's Redis client
 	srv           *http.Server
 	ln            net.Listener
@@ -80,6 +83,13 @@ func New(cfg config.Config, log *slog.Logger) (*Node, error) {
 	owner := func(app uint64) (string, bool) { a, ok := apps[app]; return a[0], ok }
 	trtc.Register(cat, n.Rooms, owner, cfg.Regions)
 	if err := n.openHistory(cat, owner); err != nil {
+		n.closeBackend()
+		return nil, err
+	}
+	if err := n.openCallbacks(); err != nil {
+		if n.History != nil {
+			n.History.Close()
+		}
 		n.closeBackend()
 		return nil, err
 	}
@@ -165,6 +175,7 @@ func (n *Node) Start() error {
 	n.done = make(chan error, 1)
 	n.startGroups()
 	n.startRetention()
+	n.startCallbacks()
 	n.ready.Store(true)
 	go func() {
 		err := n.srv.Serve(ln)
@@ -196,6 +207,9 @@ func (n *Node) Shutdown(ctx context.Context) error {
 	n.stopGroups()
 	if n.stopRetention != nil {
 		n.stopRetention()
+	}
+	if n.stopCallbacks != nil {
+		n.stopCallbacks()
 	}
 	if n.History != nil {
 		if e := n.History.Close(); e != nil && err == nil {
