@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +24,8 @@ import (
 	"github.com/trtcd/trtcd/internal/cloudapi"
 	"github.com/trtcd/trtcd/internal/config"
 	"github.com/trtcd/trtcd/internal/node"
+	"github.com/trtcd/trtcd/internal/signal"
+	trtcapi "github.com/trtcd/trtcd/internal/trtc"
 	"github.com/trtcd/trtcd/usersig"
 )
 
@@ -47,8 +50,8 @@ func Config() config.Config {
 			{Name: "acme", SecretID: AcmeID, SecretKey: AcmeKey, Apps: []config.App{{SdkAppID: App, Key: AppKey}, {SdkAppID: App2, Key: "app-key-2"}}},
 			{Name: "other", SecretID: OtherID, SecretKey: OtherKey, Apps: []config.App{{SdkAppID: OtherApp, Key: OtherAppK}}},
 		},
-		Regions:     []string{"ap-beijing", "ap-guangzhou", "ap-singapore"},
-		IdleTimeout: config.Duration{Duration: 10 * time.Second},
+		Regions:     slices.Clone(trtcapi.DefaultRegions),
+		IdleTimeout: config.Duration{Duration: signal.DefaultIdleTimeout},
 		LogLevel:    "info",
 		NodeID:      "test-node",
 		GCPercent:   config.DefaultGCPercent,
@@ -99,7 +102,7 @@ func SDK(t testing.TB, addr, id, key string, m Mode) *trtc.Client {
 	cpf.HttpProfile.ReqMethod = m.Method
 	cpf.SignMethod = m.Sign
 	cpf.UnsignedPayload = m.Unsigned
-	c, err := trtc.NewClient(common.NewCredential(id, key), "ap-guangzhou", cpf)
+	c, err := trtc.NewClient(common.NewCredential(id, key), trtcapi.DefaultClientRegion, cpf)
 	if err != nil {
 		t.Fatal(err)
 	}
