@@ -39,6 +39,7 @@ const (
 	TypeRoleSwitched = "role_switched" // the answer to switch_role: this client's Role is now that, from Seq on
 	TypePong         = "pong"          // the answer to a ping
 	TypeError        = "error"         // a refused join or a bad frame; the connection closes next
+	TypeUserBlocked  = "user_blocked"  // SetUserBlocked: userId's audio and video are blocked or not
 )
 
 // Roles in a room; a join without one is an anchor.
@@ -104,6 +105,8 @@ type ServerMessage struct {
 	Code      string   `json:"code,omitempty"`
 	Message   string   `json:"message,omitempty"`
 	TRTCCode  int      `json:"trtcCode,omitempty"`
+	Audio     *bool    `json:"audio,omitempty"` // user_blocked: whether userId's audio is blocked
+	Video     *bool    `json:"video,omitempty"` // user_blocked: whether userId's video (and screen share) is blocked
 }
 
 // AsError is an error message's content; nil for other types.

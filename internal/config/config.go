@@ -55,6 +55,8 @@ type Config struct {
 	History          string    `yaml:"history"`           // "" (SQLite in data_dir on one node), "postgres://…", or "off"
 	HistoryRetention Duration  `yaml:"history_retention"` // how long history is kept; default 14 days
 	Callbacks        Callbacks `yaml:"callbacks"`         // delivery policy of the apps' event callbacks
+
+	Media MediaConfig `yaml:"media"` // the SFU (docs/media.md)
 }
 
 // Defaults of the front-door limits.
@@ -199,6 +201,7 @@ func (c *Config) fill() {
 	if c.HistoryRetention.Duration == 0 {
 		c.HistoryRetention.Duration = DefaultHistoryRetention
 	}
+	c.Media.fill(c.Redis)
 	if c.NodeID == "" {
 		host, _ := os.Hostname()
 		c.NodeID = fmt.Sprintf("%s-%d", host, os.Getpid())
@@ -390,6 +393,9 @@ func (c *Config) applyEnv(environ []string) (map[string]string, error) {
 		}
 		c.DebugPprof = b
 	}
+	if err := c.applyMediaEnv(env, set); err != nil {
+		return nil, err
+	}
 	if v, ok := env("TRTCD_REGIONS"); ok {
 		c.Regions = strings.Split(v, ",")
 		set["regions"] = "TRTCD_REGIONS"
@@ -555,7 +561,10 @@ func (c *Config) Validate() error {
 	default:
 		return bad("log_level", "must be debug, info, warn or error")
 	}
-	return c.validateCallbacks()
+	if err := c.validateCallbacks(); err != nil {
+		return err
+	}
+	return c.validateMedia()
 }
 
 // Credentials maps SecretId → (account name, secret key).

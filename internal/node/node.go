@@ -22,6 +22,7 @@ import (
 	"github.com/trtcd/trtcd/internal/config"
 	"github.com/trtcd/trtcd/internal/history"
 	"github.com/trtcd/trtcd/internal/joinauth"
+	"github.com/trtcd/trtcd/internal/media"
 	"github.com/trtcd/trtcd/internal/metrics"
 	"github.com/trtcd/trtcd/internal/rooms"
 	"github.com/trtcd/trtcd/internal/signal"
@@ -42,6 +43,9 @@ type Node struct {
 	Metrics   *metrics.Set      // this node's /metrics
 	History   *history.Store    // nil when history is not configured
 	Callbacks *callbacks.Sender // nil when no app has a callback
+	Media     *media.Server     // nil when media is off (media.enabled)
+
+	mediaEvents atomic.Uint64 // media events seen (OnMediaEvent)
 
 	groups        groups
 	stopRetention func()                     // set by Start when there is history
@@ -76,27 +80,43 @@ func New(cfg config.Config, log *slog.Logger) (*Node, error) {
 	if cr, ok := reg.(*cluster.Registry); ok {
 		cr.SetLocalMembers(n.Hub.LocalMembers)
 	}
+	var mp *mediaPlane
+	if cfg.MediaOn() {
+		if mp, err = newMediaPlane(cfg, log, n.onMediaEvent); err != nil {
+			n.closeBackend()
+			return nil, fmt.Errorf("media: %v", err)
+		}
+		n.Media = mp.srv
+	}
 
 	creds := cfg.Credentials()
 	apps := cfg.Apps()
 	cat := cloudapi.NewCatalog()
 	owner := func(app uint64) (string, bool) { a, ok := apps[app]; return a[0], ok }
-	trtc.Register(cat, n.Rooms, owner, cfg.Regions)
-	if err := n.openHistory(cat, owner); err != nil {
-		n.closeBackend()
-		return nil, err
-	}
-	if err := n.openCallbacks(); err != nil {
+	acts := roomActions{Rooms: n.Rooms, hub: n.Hub, media: mp}
+	trtc.Register(cat, acts, owner, cfg.Regions)
+	trtc.RegisterBlocking(cat, acts, owner, cfg.Regions)
+	// fail undoes what New has opened so far.
+	fail := func(err error) (*Node, error) {
+		if n.Callbacks != nil {
+			n.Callbacks.Close()
+		}
 		if n.History != nil {
 			n.History.Close()
 		}
+		n.closeMedia()
 		n.closeBackend()
 		return nil, err
 	}
+	if err := n.openHistory(cat, owner); err != nil {
+		return fail(err)
+	}
+	if err := n.openCallbacks(); err != nil {
+		return fail(err)
+	}
 	for action := range cfg.RateLimits {
 		if !contains(cat.Names(), action) {
-			n.closeBackend()
-			return nil, fmt.Errorf("config: rate_limits.%s: no such action (have %v)", action, cat.Names())
+			return fail(fmt.Errorf("config: rate_limits.%s: no such action (have %v)", action, cat.Names()))
 		}
 	}
 	n.API = &cloudapi.Server{
@@ -116,14 +136,17 @@ func New(cfg config.Config, log *slog.Logger) (*Node, error) {
 			sigApps[app.SdkAppID] = joinauth.App{Key: app.Key, RequirePrivateMapKey: app.RequirePrivateMapKey}
 		}
 	}
-	n.Signal = signal.NewServer(n.Hub, func(app uint64) (joinauth.App, bool) { a, ok := sigApps[app]; return a, ok },
-		signal.Config{IdleTimeout: cfg.IdleTimeout.Duration, QueueLen: cfg.ClientQueue, MaxSkew: cfg.UserSigMaxSkew.Duration, Log: log,
-			MaxClients: cfg.MaxClients, Descriptors: n.descriptors, FDHeadroom: int64(cfg.FDHeadroom)})
+	sigCfg := signal.Config{IdleTimeout: cfg.IdleTimeout.Duration, QueueLen: cfg.ClientQueue, MaxSkew: cfg.UserSigMaxSkew.Duration, Log: log,
+		MaxClients: cfg.MaxClients, Descriptors: n.descriptors, FDHeadroom: int64(cfg.FDHeadroom)}
+	if mp != nil {
+		sigCfg.Media = mp
+	}
+	n.Signal = signal.NewServer(n.Hub, func(app uint64) (joinauth.App, bool) { a, ok := sigApps[app]; return a, ok }, sigCfg)
 
 	mux := http.NewServeMux()
 	mux.Handle(signal.Path, n.Signal)
 	mux.HandleFunc("/healthz", n.healthz)
-	n.Metrics.Registry.MustRegister(collector{n})
+	n.Metrics.Registry.MustRegister(collector{n}, mediaCollector{n})
 	mux.Handle("/metrics", n.Metrics.Handler())
 	if cfg.DebugPprof {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
@@ -172,6 +195,9 @@ func (n *Node) Start() error {
 		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
 	}
 	n.ln = ln
+	if n.Media != nil {
+		n.Logger.Info("media plane", "udp", n.Media.UDPAddrs(), "tcp", n.Media.TCPAddrs())
+	}
 	n.done = make(chan error, 1)
 	n.startGroups()
 	n.startRetention()
@@ -204,6 +230,7 @@ func (n *Node) Shutdown(ctx context.Context) error {
 	if e := n.srv.Shutdown(ctx); e != nil && err == nil {
 		err = e
 	}
+	n.closeMedia()
 	n.stopGroups()
 	if n.stopRetention != nil {
 		n.stopRetention()
@@ -228,6 +255,22 @@ func (n *Node) closeBackend() error {
 		err = errors.Join(err, n.logRDB.Close())
 	}
 	return err
+}
+
+// closeMedia closes the media plane: every room's connections, the sockets.
+func (n *Node) closeMedia() {
+	if n.Media != nil {
+		n.Media.Close()
+	}
+}
+
+// onMediaEvent receives the SFU's media events (201-206).
+// TODO(event log): append them to the room-event log as video_start/stop,
+// audio_start/stop, substream_start/stop once the registry can append a
+// non-membership event with the room's next sequence number.
+func (n *Node) onMediaEvent(ev media.MediaEvent) {
+	n.mediaEvents.Add(1)
+	n.Logger.Debug("media event", "type", int(ev.Type), "room", ev.Room, "user", ev.User)
 }
 
 func (n *Node) healthz(w http.ResponseWriter, r *http.Request) {

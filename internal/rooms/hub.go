@@ -142,6 +142,21 @@ func (h *Hub) SwitchRole(ctx context.Context, room Key, s Session, role Role) (u
 	return h.reg.SwitchRole(ctx, room, user, s.ID(), role)
 }
 
+// Announce gives n to every session of room on this node that has joined
+// and not been kicked. It is for notices that change no membership
+// (SetUserBlocked); it never blocks.
+func (h *Hub) Announce(room Key, n *Notice) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for _, a := range h.rooms[room] {
+		a.mu.Lock()
+		if !a.pending && !a.gone {
+			a.s.Deliver(n)
+		}
+		a.mu.Unlock()
+	}
+}
+
 // Drain refuses further joins (graceful shutdown); the transport then
 // leaves its sessions.
 func (h *Hub) Drain() {

@@ -14,6 +14,7 @@ const (
 	UserLeft                           // another anchor left, for Reason
 	Kicked                             // you are out of the room for Reason; the last notice
 	RoleSwitched                       // your role is now Role (the answer to your switch, in room order)
+	UserBlocked                        // UserID's audio and video are blocked (or not) as Audio and Video say
 )
 
 // Notice is one message to a session, derived from a room Event from that
@@ -28,6 +29,8 @@ type Notice struct {
 	Role      Role     // UserEntered, UserLeft, RoleSwitched
 	Reason    Reason   // UserLeft, Kicked
 	Members   []Member // Joined: the anchors, and the joiner itself
+	Audio     bool     // UserBlocked: the user's audio is blocked
+	Video     bool     // UserBlocked: the user's video is blocked
 	Time      time.Time
 
 	enc atomic.Pointer[[]byte]

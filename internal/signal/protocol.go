@@ -13,6 +13,7 @@ var noticeTypes = map[rooms.NoticeType]string{
 	rooms.UserLeft:     protocol.TypeUserLeft,
 	rooms.Kicked:       protocol.TypeKicked,
 	rooms.RoleSwitched: protocol.TypeRoleSwitched,
+	rooms.UserBlocked:  protocol.TypeUserBlocked,
 }
 
 // encodeNotice is the wire form of a notice; the hub shares notices between
@@ -34,6 +35,8 @@ func encodeNotice(n *rooms.Notice) []byte {
 		m.UserID, m.Role = n.UserID, n.Role.String()
 	case rooms.RoleSwitched:
 		m.Role = n.Role.String()
+	case rooms.UserBlocked:
+		m.UserID, m.Audio, m.Video = n.UserID, &n.Audio, &n.Video
 	}
 	b, _ := json.Marshal(m)
 	return b

@@ -11,6 +11,8 @@ type stats struct {
 	refused codeCounts // of those, the ones that refused a join
 	idle    atomic.Uint64
 	slow    atomic.Uint64
+
+	mediaIn, mediaOut, mediaRefused atomic.Uint64
 }
 
 // codeCounts counts by protocol error code.
@@ -50,3 +52,11 @@ func (s *Server) SlowDrops() uint64 { return s.stats.slow.Load() }
 
 // IdleTimeouts counts joined sessions ended by the idle timeout.
 func (s *Server) IdleTimeouts() uint64 { return s.stats.idle.Load() }
+
+// MediaMessages counts the media messages: received from clients, sent to
+// them, and refused (answered with a media_error).
+type MediaMessages struct{ In, Out, Refused uint64 }
+
+func (s *Server) MediaMessages() MediaMessages {
+	return MediaMessages{s.stats.mediaIn.Load(), s.stats.mediaOut.Load(), s.stats.mediaRefused.Load()}
+}

@@ -4,11 +4,14 @@ package testkit
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,6 +21,7 @@ import (
 	trtc "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/trtc/v20190722"
 
 	"github.com/trtcd/trtcd/client"
+	"github.com/trtcd/trtcd/internal/cloudapi"
 	"github.com/trtcd/trtcd/internal/config"
 	"github.com/trtcd/trtcd/internal/node"
 	"github.com/trtcd/trtcd/internal/signal"
@@ -158,4 +162,36 @@ func FreeAddr(t testing.TB) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
+}
+
+// Call sends a TC3-signed JSON request for action (service trtc) as the acme
+// account and returns the answer's Error.Code ("" on success) and message.
+// For actions the SDK lacks (SetUserBlocked).
+func Call(t testing.TB, addr, action, body string) (code, msg string) {
+	t.Helper()
+	r, _ := http.NewRequest("POST", "http://"+addr+"/", strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set("X-TC-Action", action)
+	r.Header.Set("X-TC-Version", trtcapi.Version)
+	r.Header.Set("X-TC-Region", trtcapi.DefaultClientRegion)
+	cloudapi.SignTC3(r, []byte(body), AcmeID, AcmeKey, trtcapi.Service, time.Now())
+	resp, err := http.DefaultClient.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var out struct {
+		Response struct {
+			Error     *struct{ Code, Message string }
+			RequestId string
+		}
+	}
+	if resp.StatusCode != 200 || json.Unmarshal(b, &out) != nil || out.Response.RequestId == "" {
+		t.Fatalf("%s: status %d body %s", action, resp.StatusCode, b)
+	}
+	if out.Response.Error == nil {
+		return "", ""
+	}
+	return out.Response.Error.Code, out.Response.Error.Message
 }

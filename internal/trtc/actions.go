@@ -91,6 +91,22 @@ func (a *actions) dismissRoom(str bool) cloudapi.Handler {
 
 // room validates SdkAppId (presence, type, ownership) and then RoomId.
 func (a *actions) room(c *cloudapi.Call, str bool) (rooms.Key, error) {
+	return roomParams(c, a.owner, str, roomIDParam)
+}
+
+// roomParam is an action family's room parameter and its errors: RoomId,
+// or StrRoomId (SetUserBlockedByStrRoomId).
+type roomParam struct {
+	name           string
+	missing        func() *cloudapi.Error
+	invalid, value func(why string) *cloudapi.Error
+}
+
+var roomIDParam = roomParam{"RoomId", ErrMissingRoomID, ErrInvalidRoomID, ErrInvalidRoomIDValue}
+
+// roomParams validates SdkAppId (presence, type, ownership) and then the
+// room parameter rp.
+func roomParams(c *cloudapi.Call, owner Owner, str bool, rp roomParam) (rooms.Key, error) {
 	app, st := c.Params.Uint("SdkAppId")
 	switch {
 	case st == cloudapi.Missing:
@@ -99,29 +115,29 @@ func (a *actions) room(c *cloudapi.Call, str bool) (rooms.Key, error) {
 		return rooms.Key{}, ErrInvalidSdkAppID()
 	}
 	// Unknown apps answer like other accounts' apps: existence does not leak.
-	if acct, ok := a.owner(app); !ok || acct != c.Account {
+	if acct, ok := owner(app); !ok || acct != c.Account {
 		return rooms.Key{}, ErrUnauthorizedSdkAppID(app)
 	}
 	if str {
-		s, st := c.Params.String("RoomId")
+		s, st := c.Params.String(rp.name)
 		switch {
 		case st == cloudapi.Missing:
-			return rooms.Key{}, ErrMissingRoomID()
+			return rooms.Key{}, rp.missing()
 		case st != cloudapi.OK:
-			return rooms.Key{}, ErrInvalidRoomID("it must be a string for this action")
+			return rooms.Key{}, rp.invalid("it must be a string for this action")
 		case !rooms.ValidStrRoom(s):
-			return rooms.Key{}, ErrInvalidRoomIDValue("a string RoomId must be 1-64 bytes of letters, digits, space and !#$%&()+-:;<=.>?@[]^_{}|~,")
+			return rooms.Key{}, rp.value("a string " + rp.name + " must be 1-64 bytes of letters, digits, space and !#$%&()+-:;<=.>?@[]^_{}|~,")
 		}
 		return rooms.StrRoom(app, s), nil
 	}
-	n, st := c.Params.Uint("RoomId")
+	n, st := c.Params.Uint(rp.name)
 	switch {
 	case st == cloudapi.Missing:
-		return rooms.Key{}, ErrMissingRoomID()
+		return rooms.Key{}, rp.missing()
 	case st == cloudapi.WrongType:
-		return rooms.Key{}, ErrInvalidRoomID("it must be an integer for this action")
+		return rooms.Key{}, rp.invalid("it must be an integer for this action")
 	case st == cloudapi.OutOfRange || !rooms.ValidRoomNum(n):
-		return rooms.Key{}, ErrInvalidRoomIDValue("a numeric RoomId must be from 1 to 4294967294")
+		return rooms.Key{}, rp.value("a numeric " + rp.name + " must be from 1 to 4294967294")
 	}
 	return rooms.NumRoom(app, n), nil
 }

@@ -151,3 +151,46 @@ func ErrDBError() *cloudapi.Error {
 func ErrHistoryNotConfigured() *cloudapi.Error {
 	return &cloudapi.Error{Code: CodeHistoryNotConfigured, Message: "History is not configured on this server: cluster mode needs `history: postgres://...` in the config (or history is off)."}
 }
+
+// The codes of SetUserBlocked and SetUserBlockedByStrRoomId beyond the
+// ones above: the string variant's room parameter is StrRoomId, IsMute is
+// 0..3, and a user who is not in the room is FailedOperation.UserNotExist
+// (trtcd's choice: the cloud's pages list no code for it; docs/api.md).
+const (
+	CodeMissingStrRoomID      = "MissingParameter.StrRoomId"
+	CodeInvalidStrRoomID      = "InvalidParameter.StrRoomId"
+	CodeInvalidStrRoomIDValue = "InvalidParameterValue.StrRoomId"
+	CodeMissingIsMute         = "MissingParameter.IsMute"
+	CodeInvalidIsMute         = "InvalidParameter.IsMute"
+	CodeInvalidIsMuteValue    = "InvalidParameterValue.IsMute"
+	CodeUserNotExist          = "FailedOperation.UserNotExist"
+)
+
+func ErrMissingStrRoomID() *cloudapi.Error {
+	return &cloudapi.Error{Code: CodeMissingStrRoomID, Message: "StrRoomId is missing."}
+}
+
+func ErrInvalidStrRoomID(why string) *cloudapi.Error {
+	return &cloudapi.Error{Code: CodeInvalidStrRoomID, Message: "StrRoomId is incorrect: " + why + "."}
+}
+
+func ErrInvalidStrRoomIDValue(why string) *cloudapi.Error {
+	return &cloudapi.Error{Code: CodeInvalidStrRoomIDValue, Message: "Invalid StrRoomId: " + why + "."}
+}
+
+func ErrMissingIsMute() *cloudapi.Error {
+	return &cloudapi.Error{Code: CodeMissingIsMute, Message: "IsMute is missing."}
+}
+
+func ErrInvalidIsMute(why string) *cloudapi.Error {
+	return &cloudapi.Error{Code: CodeInvalidIsMute, Message: "IsMute is incorrect: " + why + "."}
+}
+
+func ErrInvalidIsMuteValue(why string) *cloudapi.Error {
+	return &cloudapi.Error{Code: CodeInvalidIsMuteValue, Message: "Invalid IsMute: " + why + "."}
+}
+
+// ErrUserNotExist: user is the UserId, which is not in the room.
+func ErrUserNotExist(user string) *cloudapi.Error {
+	return &cloudapi.Error{Code: CodeUserNotExist, Message: fmt.Sprintf("The user does not exist: %q is not in the room.", user)}
+}
