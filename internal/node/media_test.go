@@ -286,3 +286,25 @@ func TestMediaDisabled(t *testing.T) {
 		t.Fatalf("answer: %v", m)
 	}
 }
+
+// TestMediaFollowsTheRoleSwitch: an audience member who switches to anchor
+// may publish, and everyone receives it; switching back to audience stops
+// its publishing for every subscriber.
+func TestMediaFollowsTheRoleSwitch(t *testing.T) {
+	n := tk.Start(t, tk.Config())
+	const roomID = 7010
+	alice := joinMedia(t, n, "alice", roomID, "")
+	carol := joinMedia(t, n, "carol", roomID, "audience")
+	ctx, cancel := context.WithTimeout(context.Background(), mediaWait)
+	defer cancel()
+	if _, err := carol.conn.SwitchRole(ctx, "anchor"); err != nil {
+		t.Fatal(err)
+	}
+	publishAV(t, carol)
+	receiving(t, alice, "carol")
+	if _, err := carol.conn.SwitchRole(ctx, "audience"); err != nil {
+		t.Fatal(err)
+	}
+	stoppedFor(t, "carol's audio after she became audience", carol.media, packets(alice.media, "carol", wire.Audio))
+	stoppedFor(t, "carol's video after she became audience", carol.media, packets(alice.media, "carol", wire.Video))
+}

@@ -408,6 +408,12 @@ func (c *conn) switchRole(role string) {
 	switch {
 	case err == nil:
 		c.s.cfg.Log.Info("role switched", "session", c.id, "room", c.room.String(), "user", c.user, "role", r.String())
+		c.role = r // the media joined later takes the new role
+		if c.mpeer != nil {
+			if err := c.mpeer.SetRole(r); err != nil {
+				c.s.cfg.Log.Warn("media role switch failed", "session", c.id, "room", c.room.String(), "user", c.user, "err", err)
+			}
+		}
 	case errors.Is(err, rooms.ErrSameRole):
 		c.deliverError(protocol.NewError(protocol.CodeRoleUnchanged, "the role is %s already", r))
 	case errors.Is(err, rooms.ErrNotMember), errors.Is(err, rooms.ErrRoomNotFound):
