@@ -61,6 +61,7 @@ func (n *Node) policyMetrics(w http.ResponseWriter) {
 		fmt.Fprintf(w, "# HELP trtcd_http_header_timeouts_total Connections closed because a request's headers did not arrive within http_header_timeout.\n# TYPE trtcd_http_header_timeouts_total counter\ntrtcd_http_header_timeouts_total %d\n", c.headerTimeouts.Load())
 		fmt.Fprintf(w, "# HELP trtcd_http_idle_closed_total Keep-alive connections closed after http_idle_timeout without a request.\n# TYPE trtcd_http_idle_closed_total counter\ntrtcd_http_idle_closed_total %d\n", c.idleClosed.Load())
 	}
+	n.WebUI.WriteMetrics(w)
 	rj := n.Signal.RefusedJoins()
 	fmt.Fprintf(w, "# HELP trtcd_joins_refused_total Joins refused with ServerFull, by policy.\n# TYPE trtcd_joins_refused_total counter\ntrtcd_joins_refused_total{policy=\"max_clients\"} %d\ntrtcd_joins_refused_total{policy=\"fd_headroom\"} %d\n", rj.MaxClients, rj.FDHeadroom)
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/trtcd/trtcd/internal/rooms"
 	"github.com/trtcd/trtcd/internal/signal"
 	"github.com/trtcd/trtcd/internal/trtc"
+	"github.com/trtcd/trtcd/internal/webui"
 )
 
 // Node is one running server.
@@ -32,6 +33,7 @@ type Node struct {
 	Hub      *rooms.Hub
 	API      *cloudapi.Server
 	Signal   *signal.Server
+	WebUI    *webui.UI // the browser SDK, and the demo in development mode
 
 	srv   *http.Server
 	ln    net.Listener
@@ -88,6 +90,7 @@ func New(cfg config.Config, log *slog.Logger) (*Node, error) {
 
 	mux := http.NewServeMux()
 	mux.Handle(signal.Path, n.Signal)
+	n.WebUI = webui.Mount(mux, apps) // /sdk/trtcd.js, /sdk/trtcd.d.ts; /demo in development mode
 	mux.HandleFunc("/healthz", n.healthz)
 	mux.HandleFunc("/metrics", n.metrics)
 	if cfg.DebugPprof {
