@@ -51,6 +51,8 @@ type Config struct {
 	DataDir          string   `yaml:"data_dir"`          // where the embedded history database lives; default "data"
 	History          string   `yaml:"history"`           // "" (SQLite in data_dir on one node), "postgres://…", or "off"
 	HistoryRetention Duration `yaml:"history_retention"` // how long history is kept; default 14 days
+
+	Media MediaConfig `yaml:"media"` // the SFU (docs/media.md)
 }
 
 // Defaults of the front-door limits.
@@ -190,6 +192,7 @@ func (c *Config) fill() {
 	if c.HistoryRetention.Duration == 0 {
 		c.HistoryRetention.Duration = DefaultHistoryRetention
 	}
+	c.Media.fill(c.Redis)
 	if c.NodeID == "" {
 		host, _ := os.Hostname()
 		c.NodeID = fmt.Sprintf("%s-%d", host, os.Getpid())
@@ -380,6 +383,9 @@ func (c *Config) applyEnv(environ []string) (map[string]string, error) {
 		}
 		c.DebugPprof = b
 	}
+	if err := c.applyMediaEnv(env, set); err != nil {
+		return nil, err
+	}
 	if v, ok := env("TRTCD_REGIONS"); ok {
 		c.Regions = strings.Split(v, ",")
 		set["regions"] = "TRTCD_REGIONS"
@@ -542,7 +548,7 @@ func (c *Config) Validate() error {
 	default:
 		return bad("log_level", "must be debug, info, warn or error")
 	}
-	return nil
+	return c.validateMedia()
 }
 
 // Credentials maps SecretId → (account name, secret key).
