@@ -18,6 +18,7 @@ window.trtcdDemo = {
 
 const params = new URLSearchParams(location.search);
 for (const f of ['room', 'user', 'role']) if (params.get(f)) $(f).value = params.get(f);
+if (params.get('publish') === '0') $('publish').checked = false;
 if (!$('user').value) $('user').value = `user${Math.floor(Math.random() * 9000) + 1000}`;
 
 function setStatus(state, text, reason = '') {
@@ -171,7 +172,7 @@ form.addEventListener('submit', async (ev) => {
     setStatus('joined', `In the room as ${userId} (app ${sig.sdkAppId}).`);
     $('leave-button').disabled = false;
     log(`joined room ${roomText} as ${userId} (${role})`);
-    if (role === 'anchor') {
+    if (role === 'anchor' && $('publish').checked) {
       const stream = await r.publish({ audio: true, video: { width: 640, height: 480 } });
       $('local-video').srcObject = stream;
       $('local-caption').textContent = `${userId} (you)`;

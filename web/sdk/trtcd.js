@@ -132,7 +132,8 @@ export class Room {
     this._ping = 0;
     this._pub = null;
     this._sub = null;
-    this._subMids = new Map();
+    this._subMids = new Map(); // mid -> msid of the last offer on sub
+    this._midOwner = new Map(); // mid -> {userId, kind} of the track last received on it
     this._pending = new Map(); // offer id -> {resolve, reject, timer}
     this._offers = 0;
     this._queue = Promise.resolve(); // media messages, handled in order
@@ -474,6 +475,7 @@ export class Room {
     let kind = msid && msid.track;
     if (!KINDS.has(kind)) kind = ev.track.kind;
     if (!userId) return;
+    if (mid) this._midOwner.set(mid, { userId, kind });
     let r = this.remote.get(userId);
     if (!r) {
       r = { stream: new MediaStream(), tracks: new Map() };
@@ -512,7 +514,8 @@ export class Room {
   /**
    * The counters of what is received, one entry per remote track:
    * {userId, kind, packetsReceived, bytesReceived, framesDecoded, framesReceived}
-   * (from the receiving connection's inbound-rtp statistics).
+   * (from the receiving connection's inbound-rtp statistics). A track that
+   * was taken away keeps its last counters until its m-section is reused.
    */
   async receivedStats() {
     const pc = this._sub;
@@ -521,11 +524,11 @@ export class Room {
     const out = [];
     report.forEach((s) => {
       if (s.type !== 'inbound-rtp') return;
-      const msid = this._subMids.get(s.mid);
-      if (!msid) return;
+      const owner = this._midOwner.get(s.mid);
+      if (!owner) return;
       out.push({
-        userId: msid.stream,
-        kind: KINDS.has(msid.track) ? msid.track : s.kind,
+        userId: owner.userId,
+        kind: owner.kind,
         packetsReceived: s.packetsReceived || 0,
         bytesReceived: s.bytesReceived || 0,
         framesDecoded: s.framesDecoded || 0,
