@@ -309,7 +309,9 @@ func api(t *testing.T, n *node.Node, action string, params any) {
 	defer r.Body.Close()
 	raw, _ := io.ReadAll(r.Body)
 	var env struct {
-		Response struct{ Error *struct{ Code, Message string } }
+		Response struct {
+			Error *struct{ Code, Message string }
+		}
 	}
 	if err := json.Unmarshal(raw, &env); err != nil || env.Response.Error != nil {
 		t.Fatalf("%s %s: %s", action, body, raw)
