@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -227,5 +228,61 @@ func TestDemoUserSig(t *testing.T) {
 	}
 	if !metric(t, n, `trtcd_demo_usersigs_total{outcome="minted"} 1`) || !metric(t, n, `trtcd_demo_usersigs_total{outcome="refused"} 8`) {
 		t.Error("refusals minted something or were not counted")
+	}
+}
+
+// Every export of trtcd.js is declared in trtcd.d.ts and the other way
+// round, and the package.json points at both.
+func TestSDKTypesMatchModule(t *testing.T) {
+	js, err := os.ReadFile("../../web/sdk/trtcd.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dts, err := os.ReadFile("../../web/sdk/trtcd.d.ts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := func(re string, src []byte) map[string]bool {
+		m := map[string]bool{}
+		for _, g := range regexp.MustCompile(re).FindAllSubmatch(src, -1) {
+			m[string(g[1])] = true
+		}
+		return m
+	}
+	exported := names(`(?m)^export (?:async function|function|class|const) ([A-Za-z_]+)`, js)
+	declared := names(`(?m)^export declare (?:function|class|const) ([A-Za-z_]+)`, dts)
+	if len(exported) < 5 {
+		t.Fatalf("found only %v in trtcd.js", exported)
+	}
+	for n := range exported {
+		if !declared[n] {
+			t.Errorf("trtcd.js exports %s, trtcd.d.ts does not declare it", n)
+		}
+	}
+	for n := range declared {
+		if !exported[n] {
+			t.Errorf("trtcd.d.ts declares %s, trtcd.js does not export it", n)
+		}
+	}
+	// The methods of Room.
+	methods := names(`(?m)^  (?:async )?([a-z][A-Za-z]+)\(`, js)
+	for _, m := range []string{"join", "leave", "publish", "unpublish", "subscribe", "unsubscribe", "remoteStream", "receivedStats", "getStats", "on", "off"} {
+		if !methods[m] || !strings.Contains(string(dts), "  "+m+"(") && !strings.Contains(string(dts), "  "+m+"<") {
+			t.Errorf("Room.%s: in trtcd.js %v, declared in trtcd.d.ts %v", m, methods[m], strings.Contains(string(dts), "  "+m))
+		}
+	}
+	var pkg struct {
+		Type, Main, Types string
+		Files             []string
+	}
+	b, err := os.ReadFile("../../web/sdk/package.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &pkg); err != nil {
+		t.Fatalf("package.json: %v", err)
+	}
+	if pkg.Type != "module" || pkg.Main != "./trtcd.js" || pkg.Types != "./trtcd.d.ts" || !slices.Contains(pkg.Files, "trtcd.js") || !slices.Contains(pkg.Files, "trtcd.d.ts") {
+		t.Errorf("package.json: %+v", pkg)
 	}
 }

@@ -130,7 +130,7 @@ function wire(r) {
   });
   r.on('role-switched', (e) => log(`${e.userId} is now ${e.role}`));
   r.on('error', (e) => {
-    log(`error ${e.code}: ${e.message}`);
+    log(`${e.fatal ? 'error' : 'server notice'} ${e.code}: ${e.message}`);
     if (e.fatal) setStatus('error', `Error: ${e.code}: ${e.message}`, e.code);
   });
   r.on('kicked', (e) => {
