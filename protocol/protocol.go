@@ -36,6 +36,7 @@ const (
 	TypeKicked      = "kicked"       // this client is out of the room; Reason says why
 	TypePong        = "pong"         // the answer to a ping
 	TypeError       = "error"        // a refused join or a bad frame; the connection closes next
+	TypeUserBlocked = "user_blocked" // SetUserBlocked: userId's audio and video are blocked or not
 )
 
 // Roles in a room; a join without one is an anchor.
@@ -98,6 +99,8 @@ type ServerMessage struct {
 	Code      string   `json:"code,omitempty"`
 	Message   string   `json:"message,omitempty"`
 	TRTCCode  int      `json:"trtcCode,omitempty"`
+	Audio     *bool    `json:"audio,omitempty"` // user_blocked: whether userId's audio is blocked
+	Video     *bool    `json:"video,omitempty"` // user_blocked: whether userId's video (and screen share) is blocked
 }
 
 // AsError is an error message's content; nil for other types.

@@ -86,10 +86,18 @@ func (r *Room) Join(user string, role rooms.Role, send func(wire.Message) error)
 // subscriber; when it returns, none of its packets is forwarded again and
 // each subscriber has been sent media_track_unpublished and a new offer.
 // No media event is emitted. It reports whether the user had joined.
-func (r *Room) Remove(user, reason string) bool {
+func (r *Room) Remove(user, reason string) bool { return r.remove(user, nil, reason) }
+
+// RemovePeer is Remove for one peer: it does nothing when p is no longer
+// its user's peer in the room (a later Join replaced it). A transport calls
+// it when the session that joined p ends.
+func (r *Room) RemovePeer(p *Peer, reason string) bool { return r.remove(p.user, p, reason) }
+
+// remove removes user's peer, if it is only (when only is not nil).
+func (r *Room) remove(user string, only *Peer, reason string) bool {
 	r.mu.Lock()
 	p := r.peers[user]
-	if p == nil {
+	if p == nil || only != nil && p != only {
 		r.mu.Unlock()
 		return false
 	}
@@ -165,11 +173,19 @@ func blockedKind(st BlockState, k wire.Kind) bool {
 
 // Close ends the room (dismissal): every peer's connections are closed,
 // without media events; later Joins fail with ErrClosed.
-func (r *Room) Close() {
+func (r *Room) Close() { r.close(false) }
+
+// close closes the room, only when idle if idleOnly is set; it reports
+// whether the room is closed.
+func (r *Room) close(idleOnly bool) bool {
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
-		return
+		return true
+	}
+	if idleOnly && (len(r.peers) > 0 || len(r.blocked) > 0) {
+		r.mu.Unlock()
+		return false
 	}
 	r.closed = true
 	var ts []*pubTrack
@@ -186,6 +202,21 @@ func (r *Room) Close() {
 	for _, p := range ps {
 		p.close()
 	}
+	return true
+}
+
+// CloseIfIdle closes the room if it has no peer and blocks nobody, so that
+// a transport can let go of the media of rooms nobody uses; it reports
+// whether the room is closed. A Join racing with it fails with ErrClosed
+// and may be retried on a fresh Server.Room.
+func (r *Room) CloseIfIdle() bool { return r.close(true) }
+
+// Closed reports whether the room was closed (Close, CloseIfIdle, or the
+// server's Close).
+func (r *Room) Closed() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.closed
 }
 
 // takeTracks removes user's tracks from the room; under r.mu.

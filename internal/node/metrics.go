@@ -28,6 +28,7 @@ func (n *Node) metrics(w http.ResponseWriter, r *http.Request) {
 	for _, code := range codes {
 		fmt.Fprintf(w, "trtcd_client_errors_total{code=%q} %d\n", code, errs[code])
 	}
+	n.mediaMetrics(w)
 	fmt.Fprintf(w, "# HELP trtcd_client_idle_timeouts_total Joined clients removed by the idle timeout.\n# TYPE trtcd_client_idle_timeouts_total counter\ntrtcd_client_idle_timeouts_total %d\n", n.Signal.IdleTimeouts())
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {

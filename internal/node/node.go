@@ -18,6 +18,7 @@ import (
 	"github.com/trtcd/trtcd/internal/cluster"
 	"github.com/trtcd/trtcd/internal/config"
 	"github.com/trtcd/trtcd/internal/joinauth"
+	"github.com/trtcd/trtcd/internal/media"
 	"github.com/trtcd/trtcd/internal/rooms"
 	"github.com/trtcd/trtcd/internal/signal"
 	"github.com/trtcd/trtcd/internal/trtc"
@@ -33,7 +34,10 @@ type Node struct {
 	Hub      *rooms.Hub
 	API      *cloudapi.Server
 	Signal   *signal.Server
-	WebUI    *webui.UI // the browser SDK, and the demo in development mode
+	Media    *media.Server // nil when media is off (media.enabled)
+	WebUI    *webui.UI     // the browser SDK, and the demo in development mode
+
+	mediaEvents atomic.Uint64 // media events seen (OnMediaEvent)
 
 	srv   *http.Server
 	ln    net.Listener
@@ -58,13 +62,25 @@ func New(cfg config.Config, log *slog.Logger) (*Node, error) {
 	if cr, ok := reg.(*cluster.Registry); ok {
 		cr.SetLocalMembers(n.Hub.LocalMembers)
 	}
+	var mp *mediaPlane
+	if cfg.MediaOn() {
+		if mp, err = newMediaPlane(cfg, log, n.onMediaEvent); err != nil {
+			reg.Close()
+			return nil, fmt.Errorf("media: %v", err)
+		}
+		n.Media = mp.srv
+	}
 
 	creds := cfg.Credentials()
 	apps := cfg.Apps()
 	cat := cloudapi.NewCatalog()
-	trtc.Register(cat, n.Hub, func(app uint64) (string, bool) { a, ok := apps[app]; return a[0], ok }, cfg.Regions)
+	owner := func(app uint64) (string, bool) { a, ok := apps[app]; return a[0], ok }
+	acts := roomActions{Rooms: n.Hub, hub: n.Hub, media: mp}
+	trtc.Register(cat, acts, owner, cfg.Regions)
+	trtc.RegisterBlocking(cat, acts, owner, cfg.Regions)
 	for action := range cfg.RateLimits {
 		if !contains(cat.Names(), action) {
+			n.closeMedia()
 			reg.Close()
 			return nil, fmt.Errorf("config: rate_limits.%s: no such action (have %v)", action, cat.Names())
 		}
@@ -84,9 +100,12 @@ func New(cfg config.Config, log *slog.Logger) (*Node, error) {
 			sigApps[app.SdkAppID] = joinauth.App{Key: app.Key, RequirePrivateMapKey: app.RequirePrivateMapKey}
 		}
 	}
-	n.Signal = signal.NewServer(n.Hub, func(app uint64) (joinauth.App, bool) { a, ok := sigApps[app]; return a, ok },
-		signal.Config{IdleTimeout: cfg.IdleTimeout.Duration, QueueLen: cfg.ClientQueue, MaxSkew: cfg.UserSigMaxSkew.Duration, Log: log,
-			MaxClients: cfg.MaxClients, Descriptors: n.descriptors, FDHeadroom: int64(cfg.FDHeadroom)})
+	sigCfg := signal.Config{IdleTimeout: cfg.IdleTimeout.Duration, QueueLen: cfg.ClientQueue, MaxSkew: cfg.UserSigMaxSkew.Duration, Log: log,
+		MaxClients: cfg.MaxClients, Descriptors: n.descriptors, FDHeadroom: int64(cfg.FDHeadroom)}
+	if mp != nil {
+		sigCfg.Media = mp
+	}
+	n.Signal = signal.NewServer(n.Hub, func(app uint64) (joinauth.App, bool) { a, ok := sigApps[app]; return a, ok }, sigCfg)
 
 	mux := http.NewServeMux()
 	mux.Handle(signal.Path, n.Signal)
@@ -140,6 +159,9 @@ func (n *Node) Start() error {
 		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
 	}
 	n.ln = ln
+	if n.Media != nil {
+		n.Log.Info("media plane", "udp", n.Media.UDPAddrs(), "tcp", n.Media.TCPAddrs())
+	}
 	n.done = make(chan error, 1)
 	n.ready.Store(true)
 	go func() {
@@ -167,10 +189,27 @@ func (n *Node) Shutdown(ctx context.Context) error {
 	if e := n.srv.Shutdown(ctx); e != nil && err == nil {
 		err = e
 	}
+	n.closeMedia()
 	if e := n.Registry.Close(); e != nil && err == nil {
 		err = e
 	}
 	return err
+}
+
+// closeMedia closes the media plane: every room's connections, the sockets.
+func (n *Node) closeMedia() {
+	if n.Media != nil {
+		n.Media.Close()
+	}
+}
+
+// onMediaEvent receives the SFU's media events (201-206).
+// TODO(event log): append them to the room-event log as video_start/stop,
+// audio_start/stop, substream_start/stop once the registry can append a
+// non-membership event with the room's next sequence number.
+func (n *Node) onMediaEvent(ev media.MediaEvent) {
+	n.mediaEvents.Add(1)
+	n.Log.Debug("media event", "type", int(ev.Type), "room", ev.Room, "user", ev.User)
 }
 
 func (n *Node) healthz(w http.ResponseWriter, r *http.Request) {

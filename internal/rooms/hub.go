@@ -131,6 +131,21 @@ func (h *Hub) Members(ctx context.Context, room Key) ([]Member, error) {
 	return h.reg.Members(ctx, room)
 }
 
+// Announce gives n to every session of room on this node that has joined
+// and not been kicked. It is for notices that change no membership
+// (SetUserBlocked); it never blocks.
+func (h *Hub) Announce(room Key, n *Notice) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for _, a := range h.rooms[room] {
+		a.mu.Lock()
+		if !a.pending && !a.gone {
+			a.s.Deliver(n)
+		}
+		a.mu.Unlock()
+	}
+}
+
 // Drain refuses further joins (graceful shutdown); the transport then
 // leaves its sessions.
 func (h *Hub) Drain() {

@@ -13,6 +13,7 @@ const (
 	UserEntered                       // another anchor entered
 	UserLeft                          // another anchor left, for Reason
 	Kicked                            // you are out of the room for Reason; the last notice
+	UserBlocked                       // UserID's audio and video are blocked (or not) as Audio and Video say
 )
 
 // Notice is one message to a session, derived from a room Event from that
@@ -27,6 +28,8 @@ type Notice struct {
 	Role      Role     // UserEntered, UserLeft
 	Reason    Reason   // UserLeft, Kicked
 	Members   []Member // Joined: the anchors, and the joiner itself
+	Audio     bool     // UserBlocked: the user's audio is blocked
+	Video     bool     // UserBlocked: the user's video is blocked
 	Time      time.Time
 
 	enc atomic.Pointer[[]byte]

@@ -3,6 +3,7 @@ package signal
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -13,6 +14,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/gorilla/websocket"
 
+	"github.com/trtcd/trtcd/client/media/wire"
 	"github.com/trtcd/trtcd/internal/joinauth"
 	"github.com/trtcd/trtcd/internal/rooms"
 	"github.com/trtcd/trtcd/protocol"
@@ -35,16 +37,21 @@ type conn struct {
 	log func(msg string, args ...any)
 
 	room rooms.Key
-	user string // set with room at the join, before any other goroutine reads it
+	user string     // set with room at the join, before any other goroutine reads it
+	role rooms.Role // the member's role, for its media; the reader's
+	// mpeer is the session's media, joined with its first media_ frame;
+	// only the reader goroutine touches it.
+	mpeer MediaPeer
 
 	qmu     sync.Mutex
-	queue   []*rooms.Notice // notices not yet written; nil when idle
-	writing bool            // a writer goroutine is running (under qmu)
-	dead    bool            // the writer stopped for good: drop what comes
-	writers sync.WaitGroup  // the writer goroutine, to wait for at the end
-	kicked  atomic.Bool     // a Kicked notice was delivered
-	kickBy  rooms.Reason    // the Kicked notice's reason (under qmu)
-	slow    atomic.Bool     // the queue overflowed
+	queue   []outMsg       // messages not yet written; nil when idle
+	nmedia  int            // media messages in queue (under qmu)
+	writing bool           // a writer goroutine is running (under qmu)
+	dead    bool           // the writer stopped for good: drop what comes
+	writers sync.WaitGroup // the writer goroutine, to wait for at the end
+	kicked  atomic.Bool    // a Kicked notice was delivered
+	kickBy  rooms.Reason   // the Kicked notice's reason (under qmu)
+	slow    atomic.Bool    // the queue overflowed
 
 	mu       sync.Mutex // guards stopping and the read deadline against shutdown
 	stopping bool
@@ -61,30 +68,51 @@ func (c *conn) ID() string { return c.id }
 // pong is queued like a notice; the writer recognises it by identity.
 var pong = &rooms.Notice{}
 
+// outMsg is one queued message: a room notice, or a media message's JSON.
+type outMsg struct {
+	n   *rooms.Notice
+	raw []byte
+}
+
+var errDropped = errors.New("the client's queue is full or closed")
+
 // Deliver implements rooms.Session: it queues without blocking. A full queue
 // means the client is not reading: it is disconnected rather than allowed to
 // hold up the room (policy: slow clients are dropped). The queue is a slice
 // that exists only while there is something to write, so an idle client
 // holds none.
 func (c *conn) Deliver(n *rooms.Notice) {
-	c.qmu.Lock()
 	if n.Type == rooms.Kicked {
+		c.qmu.Lock()
 		c.kicked.Store(true)
 		c.kickBy = n.Reason
+		c.qmu.Unlock()
 	}
+	c.enqueue(outMsg{n: n})
+}
+
+// enqueue queues one message without blocking and reports whether it was
+// queued. Room notices may fill Config.QueueLen places and media messages
+// MediaQueueLen more; beyond them the client is dropped as slow.
+func (c *conn) enqueue(m outMsg) bool {
+	c.qmu.Lock()
 	if c.dead {
 		c.qmu.Unlock()
-		return
+		return false
 	}
-	if len(c.queue) >= c.s.cfg.QueueLen {
+	media := m.n == nil
+	if media && c.nmedia >= MediaQueueLen || !media && len(c.queue)-c.nmedia >= c.s.cfg.QueueLen {
 		c.qmu.Unlock()
 		if c.slow.CompareAndSwap(false, true) {
 			c.s.cfg.Log.Warn("client disconnected", "reason", "slow", "session", c.id, "room", c.room.String(), "user", c.user)
 			c.ws.NetConn().Close()
 		}
-		return
+		return false
 	}
-	c.queue = append(c.queue, n)
+	c.queue = append(c.queue, m)
+	if media {
+		c.nmedia++
+	}
 	start := !c.writing
 	c.writing = true
 	if start {
@@ -94,6 +122,7 @@ func (c *conn) Deliver(n *rooms.Notice) {
 	if start {
 		go c.writeLoop()
 	}
+	return true
 }
 
 // writeLoop writes what is queued and exits when the queue is empty; a
@@ -103,20 +132,20 @@ func (c *conn) writeLoop() {
 	for {
 		c.qmu.Lock()
 		batch := c.queue
-		c.queue = nil
+		c.queue, c.nmedia = nil, 0
 		if len(batch) == 0 {
 			c.writing = false
 			c.qmu.Unlock()
 			return
 		}
 		c.qmu.Unlock()
-		for _, n := range batch {
-			if !c.write(n) {
+		for _, m := range batch {
+			if !c.write(m) {
 				c.ws.NetConn().Close()
 				c.stopWriting()
 				return
 			}
-			if n.Type == rooms.Kicked {
+			if n := m.n; n != nil && n.Type == rooms.Kicked {
 				c.closeFrame(protocol.CloseKicked, "kicked: "+string(n.Reason))
 				c.ws.NetConn().Close()
 				c.stopWriting()
@@ -129,14 +158,17 @@ func (c *conn) writeLoop() {
 // stopWriting ends the writer for good: what is still queued is dropped.
 func (c *conn) stopWriting() {
 	c.qmu.Lock()
-	c.queue, c.dead = nil, true
+	c.queue, c.nmedia, c.dead = nil, 0, true
 	c.qmu.Unlock()
 }
 
-func (c *conn) write(n *rooms.Notice) bool {
-	b := pongFrame
-	if n != pong {
-		b = n.Encoded(encodeNotice)
+func (c *conn) write(m outMsg) bool {
+	b := m.raw
+	switch {
+	case m.n == pong:
+		b = pongFrame
+	case m.n != nil:
+		b = m.n.Encoded(encodeNotice)
 	}
 	c.ws.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
 	return c.ws.WriteMessage(websocket.TextMessage, b) == nil
@@ -155,8 +187,8 @@ func (c *conn) refuse(e *protocol.Error) {
 	c.ws.Close()
 }
 
-// readFrame reads one frame, applying the idle deadline and the size limit.
-func (c *conn) readFrame() ([]byte, error) {
+// readFrame reads one frame of at most max bytes, applying the idle deadline.
+func (c *conn) readFrame(max int) ([]byte, error) {
 	c.mu.Lock()
 	if c.stopping {
 		c.mu.Unlock()
@@ -171,11 +203,11 @@ func (c *conn) readFrame() ([]byte, error) {
 	if typ != websocket.TextMessage {
 		return nil, errBinary
 	}
-	b, err := io.ReadAll(io.LimitReader(r, int64(c.s.cfg.MaxFrame)+1))
+	b, err := io.ReadAll(io.LimitReader(r, int64(max)+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(b) > c.s.cfg.MaxFrame {
+	if len(b) > max {
 		return nil, errTooLarge
 	}
 	return b, nil
@@ -237,7 +269,7 @@ func (c *conn) run() {
 		}
 		c.s.wg.Done()
 	}()
-	b, err := c.readFrame()
+	b, err := c.readFrame(c.s.cfg.MaxFrame)
 	if err != nil {
 		c.endBeforeJoin(err)
 		return
@@ -260,7 +292,7 @@ func (c *conn) run() {
 		c.refuse(&r.Error)
 		return
 	}
-	c.room, c.user = j.Room, j.UserID
+	c.room, c.user, c.role = j.Room, j.UserID, j.Role
 	ctx, cancel := context.WithTimeout(context.Background(), joinDeadline)
 	err = c.s.hub.Join(ctx, j.Room, j.UserID, j.Role, c)
 	cancel()
@@ -297,6 +329,8 @@ func (c *conn) serve() {
 		c.s.stats.idle.Add(1)
 	}
 	c.logEnd(reason, code, text)
+	// The session's media goes with it (a removal's has gone already).
+	c.leaveMedia(c.endReason(reason))
 	// A kicked session is no longer the member: its leave only tidies up.
 	ctx, cancel := context.WithTimeout(context.Background(), joinDeadline)
 	if err := c.s.hub.Leave(ctx, c.room, c, reason); err != nil {
@@ -319,14 +353,25 @@ func (c *conn) serve() {
 // readLoop serves pings and leave until the connection ends, and says how
 // it ended: the room reason, the close code and text, and an error to send.
 func (c *conn) readLoop() (rooms.Reason, int, string, *protocol.Error) {
+	max := c.s.cfg.MaxFrame
+	if wire.MaxMessageBytes > max {
+		max = wire.MaxMessageBytes // media frames may be larger (SDPs)
+	}
 	for {
-		b, err := c.readFrame()
+		b, err := c.readFrame(max)
 		if err != nil {
 			return c.classify(err)
 		}
 		if protocol.IsPing(b) { // the common case, without a JSON decoder
 			c.Deliver(pong)
 			continue
+		}
+		if isMedia(b) {
+			c.handleMedia(b)
+			continue
+		}
+		if len(b) > c.s.cfg.MaxFrame {
+			return c.classify(errTooLarge)
 		}
 		f, pe := protocol.Decode(b, c.s.cfg.MaxFrame)
 		if pe != nil {
@@ -344,6 +389,17 @@ func (c *conn) readLoop() (rooms.Reason, int, string, *protocol.Error) {
 	}
 }
 
+// endReason is why the session's media ends: its kick's reason if it was
+// kicked, else how it ended.
+func (c *conn) endReason(r rooms.Reason) rooms.Reason {
+	if c.kicked.Load() {
+		c.qmu.Lock()
+		defer c.qmu.Unlock()
+		return c.kickBy
+	}
+	return r
+}
+
 // classify maps a read error to how the session ended.
 func (c *conn) classify(err error) (rooms.Reason, int, string, *protocol.Error) {
 	var ne net.Error
@@ -354,6 +410,7 @@ func (c *conn) classify(err error) (rooms.Reason, int, string, *protocol.Error) 
 		return rooms.ReasonTimeout, protocol.CloseSlow, "slow", nil
 	case errors.Is(err, errTooLarge):
 		pe := protocol.FrameTooLarge(c.s.cfg.MaxFrame)
+		pe.Message += fmt.Sprintf(", media_ frames to %d", wire.MaxMessageBytes)
 		return rooms.ReasonLeft, pe.CloseCode(), pe.Code, pe
 	case errors.Is(err, errBinary):
 		pe := binaryFrameError()

@@ -12,6 +12,7 @@ var noticeTypes = map[rooms.NoticeType]string{
 	rooms.UserEntered: protocol.TypeUserEntered,
 	rooms.UserLeft:    protocol.TypeUserLeft,
 	rooms.Kicked:      protocol.TypeKicked,
+	rooms.UserBlocked: protocol.TypeUserBlocked,
 }
 
 // encodeNotice is the wire form of a notice; the hub shares notices between
@@ -31,6 +32,8 @@ func encodeNotice(n *rooms.Notice) []byte {
 		}
 	case rooms.UserEntered, rooms.UserLeft:
 		m.UserID, m.Role = n.UserID, n.Role.String()
+	case rooms.UserBlocked:
+		m.UserID, m.Audio, m.Video = n.UserID, &n.Audio, &n.Video
 	}
 	b, _ := json.Marshal(m)
 	return b

@@ -45,6 +45,9 @@ type Config struct {
 	MaxSkew time.Duration
 	Now     func() time.Time
 	Log     *slog.Logger
+	// Media carries the clients' media_ frames; nil: they are answered
+	// with a media_error (FailedOperation.MediaDisabled).
+	Media Media
 }
 
 func (c *Config) defaults() {

@@ -9,6 +9,8 @@ import (
 type stats struct {
 	errors sync.Map // protocol error code → *atomic.Uint64
 	idle   atomic.Uint64
+
+	mediaIn, mediaOut, mediaRefused atomic.Uint64
 }
 
 func (st *stats) countError(code string) {
@@ -32,3 +34,11 @@ func (s *Server) ErrorsSent() map[string]uint64 {
 
 // IdleTimeouts counts joined sessions ended by the idle timeout.
 func (s *Server) IdleTimeouts() uint64 { return s.stats.idle.Load() }
+
+// MediaMessages counts the media messages: received from clients, sent to
+// them, and refused (answered with a media_error).
+type MediaMessages struct{ In, Out, Refused uint64 }
+
+func (s *Server) MediaMessages() MediaMessages {
+	return MediaMessages{s.stats.mediaIn.Load(), s.stats.mediaOut.Load(), s.stats.mediaRefused.Load()}
+}

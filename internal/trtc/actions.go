@@ -87,6 +87,18 @@ func (a *actions) dismissRoom(str bool) cloudapi.Handler {
 
 // room validates SdkAppId (presence, type, ownership) and then RoomId.
 func (a *actions) room(c *cloudapi.Call, str bool) (rooms.Key, error) {
+	return roomParams(c, a.owner, str, roomIDCodes)
+}
+
+// roomCodes are the codes of one action family's room parameter: RoomId,
+// or StrRoomId (SetUserBlockedByStrRoomId).
+type roomCodes struct{ name, missing, invalid, value string }
+
+var roomIDCodes = roomCodes{"RoomId", CodeMissingRoomID, CodeInvalidRoomID, CodeInvalidRoomIDValue}
+
+// roomParams validates SdkAppId (presence, type, ownership) and then the
+// room parameter rc names.
+func roomParams(c *cloudapi.Call, owner Owner, str bool, rc roomCodes) (rooms.Key, error) {
 	app, st := c.Params.Uint("SdkAppId")
 	switch {
 	case st == cloudapi.Missing:
@@ -95,29 +107,29 @@ func (a *actions) room(c *cloudapi.Call, str bool) (rooms.Key, error) {
 		return rooms.Key{}, cloudapi.NewError(CodeInvalidSdkAppID)
 	}
 	// Unknown apps answer like other accounts' apps: existence does not leak.
-	if acct, ok := a.owner(app); !ok || acct != c.Account {
+	if acct, ok := owner(app); !ok || acct != c.Account {
 		return rooms.Key{}, cloudapi.NewError(CodeUnauthorizedSdkAppID, app)
 	}
 	if str {
-		s, st := c.Params.String("RoomId")
+		s, st := c.Params.String(rc.name)
 		switch {
 		case st == cloudapi.Missing:
-			return rooms.Key{}, cloudapi.NewError(CodeMissingRoomID)
+			return rooms.Key{}, cloudapi.NewError(rc.missing)
 		case st != cloudapi.OK:
-			return rooms.Key{}, cloudapi.NewError(CodeInvalidRoomID, "it must be a string for this action")
+			return rooms.Key{}, cloudapi.NewError(rc.invalid, "it must be a string for this action")
 		case !rooms.ValidStrRoom(s):
-			return rooms.Key{}, cloudapi.NewError(CodeInvalidRoomIDValue, "a string RoomId must be 1-64 bytes of letters, digits, space and !#$%&()+-:;<=.>?@[]^_{}|~,")
+			return rooms.Key{}, cloudapi.NewError(rc.value, "a string "+rc.name+" must be 1-64 bytes of letters, digits, space and !#$%&()+-:;<=.>?@[]^_{}|~,")
 		}
 		return rooms.StrRoom(app, s), nil
 	}
-	n, st := c.Params.Uint("RoomId")
+	n, st := c.Params.Uint(rc.name)
 	switch {
 	case st == cloudapi.Missing:
-		return rooms.Key{}, cloudapi.NewError(CodeMissingRoomID)
+		return rooms.Key{}, cloudapi.NewError(rc.missing)
 	case st == cloudapi.WrongType:
-		return rooms.Key{}, cloudapi.NewError(CodeInvalidRoomID, "it must be an integer for this action")
+		return rooms.Key{}, cloudapi.NewError(rc.invalid, "it must be an integer for this action")
 	case st == cloudapi.OutOfRange || !rooms.ValidRoomNum(n):
-		return rooms.Key{}, cloudapi.NewError(CodeInvalidRoomIDValue, "a numeric RoomId must be from 1 to 4294967294")
+		return rooms.Key{}, cloudapi.NewError(rc.value, "a numeric "+rc.name+" must be from 1 to 4294967294")
 	}
 	return rooms.NumRoom(app, n), nil
 }

@@ -16,6 +16,20 @@ const (
 	CodeUnauthorizedSdkAppID  = "UnauthorizedOperation.SdkAppId"
 )
 
+// The codes of SetUserBlocked and SetUserBlockedByStrRoomId beyond the
+// ones above: the string variant's room parameter is StrRoomId, IsMute is
+// 0..3, and a user who is not in the room is FailedOperation.UserNotExist
+// (trtcd's choice: the cloud's pages list no code for it).
+const (
+	CodeMissingStrRoomID      = "MissingParameter.StrRoomId"
+	CodeInvalidStrRoomID      = "InvalidParameter.StrRoomId"
+	CodeInvalidStrRoomIDValue = "InvalidParameterValue.StrRoomId"
+	CodeMissingIsMute         = "MissingParameter.IsMute"
+	CodeInvalidIsMute         = "InvalidParameter.IsMute"
+	CodeInvalidIsMuteValue    = "InvalidParameterValue.IsMute"
+	CodeUserNotExist          = "FailedOperation.UserNotExist"
+)
+
 // The codes of the data-monitoring actions (from the official SDKs' lists
 // for DescribeRoomInfo, DescribeUserInfo, DescribeUserEvent and
 // DescribeScaleInfo), plus two of trtcd's own: InvalidParameter.CommId and
@@ -50,6 +64,14 @@ func init() {
 		CodeMissingSdkAppID:       "SdkAppId is missing.",
 		CodeMissingUserIDs:        "UserIds is missing.",
 		CodeUnauthorizedSdkAppID:  "No permission to manipulate SdkAppId %d.",
+
+		CodeMissingStrRoomID:      "StrRoomId is missing.",
+		CodeInvalidStrRoomID:      "StrRoomId is incorrect: %s.",
+		CodeInvalidStrRoomIDValue: "Invalid StrRoomId: %s.",
+		CodeMissingIsMute:         "IsMute is missing.",
+		CodeInvalidIsMute:         "IsMute is incorrect: %s.",
+		CodeInvalidIsMuteValue:    "Invalid IsMute: %s.",
+		CodeUserNotExist:          "The user does not exist: %q is not in the room.",
 
 		CodeMissingStartTs:       "StartTime is missing.",
 		CodeMissingEndTs:         "EndTime is missing.",

@@ -20,6 +20,7 @@ const (
 	CodeRenegotiationLimited = "LimitExceeded.Renegotiation"       // offers faster than the renegotiation policy allows
 	CodeBitrateExceeded      = "LimitExceeded.Bitrate"             // a track sends far above its announced bitrate; packets are dropped
 	CodeClosed               = "FailedOperation.Closed"            // the peer was removed or the room closed
+	CodeMediaDisabled        = "FailedOperation.MediaDisabled"     // this server does not run the media plane
 	CodeInternal             = "InternalError"                     // the server failed; the message changed nothing
 )
 

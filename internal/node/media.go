@@ -1,0 +1,154 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/trtcd/trtcd/client/media/wire"
+	"github.com/trtcd/trtcd/internal/config"
+	"github.com/trtcd/trtcd/internal/media"
+	"github.com/trtcd/trtcd/internal/rooms"
+	"github.com/trtcd/trtcd/internal/signal"
+	"github.com/trtcd/trtcd/internal/trtc"
+)
+
+// mediaPlane is this node's SFU as the other parts see it: signalling joins
+// sessions to it (signal.Media), and the room actions cut and block media
+// through it. A room's media is media.Server.Room(rooms.Key.String()); it
+// is let go (CloseIfIdle) when its last peer leaves and nobody is blocked.
+type mediaPlane struct {
+	srv *media.Server
+	log *slog.Logger
+}
+
+// joinRetries bounds the retries of a join that met a room being let go.
+const joinRetries = 3
+
+func newMediaPlane(cfg config.Config, log *slog.Logger, onEvent func(media.MediaEvent)) (*mediaPlane, error) {
+	srv, err := media.NewServer(media.Config{
+		UDPPort: cfg.Media.UDPPort, TCPPort: cfg.Media.TCPPort, PublicIPs: cfg.Media.PublicIPs,
+		Networks: cfg.MediaPrefixes(), OnMediaEvent: onEvent,
+	}, log)
+	if err != nil {
+		return nil, err
+	}
+	return &mediaPlane{srv: srv, log: log}, nil
+}
+
+// Join implements signal.Media.
+func (m *mediaPlane) Join(room rooms.Key, user string, role rooms.Role, send func(wire.Message) error) (signal.MediaPeer, error) {
+	for i := 0; ; i++ {
+		r := m.srv.Room(room.String())
+		p, err := r.Join(user, role, send)
+		if errors.Is(err, media.ErrClosed) && i < joinRetries {
+			continue // the room was let go meanwhile: a fresh one
+		}
+		if err != nil {
+			return nil, err
+		}
+		return mediaPeer{r, p}, nil
+	}
+}
+
+// Left implements signal.Media: a user that left takes its blocking along.
+func (m *mediaPlane) Left(room rooms.Key, user string, reason rooms.Reason) {
+	if reason == rooms.ReasonDuplicate {
+		return
+	}
+	r := m.srv.Room(room.String())
+	r.SetBlocked(user, false, false)
+	r.CloseIfIdle()
+}
+
+// remove cuts the media of users removed from room (RemoveUser): their
+// connections close and their tracks end for every subscriber.
+func (m *mediaPlane) remove(room rooms.Key, users []string) {
+	r := m.srv.Room(room.String())
+	for _, u := range users {
+		r.Remove(u, string(rooms.ReasonRemoved))
+		r.SetBlocked(u, false, false)
+	}
+	r.CloseIfIdle()
+}
+
+// dismiss closes room's media (DismissRoom).
+func (m *mediaPlane) dismiss(room rooms.Key) { m.srv.Room(room.String()).Close() }
+
+// block withholds or releases user's audio and video; it returns once
+// blocked packets are no longer forwarded.
+func (m *mediaPlane) block(room rooms.Key, user string, audio, video bool) {
+	for i := 0; i <= joinRetries; i++ {
+		r := m.srv.Room(room.String())
+		r.SetBlocked(user, audio, video)
+		if !audio && !video {
+			r.CloseIfIdle()
+		}
+		if !r.Closed() {
+			return
+		}
+	}
+}
+
+// mediaPeer is one session's media peer.
+type mediaPeer struct {
+	r *media.Room
+	p *media.Peer
+}
+
+func (p mediaPeer) Handle(m wire.Message) error { return p.p.Handle(m) }
+
+func (p mediaPeer) SetRole(role rooms.Role) error {
+	if p.p.Closed() {
+		return media.ErrNotJoined
+	}
+	return p.r.SetRole(p.p.User(), role)
+}
+
+func (p mediaPeer) Leave(reason rooms.Reason) {
+	p.r.RemovePeer(p.p, string(reason))
+	p.r.CloseIfIdle()
+}
+
+// roomActions are the room service as the TRTC actions use it, with the
+// media plane following each change before the action answers: RemoveUser
+// closes the removed users' connections and ends their tracks for every
+// subscriber, DismissRoom closes the room's media, SetUserBlocked stops
+// forwarding and tells the room. Without a media plane (media off) only
+// the notices go out.
+type roomActions struct {
+	trtc.Rooms
+	hub   *rooms.Hub
+	media *mediaPlane // nil: media off
+}
+
+func (a roomActions) Remove(ctx context.Context, room rooms.Key, users []string) error {
+	err := a.Rooms.Remove(ctx, room, users)
+	if err == nil && a.media != nil {
+		a.media.remove(room, users)
+	}
+	return err
+}
+
+func (a roomActions) Dismiss(ctx context.Context, room rooms.Key) error {
+	err := a.Rooms.Dismiss(ctx, room)
+	if err == nil && a.media != nil {
+		a.media.dismiss(room)
+	}
+	return err
+}
+
+// Members lists the room's members (SetUserBlocked checks the user is one).
+func (a roomActions) Members(ctx context.Context, room rooms.Key) ([]rooms.Member, error) {
+	return a.hub.Members(ctx, room)
+}
+
+// SetBlocked blocks or releases user's audio and video and tells the room's
+// sessions (the user included) with a user_blocked notice.
+func (a roomActions) SetBlocked(ctx context.Context, room rooms.Key, user string, audio, video bool) error {
+	if a.media != nil {
+		a.media.block(room, user, audio, video)
+	}
+	a.hub.Announce(room, &rooms.Notice{Type: rooms.UserBlocked, Room: room, UserID: user, Audio: audio, Video: video})
+	return nil
+}
