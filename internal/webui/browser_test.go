@@ -55,6 +55,7 @@ type browser struct {
 	mu      sync.Mutex
 	log     bytes.Buffer   // console messages and exceptions of every page
 	readers sync.WaitGroup // the console readers, done when their tab closes
+	pages   []*page
 }
 
 func newBrowser(t *testing.T) *browser {
@@ -87,6 +88,14 @@ func newBrowser(t *testing.T) *browser {
 	ctx, cancel := chromedp.NewContext(actx)
 	b := &browser{t: t, ctx: ctx}
 	t.Cleanup(func() {
+		if t.Failed() {
+			for _, p := range b.pages { // the demo's own event list, newest first
+				ctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
+				text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('log').innerText`))
+				cancel()
+				t.Logf("%s's events:\n%s", p.name, text)
+			}
+		}
 		cancel()
 		cancelAlloc()
 		b.readers.Wait()
@@ -112,8 +121,8 @@ type page struct {
 // open opens url in a new tab.
 func (b *browser) open(name, url string) *page {
 	b.t.Helper()
-	ctx, cancel := chromedp.NewContext(b.ctx)
-	b.t.Cleanup(cancel)
+	ctx, cancel := chromedp.NewContext(b.ctx) // closed with the browser
+	_ = cancel
 	if err := chromedp.Do(ctx); err != nil { // opens the tab
 		b.t.Fatalf("%s: opening a tab: %v", name, err)
 	}
@@ -131,6 +140,7 @@ func (b *browser) open(name, url string) *page {
 		}
 	}()
 	p := &page{b: b, name: name, ctx: ctx}
+	b.pages = append(b.pages, p)
 	p.run(chromedp.Navigate(url), chromedp.WaitVisible(chromedp.ID("join-button")))
 	return p
 }

@@ -128,6 +128,7 @@ function wire(r) {
       badge(e.userId, text);
     }
   });
+  r.on('connection-state', (e) => log(`${e.pc} connection ${e.state}`));
   r.on('role-switched', (e) => log(`${e.userId} is now ${e.role}`));
   r.on('error', (e) => {
     log(`${e.fatal ? 'error' : 'server notice'} ${e.code}: ${e.message}`);
@@ -182,6 +183,7 @@ form.addEventListener('submit', async (ev) => {
   } catch (e) {
     const code = e instanceof TrtcdError ? e.code : e.name || 'Error';
     log(`failed: ${e.message}`);
+    if (room && room.kickReason) return; // kicked while publishing: the kick's message stays
     if (room && room.state === 'joined') {
       setStatus('error', `Joined, but publishing failed: ${e.message}`, code);
     } else {

@@ -28,6 +28,8 @@ export interface RoomOptions {
   privateMapKey?: string;
   /** ws:// or wss:// URL of /v1/ws; default: the page's own server. */
   server?: string;
+  /** Receive the room's tracks from the join on (default true); false: only once publishing. */
+  receive?: boolean;
 }
 
 export interface Member {

@@ -106,7 +106,8 @@ function gathered(pc, timeoutMs) {
 export class Room {
   /**
    * @param {object} o sdkAppId, userId, userSig, roomId or strRoomId, and
-   *   optionally role ('anchor' | 'audience'), privateMapKey, server (a ws:// or wss:// URL).
+   *   optionally role ('anchor' | 'audience'), privateMapKey, server (a ws:// or wss:// URL),
+   *   receive (default true: receive the room's tracks from the join on).
    */
   constructor(o) {
     if (!o || typeof o !== 'object') throw new TrtcdError('InvalidOptions', 'options are required');
@@ -222,6 +223,10 @@ export class Room {
             for (const mem of m.members || []) this.members.set(mem.userId, mem.role);
             this.members.set(this.userId, this.role);
             this._ping = setInterval(() => this._send({ type: 'ping' }), HEARTBEAT_MS);
+            // The server joins a session to the room's media with its first
+            // media_ message: ask for the sub connection's offer at once, so
+            // that members who do not publish receive too.
+            if (o.receive !== false) this._send({ type: 'media_renegotiate', pc: 'sub' });
             const detail = { roomId: m.roomId, strRoomId: m.strRoomId, sessionId: m.sessionId, members: m.members || [] };
             resolve(detail);
             this._emit('joined', detail);
@@ -455,7 +460,9 @@ export class Room {
     if (this.state !== 'joined') return;
     let pc = this._sub;
     if (!pc) {
-      pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
+      // Default bundle policy: the first offer may have no m-section (and so
+      // no BUNDLE group) when nothing is published yet.
+      pc = new RTCPeerConnection();
       this._sub = pc;
       pc.addEventListener('track', (ev) => this._onTrack(ev));
       pc.addEventListener('connectionstatechange', () => this._emit('connection-state', { pc: 'sub', state: pc.connectionState }));
