@@ -209,6 +209,14 @@ func (p *page) tiles() []string {
 	return users
 }
 
+// badge is the text of the badge on user's tile ("" when none).
+func (p *page) badge(user string) string {
+	p.b.t.Helper()
+	var text string
+	p.eval(`(() => { const b = document.querySelector('figure[data-user="`+user+`"] .badge'); return b ? b.textContent : ''; })()`, &text)
+	return text
+}
+
 // counters are what the page receives, by "user/kind".
 type counter struct {
 	UserID          string
@@ -399,14 +407,28 @@ func TestBrowserMedia(t *testing.T) {
 		screenshot(t, bob, filepath.Join("..", "..", "docs", "img", "demo.png"))
 	}
 
-	// IsMute 3 blocks A's video only: B's video from A stops, audio goes on.
+	// A member who does not publish receives too.
+	carol := b.open("C", base+"&user=carol&role=audience&publish=0")
+	carol.join()
+	growing(t, carol, 5, "alice/video", "alice/audio", "bob/video", "bob/audio")
+	carol.run(chromedp.Click(chromedp.ID("leave-button")))
+	carol.waitStatus("left", "")
+
+	// IsMute 3 blocks A's video only: B's video from A stops, audio goes
+	// on; both pages say so.
 	api(t, n, "SetUserBlocked", map[string]any{"SdkAppId": config.DevSdkAppID, "RoomId": 4321, "UserId": "alice", "IsMute": 3})
+	a.waitStatus("blocked", "video blocked")
+	poll(t, "B marks alice's video blocked", func() (bool, string) { b := bob.badge("alice"); return b == "video blocked", b })
 	stopped(t, bob, "alice/video")
 	growing(t, bob, 5, "alice/audio")
 	stopped(t, bob, "alice/video") // still stopped while the audio flowed
 	// IsMute 0 releases it.
 	api(t, n, "SetUserBlocked", map[string]any{"SdkAppId": config.DevSdkAppID, "RoomId": 4321, "UserId": "alice", "IsMute": 0})
 	growing(t, bob, 5, "alice/video", "alice/audio")
+	a.waitStatus("joined", "")
+	if b := bob.badge("alice"); b != "" {
+		t.Errorf("B still marks alice: %q", b)
+	}
 
 	// RemoveUser A: A's page says removed and its camera and microphone
 	// are released; B stops receiving A and drops A's tracks.
