@@ -13,11 +13,14 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
 
+	"github.com/trtcd/trtcd/client/media"
+	"github.com/trtcd/trtcd/client/media/wire"
 	"github.com/trtcd/trtcd/protocol"
 )
 
@@ -37,7 +40,8 @@ type JoinParams struct {
 type Member = protocol.Member
 
 // Event is one message from the server about the room: Type is joined,
-// user_entered, user_left or kicked (protocol.Type*).
+// user_entered, user_left, kicked or user_blocked (protocol.Type*). Media
+// messages do not appear here: they go to the Media client.
 type Event = protocol.ServerMessage
 
 // Error is an error message from the server (a refused join, a bad frame):
@@ -80,6 +84,10 @@ type Conn struct {
 
 	writeMu sync.Mutex
 	done    chan struct{}
+
+	mediaMu sync.Mutex
+	media   *media.Client     // nil until Media
+	mediaIn chan wire.Message // the server's media messages, in order, to media.Handle
 	errMu   sync.Mutex
 	err     error
 	wg      sync.WaitGroup
@@ -124,7 +132,7 @@ func Join(ctx context.Context, server string, p JoinParams, opt Options) (*Conn,
 	if opt.Buffer <= 0 {
 		opt.Buffer = 256
 	}
-	c := &Conn{ws: ws, joined: first, events: make(chan Event, opt.Buffer), done: make(chan struct{})}
+	c := &Conn{ws: ws, joined: first, events: make(chan Event, opt.Buffer), done: make(chan struct{}), mediaIn: make(chan wire.Message, opt.Buffer)}
 	c.wg.Add(1)
 	go c.readLoop()
 	if opt.Heartbeat == 0 {
@@ -196,6 +204,7 @@ func (c *Conn) setErr(err error) {
 func (c *Conn) readLoop() {
 	defer c.wg.Done()
 	defer close(c.events)
+	defer close(c.mediaIn)
 	defer close(c.done)
 	for {
 		_, b, err := c.ws.ReadMessage()
@@ -205,6 +214,15 @@ func (c *Conn) readLoop() {
 		}
 		var e Event
 		if json.Unmarshal(b, &e) != nil || e.Type == protocol.TypePong {
+			continue
+		}
+		if strings.HasPrefix(e.Type, mediaPrefix) {
+			c.mediaMu.Lock()
+			on := c.media != nil
+			c.mediaMu.Unlock()
+			if m, err := wire.Decode(b); err == nil && on {
+				c.mediaIn <- m
+			}
 			continue
 		}
 		if ee := e.AsError(); ee != nil {
@@ -272,10 +290,55 @@ func (c *Conn) Close() error {
 	for range c.events {
 	}
 	c.wg.Wait()
+	c.mediaMu.Lock()
+	mc := c.media
+	c.mediaMu.Unlock()
+	if mc != nil {
+		mc.Close()
+	}
 	if c.Err() == errLeft {
 		c.errMu.Lock()
 		c.err = nil
 		c.errMu.Unlock()
 	}
 	return err
+}
+
+// mediaPrefix starts the type of every media message (docs/media.md).
+const mediaPrefix = "media_"
+
+// MediaOptions tune the media client (package client/media).
+type MediaOptions = media.Options
+
+// Media returns the connection's media client: it publishes and receives
+// over WebRTC, negotiated with media_ messages on this WebSocket. The first
+// call joins the room's media (it asks the server for an offer of the
+// room's tracks); later calls return the same client and ignore o. The
+// client is closed with the connection.
+func (c *Conn) Media(o MediaOptions) (*media.Client, error) {
+	c.mediaMu.Lock()
+	defer c.mediaMu.Unlock()
+	if c.media != nil {
+		return c.media, nil
+	}
+	mc, err := media.New(func(m wire.Message) error { return c.send(m) }, o)
+	if err != nil {
+		return nil, err
+	}
+	c.media = mc
+	c.wg.Add(1)
+	go c.mediaLoop(mc)
+	if err := c.send(wire.Message{Type: wire.TypeRenegotiate, PC: wire.PCSub}); err != nil {
+		return nil, err
+	}
+	return mc, nil
+}
+
+// mediaLoop hands the server's media messages to the media client, in
+// order, until the connection ends.
+func (c *Conn) mediaLoop(mc *media.Client) {
+	defer c.wg.Done()
+	for m := range c.mediaIn {
+		mc.Handle(m)
+	}
 }

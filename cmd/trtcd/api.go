@@ -16,6 +16,7 @@ import (
 
 	"github.com/trtcd/trtcd/internal/cloudapi"
 	"github.com/trtcd/trtcd/internal/config"
+	"github.com/trtcd/trtcd/internal/trtc"
 )
 
 func apiCmd() *cobra.Command {
@@ -51,7 +52,7 @@ func apiCmd() *cobra.Command {
 			}
 			req, err := http.NewRequest(http.MethodPost, strings.TrimRight(endpoint, "/")+"/", bytes.NewReader(body))
 			if err != nil || req.URL.Host == "" || (req.URL.Scheme != "http" && req.URL.Scheme != "https") {
-				return usageError("--endpoint: %q is not a URL such as http://127.0.0.1:8080", endpoint)
+				return usageError("--endpoint: %q is not a URL such as %s", endpoint, defaultServer)
 			}
 			tc, err := tf.config()
 			if err != nil {
@@ -97,11 +98,11 @@ func apiCmd() *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&endpoint, "endpoint", "http://127.0.0.1:8080", "server URL")
-	f.StringVar(&region, "region", "ap-guangzhou", "region")
+	f.StringVar(&endpoint, "endpoint", defaultServer, "server URL")
+	f.StringVar(&region, "region", trtc.DefaultClientRegion, "region")
 	f.StringVar(&secretID, "secret-id", "", "SecretId (default: $TENCENTCLOUD_SECRET_ID, else the development account)")
 	f.StringVar(&secretKey, "secret-key", "", "SecretKey (default: $TENCENTCLOUD_SECRET_KEY, else the development account)")
-	f.StringVar(&version, "version", "2019-07-22", "API version")
+	f.StringVar(&version, "version", trtc.Version, "API version")
 	f.StringVar(&service, "service", "trtc", "service name in the credential scope")
 	tf.add(cmd)
 	return cmd

@@ -24,7 +24,7 @@ Progress goes to stderr. Every run is bounded by --timeout. Raise the server's r
 kick and api runs (e.g. TRTCD_RATE_LIMIT_RemoveUser=100000), and its open-file limit for many clients.`,
 	}
 	pf := root.PersistentFlags()
-	pf.StringVar(&t.Server, "server", "http://127.0.0.1:8080", "server URL")
+	pf.StringVar(&t.Server, "server", defaultServer, "server URL")
 	pf.StringVar(&t.SecretID, "secret-id", config.DevSecretID, "SecretId")
 	pf.StringVar(&t.SecretKey, "secret-key", config.DevSecretKey, "SecretKey")
 	pf.Uint64Var(&t.SdkAppID, "sdkappid", config.DevSdkAppID, "SdkAppId")

@@ -110,7 +110,7 @@ func joinCmd() *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&server, "server", "http://127.0.0.1:8080", "server URL")
+	f.StringVar(&server, "server", defaultServer, "server URL")
 	f.Uint64Var(&p.SdkAppID, "sdkappid", config.DevSdkAppID, "SdkAppId")
 	f.StringVar(&p.UserID, "userid", "", "UserId")
 	f.StringVar(&p.UserSig, "usersig", "", "UserSig (default: made from --key)")
@@ -128,7 +128,7 @@ func joinCmd() *cobra.Command {
 func checkServerURL(s string) error {
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" {
-		return usageError("--server: %q is not a URL such as http://127.0.0.1:8080", s)
+		return usageError("--server: %q is not a URL such as %s", s, defaultServer)
 	}
 	switch u.Scheme {
 	case "http", "https", "ws", "wss":

@@ -10,7 +10,12 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/trtcd/trtcd/internal/config"
 )
+
+// defaultServer is the URL the client commands connect to by default.
+const defaultServer = "http://" + config.DefaultListen
 
 // exitError carries a process exit code up to main.
 type exitError struct {

@@ -21,7 +21,7 @@ func serveCmd() *cobra.Command {
 	var grace time.Duration
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Run the server (no flags: one node, in memory, on 127.0.0.1:8080, development account)",
+		Short: "Run the server (no flags: one node, in memory, on " + config.DefaultListen + ", development account)",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := config.Load(path, os.Environ())

@@ -11,7 +11,7 @@ import (
 // then calls Handle with the business parameters.
 type Action struct {
 	Service   string   // e.g. "trtc"
-	Version   string   // e.g. "2019-07-22"
+	Version   string   // e.g. 2019-07-22
 	Name      string   // e.g. "RemoveUser"
 	Regions   []string // allowed regions; empty: Region is optional and unchecked
 	RateLimit int      // calls per second per account; overridable by config
@@ -56,10 +56,10 @@ func (c *Catalog) Register(a Action) {
 func (c *Catalog) lookup(name, version string) (*Action, *Error) {
 	a, ok := c.actions[name]
 	if !ok {
-		return nil, NewError(CodeInvalidAction, Clip(name))
+		return nil, ErrInvalidAction(Clip(name))
 	}
 	if a.Version != version {
-		return nil, NewError(CodeNoSuchVersion, Clip(version), name)
+		return nil, ErrNoSuchVersion(Clip(version), name)
 	}
 	return a, nil
 }
@@ -70,10 +70,10 @@ func (a *Action) checkRegion(region string) *Error {
 		return nil
 	}
 	if region == "" {
-		return NewError(CodeMissingParameter, "Region")
+		return ErrMissingParameter("Region")
 	}
 	if !slices.Contains(a.Regions, region) {
-		return NewError(CodeUnsupportedRegion, a.Name, Clip(region))
+		return ErrUnsupportedRegion(a.Name, Clip(region))
 	}
 	return nil
 }

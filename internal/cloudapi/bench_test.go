@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/trtcd/trtcd/internal/metrics"
 )
 
 // BenchmarkTC3Verify: one TC3 signature verification (the HMAC chain).
@@ -43,9 +45,20 @@ func BenchmarkBareJSONHandler(b *testing.B) {
 	})
 }
 
-func BenchmarkSignedRequest(b *testing.B) {
+func BenchmarkSignedRequest(b *testing.B) { benchSigned(b, false) }
+
+// BenchmarkSignedRequestWithMetrics: the same, with the node's API metrics
+// (a counter by action and code, a latency histogram) observing each call.
+func BenchmarkSignedRequestWithMetrics(b *testing.B) { benchSigned(b, true) }
+
+func benchSigned(b *testing.B, withMetrics bool) {
 	env := newTestEnv(b)
 	env.api.Limiter = nil
+	if withMetrics {
+		m := metrics.New()
+		m.SetActions(env.api.Catalog.Names())
+		env.api.Observe = m.API.Observe
+	}
 	ts := time.Now()
 	benchLoop(b, func() *http.Request {
 		r, _ := http.NewRequest("POST", env.srv.URL+"/", strings.NewReader(goodBody))

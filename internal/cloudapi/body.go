@@ -72,7 +72,7 @@ func readBody(r *http.Request, limit int64, budget *BodyBudget, timeouts *atomic
 		return nil, 0, nil
 	}
 	if r.ContentLength > limit {
-		return nil, 0, NewError(CodeRequestSizeLimitExceeded, limit)
+		return nil, 0, ErrRequestSizeLimitExceeded(limit)
 	}
 	ceiling := limit + 1 // one byte over the limit tells a body that is too large
 	if r.ContentLength > 0 {
@@ -90,7 +90,7 @@ func readBody(r *http.Request, limit int64, budget *BodyBudget, timeouts *atomic
 			}
 			size := min(max(2*int64(cap(buf)), minBodyChunk), ceiling)
 			if !budget.reserve(size - int64(cap(buf))) {
-				return fail(NewError(CodeServiceUnavailable, budget.max))
+				return fail(ErrServiceUnavailable(budget.max))
 			}
 			held = size
 			grown := make([]byte, len(buf), size)
@@ -106,13 +106,13 @@ func readBody(r *http.Request, limit int64, budget *BodyBudget, timeouts *atomic
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
 				timeouts.Add(1)
-				return fail(NewError(CodeInvalidParameter, "The request body did not arrive in time."))
+				return fail(ErrInvalidParameter("The request body did not arrive in time."))
 			}
-			return fail(NewError(CodeInvalidParameter, "The request body could not be read."))
+			return fail(ErrInvalidParameter("The request body could not be read."))
 		}
 	}
 	if int64(len(buf)) > limit {
-		return fail(NewError(CodeRequestSizeLimitExceeded, limit))
+		return fail(ErrRequestSizeLimitExceeded(limit))
 	}
 	return buf, held, nil
 }

@@ -2,6 +2,7 @@ package cloudapi
 
 import (
 	"strconv"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -19,9 +20,15 @@ func Clip(s string) string {
 	if len(s) <= MaxEcho {
 		return s
 	}
+	clipped.Add(1)
 	cut := MaxEcho
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}
 	return s[:cut] + "…(truncated, " + strconv.Itoa(len(s)) + " bytes)"
 }
+
+var clipped atomic.Uint64
+
+// Clipped counts the values Clip has cut, in this process (all nodes of it).
+func Clipped() uint64 { return clipped.Load() }

@@ -13,7 +13,7 @@ type Error struct {
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
 
 // The common error codes of Tencent Cloud API 3.0 that the front door itself
-// returns. Products add their own codes in their own tables.
+// returns (docs/api.md). Products keep their own codes in their own tables.
 const (
 	CodeUnsupportedProtocol      = "UnsupportedProtocol"
 	CodeRequestSizeLimitExceeded = "RequestSizeLimitExceeded"
@@ -34,49 +34,74 @@ const (
 	CodeServiceUnavailable       = "ServiceUnavailable"
 )
 
-// messages is the one table of message templates for the common codes. A
-// template's verbs are filled by Errorf; an entry without verbs is complete.
-var messages = map[string]string{
-	CodeUnsupportedProtocol:      "HTTP(S) request protocol error; only GET and POST requests are supported.",
-	CodeRequestSizeLimitExceeded: "The request size exceeds the limit of %d bytes for this kind of request.",
-	CodeInvalidParameter:         "%s",
-	CodeInvalidParameterValue:    "%s",
-	CodeMissingParameter:         "The request is missing a required parameter `%s`.",
-	CodeInvalidAction:            "The action `%s` does not exist.",
-	CodeNoSuchVersion:            "The API version `%s` does not exist for action `%s`.",
-	CodeUnsupportedRegion:        "The action `%s` does not support the region `%s`.",
-	CodeInvalidAuthorization:     "The Authorization header is invalid: %s.",
-	CodeSignatureExpire:          "The signature expired: Timestamp %d and the server time %d differ by more than 300 seconds.",
-	CodeSecretIDNotFound:         "The SecretId is not found, please ensure that your SecretId is correct.",
-	CodeSignatureFailure:         "The provided credentials could not be validated. Please check your signature is correct.",
-	CodeTokenFailure:             "The token is invalid: temporary credentials (Token) are not supported by this server.",
-	CodeRequestLimitExceeded:     "Your current request times equals to `%d` in a second, which exceeds the frequency limit `%d` for a second. Please reduce the frequency of calls.",
-	CodeUnknownParameter:         "The parameter `%s` is not recognized.",
-	CodeInternalError:            "An internal error has occurred. Retry your request, but if the problem persists, contact us.",
-	CodeServiceUnavailable:       "The server is busy: request bodies awaiting authentication have reached its budget of %d bytes. Retry the request later.",
+// The errors with their messages, one constructor per code, in the order of
+// the codes above. Client-supplied values reach them through Clip.
+
+func ErrUnsupportedProtocol() *Error {
+	return &Error{CodeUnsupportedProtocol, "HTTP(S) request protocol error; only GET and POST requests are supported."}
 }
 
-// NewError returns the error for code with its template filled by args. A
-// code missing from the table is a programming error and panics in tests
-// quickly; products register their codes with RegisterMessages.
-func NewError(code string, args ...any) *Error {
-	tmpl, ok := messages[code]
-	if !ok {
-		panic("cloudapi: no message for error code " + code)
-	}
-	if len(args) == 0 {
-		return &Error{Code: code, Message: tmpl}
-	}
-	return &Error{Code: code, Message: fmt.Sprintf(tmpl, args...)}
+func ErrRequestSizeLimitExceeded(limit int64) *Error {
+	return &Error{CodeRequestSizeLimitExceeded, fmt.Sprintf("The request size exceeds the limit of %d bytes for this kind of request.", limit)}
 }
 
-// RegisterMessages adds a product's error table. It is called from package
-// init functions, before any request is served.
-func RegisterMessages(table map[string]string) {
-	for code, msg := range table {
-		if _, dup := messages[code]; dup {
-			panic("cloudapi: error code registered twice: " + code)
-		}
-		messages[code] = msg
-	}
+// ErrInvalidParameter: message is the whole message, a sentence.
+func ErrInvalidParameter(message string) *Error { return &Error{CodeInvalidParameter, message} }
+
+// ErrInvalidParameterValue: message is the whole message, a sentence.
+func ErrInvalidParameterValue(message string) *Error {
+	return &Error{CodeInvalidParameterValue, message}
+}
+
+func ErrMissingParameter(name string) *Error {
+	return &Error{CodeMissingParameter, "The request is missing a required parameter `" + name + "`."}
+}
+
+func ErrInvalidAction(action string) *Error {
+	return &Error{CodeInvalidAction, "The action `" + action + "` does not exist."}
+}
+
+func ErrNoSuchVersion(version, action string) *Error {
+	return &Error{CodeNoSuchVersion, "The API version `" + version + "` does not exist for action `" + action + "`."}
+}
+
+func ErrUnsupportedRegion(action, region string) *Error {
+	return &Error{CodeUnsupportedRegion, "The action `" + action + "` does not support the region `" + region + "`."}
+}
+
+func ErrInvalidAuthorization(why string) *Error {
+	return &Error{CodeInvalidAuthorization, "The Authorization header is invalid: " + why + "."}
+}
+
+func ErrSignatureExpire(timestamp, now int64) *Error {
+	return &Error{CodeSignatureExpire, fmt.Sprintf("The signature expired: Timestamp %d and the server time %d differ by more than %d seconds.",
+		timestamp, now, int64(MaxClockSkew.Seconds()))}
+}
+
+func ErrSecretIDNotFound() *Error {
+	return &Error{CodeSecretIDNotFound, "The SecretId is not found, please ensure that your SecretId is correct."}
+}
+
+func ErrSignatureFailure() *Error {
+	return &Error{CodeSignatureFailure, "The provided credentials could not be validated. Please check your signature is correct."}
+}
+
+func ErrTokenFailure() *Error {
+	return &Error{CodeTokenFailure, "The token is invalid: temporary credentials (Token) are not supported by this server."}
+}
+
+func ErrRequestLimitExceeded(count, limit int) *Error {
+	return &Error{CodeRequestLimitExceeded, fmt.Sprintf("Your current request times equals to `%d` in a second, which exceeds the frequency limit `%d` for a second. Please reduce the frequency of calls.", count, limit)}
+}
+
+func ErrUnknownParameter(name string) *Error {
+	return &Error{CodeUnknownParameter, "The parameter `" + name + "` is not recognized."}
+}
+
+func ErrInternalError() *Error {
+	return &Error{CodeInternalError, "An internal error has occurred. Retry your request, but if the problem persists, contact us."}
+}
+
+func ErrServiceUnavailable(budget int64) *Error {
+	return &Error{CodeServiceUnavailable, fmt.Sprintf("The server is busy: request bodies awaiting authentication have reached its budget of %d bytes. Retry the request later.", budget)}
 }

@@ -47,10 +47,10 @@ func jsonParams(body []byte) (Params, *Error) {
 	var m map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&m); err != nil || m == nil {
-		return Params{}, NewError(CodeInvalidParameter, "The request body is not a JSON object.")
+		return Params{}, ErrInvalidParameter("The request body is not a JSON object.")
 	}
 	if dec.More() {
-		return Params{}, NewError(CodeInvalidParameter, "The request body holds data after its JSON object.")
+		return Params{}, ErrInvalidParameter("The request body holds data after its JSON object.")
 	}
 	return Params{json: m}, nil
 }

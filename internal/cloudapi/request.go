@@ -67,15 +67,15 @@ func readRequest(r *http.Request, rc readConfig) (*signedRequest, *Error) {
 	switch r.Method {
 	case http.MethodGet:
 		if len(r.URL.RawQuery) > MaxGETQuery {
-			return nil, NewError(CodeRequestSizeLimitExceeded, MaxGETQuery)
+			return nil, ErrRequestSizeLimitExceeded(MaxGETQuery)
 		}
 		q, err := url.ParseQuery(r.URL.RawQuery)
 		if err != nil {
-			return nil, NewError(CodeInvalidParameter, "The query string is not valid URL encoding.")
+			return nil, ErrInvalidParameter("The query string is not valid URL encoding.")
 		}
 		sr.tc3, sr.form, sr.rawQuery = hasAuth, q, r.URL.RawQuery
 		if sr.tc3 && mediaType(r) != "application/x-www-form-urlencoded" {
-			return nil, NewError(CodeInvalidParameter, "A TC3-HMAC-SHA256 GET request must have Content-Type application/x-www-form-urlencoded.")
+			return nil, ErrInvalidParameter("A TC3-HMAC-SHA256 GET request must have Content-Type application/x-www-form-urlencoded.")
 		}
 	case http.MethodPost:
 		switch mt := mediaType(r); {
@@ -84,11 +84,11 @@ func readRequest(r *http.Request, rc readConfig) (*signedRequest, *Error) {
 		case mt == "application/x-www-form-urlencoded" && !hasAuth:
 			sr.tc3 = false
 		case mt == "application/x-www-form-urlencoded":
-			return nil, NewError(CodeInvalidParameter, "Content-Type application/x-www-form-urlencoded is for signature v1 POST; a TC3-HMAC-SHA256 POST must send application/json.")
+			return nil, ErrInvalidParameter("Content-Type application/x-www-form-urlencoded is for signature v1 POST; a TC3-HMAC-SHA256 POST must send application/json.")
 		case mt == "multipart/form-data":
-			return nil, NewError(CodeInvalidParameter, "Content-Type multipart/form-data is not supported by this server's actions; send application/json.")
+			return nil, ErrInvalidParameter("Content-Type multipart/form-data is not supported by this server's actions; send application/json.")
 		default:
-			return nil, NewError(CodeInvalidParameter, "Content-Type `"+Clip(mt)+"` is not supported; send application/json (TC3-HMAC-SHA256) or application/x-www-form-urlencoded (signature v1).")
+			return nil, ErrInvalidParameter("Content-Type `" + Clip(mt) + "` is not supported; send application/json (TC3-HMAC-SHA256) or application/x-www-form-urlencoded (signature v1).")
 		}
 		limit := int64(MaxV1Body)
 		if sr.tc3 {
@@ -106,12 +106,12 @@ func readRequest(r *http.Request, rc readConfig) (*signedRequest, *Error) {
 			q, err := url.ParseQuery(string(body))
 			if err != nil {
 				rc.budget.release(held)
-				return nil, NewError(CodeInvalidParameter, "The form body is not valid URL encoding.")
+				return nil, ErrInvalidParameter("The form body is not valid URL encoding.")
 			}
 			sr.form = q
 		}
 	default:
-		return nil, NewError(CodeUnsupportedProtocol)
+		return nil, ErrUnsupportedProtocol()
 	}
 	var e *Error
 	if sr.tc3 {
@@ -144,7 +144,7 @@ func (sr *signedRequest) commonTC3(h http.Header) *Error {
 	sr.authorization = h.Get("Authorization")
 	for _, req := range [][2]string{{"X-TC-Action", sr.action}, {"X-TC-Version", sr.version}, {"X-TC-Timestamp", sr.tsRaw}, {"Authorization", sr.authorization}} {
 		if req[1] == "" {
-			return NewError(CodeMissingParameter, req[0])
+			return ErrMissingParameter(req[0])
 		}
 	}
 	return sr.checkCommonValues()
@@ -153,12 +153,12 @@ func (sr *signedRequest) commonTC3(h http.Header) *Error {
 func (sr *signedRequest) commonV1() *Error {
 	for _, name := range []string{"Action", "Version", "Timestamp", "Nonce", "SecretId", "Signature"} {
 		if sr.form.Get(name) == "" {
-			return NewError(CodeMissingParameter, name)
+			return ErrMissingParameter(name)
 		}
 	}
 	for name, vs := range sr.form {
 		if len(vs) > 1 {
-			return NewError(CodeInvalidParameter, "The parameter `"+Clip(name)+"` is given more than once.")
+			return ErrInvalidParameter("The parameter `" + Clip(name) + "` is given more than once.")
 		}
 	}
 	f := sr.form
@@ -170,13 +170,13 @@ func (sr *signedRequest) commonV1() *Error {
 func (sr *signedRequest) checkCommonValues() *Error {
 	ts, err := strconv.ParseInt(sr.tsRaw, 10, 64)
 	if err != nil || ts < 0 {
-		return NewError(CodeInvalidParameter, "Timestamp must be the Unix time in seconds, as a decimal integer.")
+		return ErrInvalidParameter("Timestamp must be the Unix time in seconds, as a decimal integer.")
 	}
 	sr.ts = ts
 	switch sr.language {
 	case "", "zh-CN", "en-US":
 	default:
-		return NewError(CodeInvalidParameterValue, "Language must be zh-CN or en-US.")
+		return ErrInvalidParameterValue("Language must be zh-CN or en-US.")
 	}
 	return nil
 }

@@ -43,9 +43,14 @@ type Server struct {
 	// on the connection for the request only, so the WebSocket path, which
 	// is not served here, is not affected.
 	ReadTimeout time.Duration
+	// Observe, when set, is told of every answered call: the registered
+	// action's name ("" when the request named none), the code ("OK" on
+	// success) and the time since the request's headers were read.
+	Observe func(action, code string, elapsed time.Duration)
 
 	bodyTimeouts  atomic.Int64
 	paramsRefused atomic.Int64
+	limiterDown   atomic.Int64
 }
 
 // Stats are the front door's policy counters, for /metrics.
@@ -54,10 +59,11 @@ type Stats struct {
 	BodyBudgetRefused int64 // requests answered ServiceUnavailable for lack of body budget
 	BodyTimeouts      int64 // request bodies that did not arrive within ReadTimeout
 	ParamsRefused     int64 // JSON bodies refused for passing the parameter decoding limits
+	RateLimitFailOpen int64 // calls let through uncounted because the limiter could not be reached
 }
 
 func (s *Server) Stats() Stats {
-	return Stats{s.BodyBudget.Held(), s.BodyBudget.Refused(), s.bodyTimeouts.Load(), s.paramsRefused.Load()}
+	return Stats{s.BodyBudget.Held(), s.BodyBudget.Refused(), s.bodyTimeouts.Load(), s.paramsRefused.Load(), s.limiterDown.Load()}
 }
 
 func (s *Server) now() time.Time {
@@ -71,7 +77,8 @@ func (s *Server) now() time.Time {
 // body ended.
 type callInfo struct {
 	account, action string
-	bodyRead        bool // the body was read whole (or there was none)
+	known           string // the registered action's name, once found
+	bodyRead        bool   // the body was read whole (or there was none)
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -95,10 +102,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	w.Write(body)
+	if code == "" {
+		code = "OK"
+	}
+	if s.Observe != nil {
+		s.Observe(info.known, code, time.Since(start))
+	}
 	if s.Log != nil {
-		if code == "" {
-			code = "OK"
-		}
 		s.Log.LogAttrs(r.Context(), slog.LevelInfo, "api call",
 			slog.String("request_id", reqID), slog.String("account", info.account),
 			slog.String("action", Clip(info.action)), slog.String("code", code),
@@ -125,6 +135,7 @@ func (s *Server) serve(r *http.Request, rc *http.ResponseController, reqID strin
 	if e != nil {
 		return nil, e
 	}
+	info.known = action.Name
 	if e := action.checkRegion(sr.region); e != nil {
 		return nil, e
 	}
@@ -155,7 +166,7 @@ func (s *Server) invoke(ctx context.Context, a *Action, call *Call) (out any, er
 				s.Log.Error("action panicked", "request_id", call.RequestID, "action", a.Name,
 					"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 			}
-			out, err = nil, NewError(CodeInternalError)
+			out, err = nil, ErrInternalError()
 		}
 	}()
 	return a.Handle(ctx, call)
@@ -170,13 +181,13 @@ func (s *Server) authenticate(sr *signedRequest) (string, *Error) {
 	}
 	account, key, ok := s.Credentials(sr.form.Get("SecretId"))
 	if !ok {
-		return "", NewError(CodeSecretIDNotFound)
+		return "", ErrSecretIDNotFound()
 	}
 	if !v1Verify(key, sr.method, sr.host, sr.form) {
-		return "", NewError(CodeSignatureFailure)
+		return "", ErrSignatureFailure()
 	}
 	if sr.token != "" {
-		return "", NewError(CodeTokenFailure)
+		return "", ErrTokenFailure()
 	}
 	return account, nil
 }
@@ -184,14 +195,14 @@ func (s *Server) authenticate(sr *signedRequest) (string, *Error) {
 func (s *Server) authenticateTC3(sr *signedRequest) (string, *Error) {
 	auth, why := parseTC3Authorization(sr.authorization)
 	if why != "" {
-		return "", NewError(CodeInvalidAuthorization, why)
+		return "", ErrInvalidAuthorization(why)
 	}
 	if e := s.checkSkew(sr.ts); e != nil {
 		return "", e
 	}
 	account, key, ok := s.Credentials(auth.SecretID)
 	if !ok {
-		return "", NewError(CodeSecretIDNotFound)
+		return "", ErrSecretIDNotFound()
 	}
 	req := tc3Request{Method: sr.method, Timestamp: sr.tsRaw, Headers: map[string]string{}}
 	if sr.method == http.MethodGet {
@@ -211,10 +222,10 @@ func (s *Server) authenticateTC3(sr *signedRequest) (string, *Error) {
 		req.PayloadHash = sha256Hex(sr.body)
 	}
 	if !tc3Verify(key, auth, req) {
-		return "", NewError(CodeSignatureFailure)
+		return "", ErrSignatureFailure()
 	}
 	if sr.token != "" {
-		return "", NewError(CodeTokenFailure)
+		return "", ErrTokenFailure()
 	}
 	return account, nil
 }
@@ -222,7 +233,7 @@ func (s *Server) authenticateTC3(sr *signedRequest) (string, *Error) {
 func (s *Server) checkSkew(ts int64) *Error {
 	now := s.now().Unix()
 	if d := now - ts; d > int64(MaxClockSkew/time.Second) || d < -int64(MaxClockSkew/time.Second) {
-		return NewError(CodeSignatureExpire, ts, now)
+		return ErrSignatureExpire(ts, now)
 	}
 	return nil
 }
@@ -239,13 +250,14 @@ func (s *Server) rateLimit(ctx context.Context, account string, a *Action) *Erro
 	if err != nil {
 		// Fail open: a limiter that cannot count (its Redis is away) must not
 		// hide the action's own, more precise answer.
+		s.limiterDown.Add(1)
 		if s.Log != nil {
 			s.Log.Warn("rate limiter unavailable; call not counted", "action", a.Name, "err", err)
 		}
 		return nil
 	}
 	if !ok {
-		return NewError(CodeRequestLimitExceeded, count, limit)
+		return ErrRequestLimitExceeded(count, limit)
 	}
 	return nil
 }
@@ -265,7 +277,7 @@ func (s *Server) businessParams(sr *signedRequest, a *Action) (Params, *Error) {
 		p = formParams(sr.form)
 	}
 	if name := p.unknown(a.Params, commonFor(sr)); name != "" {
-		return p, NewError(CodeUnknownParameter, Clip(name))
+		return p, ErrUnknownParameter(Clip(name))
 	}
 	return p, nil
 }
@@ -283,7 +295,7 @@ func envelope(reqID string, out any, err error) ([]byte, string) {
 	if err != nil {
 		var ae *Error
 		if !errors.As(err, &ae) {
-			ae = NewError(CodeInternalError)
+			ae = ErrInternalError()
 		}
 		b, _ := json.Marshal(struct {
 			Response struct {
@@ -300,7 +312,7 @@ func envelope(reqID string, out any, err error) ([]byte, string) {
 	if out != nil {
 		b, err := json.Marshal(out)
 		if err != nil || len(b) < 2 || b[0] != '{' {
-			return envelope(reqID, nil, NewError(CodeInternalError))
+			return envelope(reqID, nil, ErrInternalError())
 		}
 		fields = b
 	}

@@ -47,9 +47,9 @@ func checkShape(body []byte, lim shapeLimits) (scanned int, e *Error) {
 			elems[depth]++
 			if elems[depth] >= lim.elements {
 				if depth == 1 {
-					return scanned, NewError(CodeInvalidParameter, fmt.Sprintf("The request body has more than %d parameters.", lim.elements))
+					return scanned, ErrInvalidParameter(fmt.Sprintf("The request body has more than %d parameters.", lim.elements))
 				}
-				return scanned, NewError(CodeInvalidParameter, fmt.Sprintf("%s has more than %d elements in one array or object.", where(), lim.elements))
+				return scanned, ErrInvalidParameter(fmt.Sprintf("%s has more than %d elements in one array or object.", where(), lim.elements))
 			}
 			wantKey = depth == 1 && topObj
 		case '}', ']':
@@ -60,12 +60,12 @@ func checkShape(body []byte, lim shapeLimits) (scanned int, e *Error) {
 		default:
 			scanned++
 			if scanned > lim.values {
-				return scanned, NewError(CodeInvalidParameter, fmt.Sprintf("%s has more than %d values.", where(), lim.values))
+				return scanned, ErrInvalidParameter(fmt.Sprintf("%s has more than %d values.", where(), lim.values))
 			}
 			switch c {
 			case '{', '[':
 				if depth >= lim.depth || depth >= MaxParamDepth {
-					return scanned, NewError(CodeInvalidParameter, fmt.Sprintf("%s nests arrays and objects more than %d deep.", where(), lim.depth))
+					return scanned, ErrInvalidParameter(fmt.Sprintf("%s nests arrays and objects more than %d deep.", where(), lim.depth))
 				}
 				depth++
 				elems[depth] = 0

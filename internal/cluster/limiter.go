@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sync/atomic"
-	"time"
 
 	"github.com/go-redis/redis_rate/v10"
 	"github.com/redis/go-redis/v9"
@@ -32,7 +31,7 @@ func (l *Limiter) Allow(ctx context.Context, account, action string, limit int) 
 	if limit <= 0 {
 		return true, 0, nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, 800*time.Millisecond)
+	ctx, cancel := context.WithTimeout(ctx, DefaultOpTimeout)
 	defer cancel()
 	key := prefix + "rl:{" + account + ":" + action + "}"
 	if limit > exactLimit {

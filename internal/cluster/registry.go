@@ -29,7 +29,7 @@ type Options struct {
 	NodeID         string
 	LiveTTL        time.Duration // the process's liveness key lives this long unless refreshed; default 5 s
 	Heartbeat      time.Duration // refresh, sweep and retry interval; default 1 s
-	OpTimeout      time.Duration // one Redis operation, and a change's deadline; default 800 ms
+	OpTimeout      time.Duration // one Redis operation, and a change's deadline; default DefaultOpTimeout
 	ResolveTimeout time.Duration // finding out a change's outcome after a lost answer; default 2 s
 	Log            *slog.Logger
 
@@ -44,7 +44,7 @@ func (o *Options) defaults() {
 		o.Heartbeat = time.Second
 	}
 	if o.OpTimeout <= 0 {
-		o.OpTimeout = 800 * time.Millisecond
+		o.OpTimeout = DefaultOpTimeout
 	}
 	if o.ResolveTimeout <= 0 {
 		o.ResolveTimeout = DefaultResolveTimeout
@@ -114,9 +114,17 @@ func newClient(url string) (redis.UniversalClient, error) {
 	return redis.NewClient(o), nil
 }
 
+// DefaultOpTimeout bounds one Redis operation (a room script, a rate-limit
+// check) and sets a change's deadline (docs/architecture.md, Cluster faults).
+const DefaultOpTimeout = 800 * time.Millisecond
+
+// ClientTimeout is go-redis's dial, read, write and pool timeout: short, so
+// that an unreachable Redis fails an API call within a second.
+const ClientTimeout = 500 * time.Millisecond
+
 // failFast sets the same short limits on any of go-redis's option structs.
 func failFast(dial, read, write, pool *time.Duration, retries *int, ctxTimeouts *bool) {
-	const t = 500 * time.Millisecond
+	const t = ClientTimeout
 	*dial, *read, *write, *pool, *retries, *ctxTimeouts = t, t, t, t, -1, true
 }
 
@@ -177,6 +185,7 @@ func (r *Registry) waitForRedis(ctx context.Context) error {
 			}
 			return nil
 		}
+		r.stats.startupRetries.Add(1)
 		if !logged {
 			r.opt.Log.Warn("redis does not answer yet: retrying with backoff", "err", err.Error())
 			logged = true

@@ -9,6 +9,7 @@ type stats struct {
 	joinGhosts      atomic.Uint64    // of those, joins that had committed and were announced as left
 	sweptIncarnatns atomic.Uint64    // dead node incarnations whose members were swept
 	reregistrations atomic.Uint64    // times this node re-registered its sessions (Redis lost them)
+	startupRetries  atomic.Uint64    // start-up attempts to reach Redis that failed
 }
 
 // Stats is a snapshot of the registry's counters.
@@ -20,6 +21,7 @@ type Stats struct {
 	Reregistrations                                   uint64 // re-registrations after Redis lost this node's state
 	ReconnectAttempts                                 uint64 // pub/sub reconnection attempts
 	WatchOutages                                      uint64 // pub/sub outages (each logged once)
+	StartupRetries                                    uint64 // failed attempts to reach Redis at start-up
 }
 
 // Stats returns the registry's counters.
@@ -34,5 +36,6 @@ func (r *Registry) Stats() Stats {
 		Reregistrations:     r.stats.reregistrations.Load(),
 		ReconnectAttempts:   r.watch.attempts.Load(),
 		WatchOutages:        r.watch.outages.Load(),
+		StartupRetries:      r.stats.startupRetries.Load(),
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +18,8 @@ import (
 	"github.com/goccy/go-yaml/ast"
 
 	"github.com/trtcd/trtcd/client"
+	"github.com/trtcd/trtcd/internal/signal"
+	"github.com/trtcd/trtcd/internal/trtc"
 	"github.com/trtcd/trtcd/usersig"
 )
 
@@ -149,11 +152,15 @@ const (
 	DevAppKey    = "trtcd-development-only-app-key-0000000000000000000000000000000001"
 )
 
+// DefaultListen is where `trtcd serve` listens unless listen says otherwise,
+// and where trtcd's client commands connect by default.
+const DefaultListen = "127.0.0.1:8080"
+
 // Defaults is the configuration of `trtcd serve` with no file: one node, in
-// memory, on 127.0.0.1:8080, with the development account.
+// memory, on DefaultListen, with the development account.
 func Defaults() Config {
 	return Config{
-		Listen: "127.0.0.1:8080",
+		Listen: DefaultListen,
 		Accounts: []Account{{Name: DevAccount, SecretID: DevSecretID, SecretKey: DevSecretKey,
 			Apps: []App{{SdkAppID: DevSdkAppID, Key: DevAppKey}}}},
 	}
@@ -162,10 +169,10 @@ func Defaults() Config {
 // fill sets the defaults of keys a file may leave out.
 func (c *Config) fill() {
 	if c.Listen == "" {
-		c.Listen = "127.0.0.1:8080"
+		c.Listen = DefaultListen
 	}
 	if c.IdleTimeout.Duration == 0 {
-		c.IdleTimeout.Duration = 10 * time.Second
+		c.IdleTimeout.Duration = signal.DefaultIdleTimeout
 	}
 	if c.ClientQueue == 0 {
 		c.ClientQueue = DefaultClientQueue
@@ -174,7 +181,7 @@ func (c *Config) fill() {
 		c.UserSigMaxSkew.Duration = DefaultUserSigMaxSkew
 	}
 	if len(c.Regions) == 0 {
-		c.Regions = []string{"ap-beijing", "ap-guangzhou", "ap-singapore"}
+		c.Regions = slices.Clone(trtc.DefaultRegions)
 	}
 	if c.LogLevel == "" {
 		c.LogLevel = "info"

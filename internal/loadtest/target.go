@@ -19,6 +19,7 @@ import (
 	"github.com/trtcd/trtcd/client"
 	"github.com/trtcd/trtcd/internal/cloudapi"
 	"github.com/trtcd/trtcd/internal/procstat"
+	"github.com/trtcd/trtcd/internal/trtc"
 	"github.com/trtcd/trtcd/usersig"
 )
 
@@ -89,8 +90,8 @@ func (a *apiCaller) headers() http.Header {
 		r, _ := http.NewRequest(http.MethodPost, a.t.Server+"/", nil)
 		r.Header.Set("Content-Type", "application/json")
 		r.Header.Set("X-TC-Action", a.action)
-		r.Header.Set("X-TC-Version", "2019-07-22")
-		r.Header.Set("X-TC-Region", "ap-guangzhou")
+		r.Header.Set("X-TC-Version", trtc.Version)
+		r.Header.Set("X-TC-Region", trtc.DefaultClientRegion)
 		cloudapi.SignTC3(r, a.body, a.t.SecretID, a.t.SecretKey, "trtc", now)
 		a.signed, a.second = r.Header, now.Unix()
 	}
@@ -109,8 +110,8 @@ func (a *apiCaller) callWith(ctx context.Context, body []byte) (string, error) {
 	r, _ := http.NewRequestWithContext(ctx, http.MethodPost, a.t.Server+"/", bytes.NewReader(body))
 	r.Header.Set("Content-Type", "application/json")
 	r.Header.Set("X-TC-Action", a.action)
-	r.Header.Set("X-TC-Version", "2019-07-22")
-	r.Header.Set("X-TC-Region", "ap-guangzhou")
+	r.Header.Set("X-TC-Version", trtc.Version)
+	r.Header.Set("X-TC-Region", trtc.DefaultClientRegion)
 	cloudapi.SignTC3(r, body, a.t.SecretID, a.t.SecretKey, "trtc", time.Now())
 	return a.do(r)
 }
@@ -134,15 +135,15 @@ func (a *apiCaller) do(r *http.Request) (string, error) {
 
 func (a *apiCaller) close() { a.client.CloseIdleConnections() }
 
-// ServerRSS reads trtcd_process_resident_bytes from the server's /metrics.
+// ServerRSS reads process_resident_memory_bytes from the server's /metrics.
 func ServerRSS(server string) (int64, error) {
-	v, err := metric(server, "trtcd_process_resident_bytes")
+	v, err := metric(server, "process_resident_memory_bytes")
 	return int64(v), err
 }
 
 // ServerCPU reads the server's CPU seconds from its /metrics.
 func ServerCPU(server string) (float64, error) {
-	return metric(server, "trtcd_process_cpu_seconds_total")
+	return metric(server, "process_cpu_seconds_total")
 }
 
 func metric(server, name string) (float64, error) {

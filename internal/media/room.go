@@ -211,6 +211,13 @@ func (r *Room) close(idleOnly bool) bool {
 // and may be retried on a fresh Server.Room.
 func (r *Room) CloseIfIdle() bool { return r.close(true) }
 
+// Joined reports whether user has a peer in the room.
+func (r *Room) Joined(user string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.peers[user] != nil
+}
+
 // Closed reports whether the room was closed (Close, CloseIfIdle, or the
 // server's Close).
 func (r *Room) Closed() bool {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/trtcd/trtcd/internal/cloudapi"
 	"github.com/trtcd/trtcd/internal/cluster"
@@ -15,7 +16,7 @@ import (
 // both in Redis in cluster mode. In cluster mode it waits up to
 // redis_startup_timeout for Redis to answer; no error shows the URL's
 // password, and go-redis's own log lines go to the structured log.
-func newBackend(cfg config.Config, log *slog.Logger) (rooms.Registry, cloudapi.Limiter, error) {
+func newBackend(cfg config.Config, log *slog.Logger, observe func(time.Duration, cluster.CallError)) (rooms.Registry, cloudapi.Limiter, error) {
 	if cfg.Redis == "" {
 		return rooms.NewMemory(nil), cloudapi.NewMemoryLimiter(nil), nil
 	}
@@ -24,6 +25,7 @@ func newBackend(cfg config.Config, log *slog.Logger) (rooms.Registry, cloudapi.L
 	if err != nil {
 		return nil, nil, fmt.Errorf("config: redis: %v", err)
 	}
+	cluster.ObserveCalls(rdb, observe)
 	wait := cfg.RedisStartupTimeout.Duration
 	if wait <= 0 {
 		wait = config.DefaultRedisStartupTimeout

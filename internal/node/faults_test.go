@@ -167,6 +167,14 @@ func TestClusterRefusedJoinLeavesNoGhost(t *testing.T) {
 	if got := metric(t, b.Addr(), "trtcd_cluster_refused_join_cleanups_total"); got == 0 {
 		t.Fatalf("trtcd_cluster_refused_join_cleanups_total = %d", got)
 	}
+	m := scrape(t, b.Addr())
+	if got := m[`trtcd_cluster_outcome_resolutions_total{outcome="applied"}`] + m[`trtcd_cluster_outcome_resolutions_total{outcome="not_applied"}`] +
+		m[`trtcd_cluster_outcome_resolutions_total{outcome="unknown"}`]; got < 1 {
+		t.Fatalf("no outcome resolution counted for a join whose answer was lost")
+	}
+	if m[`trtcd_redis_errors_total{kind="timeout"}`] < 1 {
+		t.Fatalf("the paused Redis call's timeout was not counted: %v", m[`trtcd_redis_errors_total{kind="timeout"}`])
+	}
 }
 
 // TestClusterRefusedJoinLeavesNoSessionEntry: Redis stopped before a join:
@@ -298,6 +306,10 @@ func TestClusterRestartSameNodeID(t *testing.T) {
 	if got := memberIDs(t, n, rooms.NumRoom(tk.App, 950)); got != "[watcher]" {
 		t.Fatalf("members %s", got)
 	}
+	// One of the two live processes swept the dead incarnation.
+	if swept := metric(t, n.Addr(), "trtcd_cluster_swept_incarnations_total") + metric(t, addr2, "trtcd_cluster_swept_incarnations_total"); swept < 1 {
+		t.Fatalf("trtcd_cluster_swept_incarnations_total = %d on the live nodes", swept)
+	}
 }
 
 // TestRedisStartupWait: a node started before its Redis waits for it
@@ -314,8 +326,12 @@ func TestRedisStartupWait(t *testing.T) {
 			t.Fatal("healthy without Redis")
 		}
 	}
+	until(t, "the node to find Redis away", func() bool { return strings.Contains(p.Stderr(), "redis does not answer yet") })
 	srv.Start(t)
 	p.WaitHealthy(t)
+	if got := metric(t, addr, "trtcd_cluster_startup_retries_total"); got < 1 {
+		t.Fatalf("trtcd_cluster_startup_retries_total = %d after a wait for Redis", got)
+	}
 
 	addr2 := tk.FreeAddr(t)
 	never := tk.UnstartedRedis(t)

@@ -42,23 +42,45 @@ func until(t testing.TB, what string, cond func() bool) {
 	}
 }
 
-// metric reads one line of /metrics, e.g. `trtcd_http_idle_closed_total`.
+// metric reads one line of /metrics, e.g. `trtcd_http_idle_closed_total`
+// or `trtcd_kicks_total{reason="removed"}` (labels in the order the scrape
+// shows them: sorted by name).
 func metric(t testing.TB, addr, name string) int64 {
+	t.Helper()
+	v, ok := scrape(t, addr)[name]
+	if !ok {
+		t.Fatalf("no metric %s", name)
+	}
+	return int64(v)
+}
+
+// scrape reads every sample of /metrics over HTTP.
+func scrape(t testing.TB, addr string) map[string]float64 {
 	t.Helper()
 	resp, err := http.Get("http://" + addr + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
-			n, _ := strconv.ParseInt(v, 10, 64)
-			return n
-		}
+	if resp.StatusCode != 200 {
+		t.Fatalf("/metrics: HTTP %d", resp.StatusCode)
 	}
-	t.Fatalf("no metric %s", name)
-	return 0
+	out := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		i := strings.LastIndexByte(line, ' ')
+		if i < 0 || strings.HasPrefix(line, "#") {
+			continue
+		}
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err != nil {
+			t.Fatalf("/metrics line %q: %v", line, err)
+		}
+		out[line[:i]] = v
+	}
+	return out
 }
 
 func healthy(t testing.TB, addr string) {
@@ -306,7 +328,7 @@ func TestMaxClientsRefusesJoin(t *testing.T) {
 	if got := members(t, n, 5); got != "[alice bob]" {
 		t.Fatalf("members %s", got)
 	}
-	if got := metric(t, n.Addr(), `trtcd_joins_refused_total{policy="max_clients"}`); got != 1 {
+	if got := metric(t, n.Addr(), `trtcd_join_admission_refused_total{policy="max_clients"}`); got != 1 {
 		t.Fatalf("refused joins %d", got)
 	}
 	bob.Close()
@@ -389,7 +411,7 @@ func TestFDHeadroomRefusesJoinsWhileHealthzAnswers(t *testing.T) {
 		return err == nil
 	})
 	http.DefaultClient.CloseIdleConnections()
-	if got := metric(t, addr, "trtcd_descriptor_limit"); got != limit {
+	if got := metric(t, addr, "process_max_fds"); got != limit {
 		t.Fatalf("descriptor limit %d, want %d", got, limit)
 	}
 	http.DefaultClient.CloseIdleConnections()
@@ -417,7 +439,7 @@ func TestFDHeadroomRefusesJoinsWhileHealthzAnswers(t *testing.T) {
 		t.Fatalf("%d joins admitted under a limit of %d and headroom %d", len(joined), limit, headroom)
 	}
 	healthy(t, addr)
-	if got := metric(t, addr, `trtcd_joins_refused_total{policy="fd_headroom"}`); got != 1 {
+	if got := metric(t, addr, `trtcd_join_admission_refused_total{policy="fd_headroom"}`); got != 1 {
 		t.Fatalf("refused joins %d", got)
 	}
 	// The API still serves: removing a user frees its descriptor.

@@ -1,34 +1,53 @@
 package node
 
-import (
-	"fmt"
-	"net/http"
+import "github.com/prometheus/client_golang/prometheus"
+
+// The media plane's metrics (docs/media.md, docs/metrics.md).
+var (
+	descMediaMsgs      = newDesc("media_messages_total", "Media signalling messages on client WebSockets, by direction: in, out, refused (answered with a media_error).", "direction")
+	descMediaEvents    = newDesc("media_events_total", "Media events (201-206: tracks started and stopped).")
+	descMediaForwarded = newDesc("media_packets_forwarded_total", "RTP packets forwarded to subscribers (once per published packet).")
+	descMediaBlocked   = newDesc("media_packets_blocked_total", "RTP packets withheld because their publisher is blocked (SetUserBlocked).")
+	descMediaOverRate  = newDesc("media_packets_over_bitrate_total", "RTP packets dropped by the bitrate policy.")
+	descMediaKeyframes = newDesc("media_keyframe_requests_total", "Keyframe requests (PLI) sent to publishers.")
+	descMediaKFMerged  = newDesc("media_keyframe_requests_merged_total", "Keyframe requests merged by the keyframe rate limit.")
+	descMediaOffersRef = newDesc("media_offers_refused_total", "Publishing offers refused.")
+	descMediaRenegLim  = newDesc("media_renegotiation_limited_total", "Offers and renegotiation requests refused by the renegotiation policy.")
+	descMediaCandsRef  = newDesc("media_candidates_refused_total", "Remote ICE candidates refused (outside media.networks, or malformed).")
+	descMediaPubRef    = newDesc("media_publish_refused_total", "Offers to publish from audience members.")
 )
 
-// mediaMetrics: the media plane's policies and traffic (docs/media.md).
-func (n *Node) mediaMetrics(w http.ResponseWriter) {
-	mm := n.Signal.MediaMessages()
-	fmt.Fprintf(w, "# HELP trtcd_media_messages_total Media signalling messages on client WebSockets, by direction (refused: answered with a media_error).\n# TYPE trtcd_media_messages_total counter\n")
-	fmt.Fprintf(w, "trtcd_media_messages_total{direction=\"in\"} %d\ntrtcd_media_messages_total{direction=\"out\"} %d\ntrtcd_media_messages_total{direction=\"refused\"} %d\n", mm.In, mm.Out, mm.Refused)
-	if n.Media == nil {
+// mediaCollector reads the media counters when /metrics is scraped; the
+// SFU's own are served only when media is on.
+type mediaCollector struct{ n *Node }
+
+func (c mediaCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descMediaMsgs, descMediaEvents, descMediaForwarded, descMediaBlocked, descMediaOverRate,
+		descMediaKeyframes, descMediaKFMerged, descMediaOffersRef, descMediaRenegLim, descMediaCandsRef, descMediaPubRef} {
+		ch <- d
+	}
+}
+
+func (c mediaCollector) Collect(ch chan<- prometheus.Metric) {
+	k := func(d *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+	mm := c.n.Signal.MediaMessages()
+	k(descMediaMsgs, mm.In, "in")
+	k(descMediaMsgs, mm.Out, "out")
+	k(descMediaMsgs, mm.Refused, "refused")
+	if c.n.Media == nil {
 		return
 	}
-	fmt.Fprintf(w, "# HELP trtcd_media_events_total Media events (201-206: tracks started and stopped).\n# TYPE trtcd_media_events_total counter\ntrtcd_media_events_total %d\n", n.mediaEvents.Load())
-	m := n.Media.Metrics()
-	for _, c := range []struct {
-		name, help string
-		v          uint64
-	}{
-		{"trtcd_media_packets_forwarded_total", "RTP packets forwarded to subscribers (once per published packet).", m.PacketsForwarded},
-		{"trtcd_media_packets_blocked_total", "RTP packets withheld because their publisher is blocked (SetUserBlocked).", m.PacketsBlocked},
-		{"trtcd_media_packets_over_bitrate_total", "RTP packets dropped by the bitrate policy.", m.PacketsOverBitrate},
-		{"trtcd_media_keyframe_requests_total", "Keyframe requests (PLI) sent to publishers.", m.KeyframeRequests},
-		{"trtcd_media_keyframe_requests_merged_total", "Keyframe requests merged by the keyframe rate limit.", m.KeyframeMerged},
-		{"trtcd_media_offers_refused_total", "Publishing offers refused.", m.OffersRefused},
-		{"trtcd_media_renegotiation_limited_total", "Offers and renegotiation requests refused by the renegotiation policy.", m.RenegotiationLimit},
-		{"trtcd_media_candidates_refused_total", "Remote ICE candidates refused (outside media.networks, or malformed).", m.CandidatesRefused},
-		{"trtcd_media_publish_refused_total", "Offers to publish from audience members.", m.PublishRefused},
-	} {
-		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n%s %d\n", c.name, c.help, c.name, c.name, c.v)
-	}
+	k(descMediaEvents, c.n.mediaEvents.Load())
+	m := c.n.Media.Metrics()
+	k(descMediaForwarded, m.PacketsForwarded)
+	k(descMediaBlocked, m.PacketsBlocked)
+	k(descMediaOverRate, m.PacketsOverBitrate)
+	k(descMediaKeyframes, m.KeyframeRequests)
+	k(descMediaKFMerged, m.KeyframeMerged)
+	k(descMediaOffersRef, m.OffersRefused)
+	k(descMediaRenegLim, m.RenegotiationLimit)
+	k(descMediaCandsRef, m.CandidatesRefused)
+	k(descMediaPubRef, m.PublishRefused)
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/trtcd/trtcd/internal/config"
 	"github.com/trtcd/trtcd/internal/joinauth"
 	"github.com/trtcd/trtcd/internal/media"
+	"github.com/trtcd/trtcd/internal/metrics"
 	"github.com/trtcd/trtcd/internal/rooms"
 	"github.com/trtcd/trtcd/internal/signal"
 	"github.com/trtcd/trtcd/internal/trtc"
@@ -36,6 +37,7 @@ type Node struct {
 	Signal   *signal.Server
 	Media    *media.Server // nil when media is off (media.enabled)
 	WebUI    *webui.UI     // the browser SDK, and the demo in development mode
+	Metrics  *metrics.Set  // this node's /metrics
 
 	mediaEvents atomic.Uint64 // media events seen (OnMediaEvent)
 
@@ -52,8 +54,8 @@ func New(cfg config.Config, log *slog.Logger) (*Node, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	cfg.FillLimits()
-	n := &Node{Config: cfg, Log: log}
-	reg, limiter, err := newBackend(cfg, log)
+	n := &Node{Config: cfg, Log: log, Metrics: metrics.New()}
+	reg, limiter, err := newBackend(cfg, log, n.observeRedis)
 	if err != nil {
 		return nil, err
 	}
@@ -94,6 +96,8 @@ func New(cfg config.Config, log *slog.Logger) (*Node, error) {
 		BodyBudget:  cloudapi.NewBodyBudget(cfg.UnauthenticatedBodyBudget),
 		ReadTimeout: cfg.HTTPReadTimeout.Duration,
 	}
+	n.Metrics.SetActions(cat.Names())
+	n.API.Observe = n.Metrics.API.Observe
 	sigApps := map[uint64]joinauth.App{}
 	for _, a := range cfg.Accounts {
 		for _, app := range a.Apps {
@@ -111,7 +115,8 @@ func New(cfg config.Config, log *slog.Logger) (*Node, error) {
 	mux.Handle(signal.Path, n.Signal)
 	n.WebUI = webui.Mount(mux, apps) // /sdk/trtcd.js, /sdk/trtcd.d.ts; /demo in development mode
 	mux.HandleFunc("/healthz", n.healthz)
-	mux.HandleFunc("/metrics", n.metrics)
+	n.Metrics.Registry.MustRegister(collector{n}, mediaCollector{n}, n.WebUI)
+	mux.Handle("/metrics", n.Metrics.Handler())
 	if cfg.DebugPprof {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
 		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)

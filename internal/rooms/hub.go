@@ -26,6 +26,8 @@ type Hub struct {
 
 	seed       maphash.Seed
 	watchLocks [64]sync.Mutex // serialise Watch/Unwatch per room
+
+	stats hubStats
 }
 
 // attachment is one local session in one room.
@@ -96,6 +98,7 @@ func (h *Hub) Join(ctx context.Context, room Key, userID string, role Role, s Se
 	}
 	a.buf = nil
 	a.mu.Unlock()
+	h.stats.joins.Add(1)
 	return nil
 }
 
@@ -108,6 +111,9 @@ func (h *Hub) Leave(ctx context.Context, room Key, s Session, reason Reason) err
 	var err error
 	if a != nil {
 		a.mu.Lock()
+		if !a.gone {
+			h.stats.leaves.add(reason)
+		}
 		a.gone = true
 		a.mu.Unlock()
 		h.detach(a)
@@ -288,6 +294,7 @@ func (h *Hub) deliverLocked(a *attachment, e *Event, shared *Notice) {
 	a.s.Deliver(n)
 	if n.Type == Kicked {
 		a.gone = true
+		h.stats.kicks.add(n.Reason)
 	}
 }
 

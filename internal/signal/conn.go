@@ -104,6 +104,7 @@ func (c *conn) enqueue(m outMsg) bool {
 	if media && c.nmedia >= MediaQueueLen || !media && len(c.queue)-c.nmedia >= c.s.cfg.QueueLen {
 		c.qmu.Unlock()
 		if c.slow.CompareAndSwap(false, true) {
+			c.s.stats.slow.Add(1)
 			c.s.cfg.Log.Warn("client disconnected", "reason", "slow", "session", c.id, "room", c.room.String(), "user", c.user)
 			c.ws.NetConn().Close()
 		}
@@ -181,6 +182,7 @@ func (c *conn) closeFrame(code int, text string) {
 // refuse answers with an error and closes; used before any writer exists.
 func (c *conn) refuse(e *protocol.Error) {
 	c.s.stats.countError(e.Code)
+	c.s.stats.refused.add(e.Code)
 	c.ws.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
 	c.ws.WriteMessage(websocket.TextMessage, encodeError(e))
 	c.closeFrame(e.CloseCode(), e.Code)

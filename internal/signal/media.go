@@ -85,6 +85,11 @@ func (c *conn) handleMedia(b []byte) {
 			p.Leave(rooms.ReasonRemoved)
 			return
 		}
+		if m.Type == wire.TypeRenegotiate {
+			// The join offers the room's tracks, if there are any; an
+			// offer without them would have nothing to negotiate.
+			return
+		}
 	}
 	if c.mpeer.Handle(m) != nil {
 		c.s.stats.mediaRefused.Add(1)

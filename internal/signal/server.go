@@ -23,9 +23,13 @@ import (
 // Path is where clients connect.
 const Path = protocol.Path
 
+// DefaultIdleTimeout is how long a client may stay silent before it is
+// removed (reason timeout), unless idle_timeout says otherwise.
+const DefaultIdleTimeout = 10 * time.Second
+
 // Config tunes the connection policies; zero values take the defaults.
 type Config struct {
-	IdleTimeout  time.Duration // a client silent this long is removed (timeout); default 10 s
+	IdleTimeout  time.Duration // a client silent this long is removed (timeout); default DefaultIdleTimeout
 	MaxFrame     int           // largest client frame in bytes; default protocol.DefaultMaxFrame (4096)
 	QueueLen     int           // outbound notices held per client before it counts as slow; default 128
 	WriteTimeout time.Duration // one write may take this long; default 10 s
@@ -52,7 +56,7 @@ type Config struct {
 
 func (c *Config) defaults() {
 	if c.IdleTimeout <= 0 {
-		c.IdleTimeout = 10 * time.Second
+		c.IdleTimeout = DefaultIdleTimeout
 	}
 	if c.MaxFrame <= 0 {
 		c.MaxFrame = protocol.DefaultMaxFrame

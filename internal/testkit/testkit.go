@@ -4,10 +4,14 @@ package testkit
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,8 +21,11 @@ import (
 	trtc "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/trtc/v20190722"
 
 	"github.com/trtcd/trtcd/client"
+	"github.com/trtcd/trtcd/internal/cloudapi"
 	"github.com/trtcd/trtcd/internal/config"
 	"github.com/trtcd/trtcd/internal/node"
+	"github.com/trtcd/trtcd/internal/signal"
+	trtcapi "github.com/trtcd/trtcd/internal/trtc"
 	"github.com/trtcd/trtcd/usersig"
 )
 
@@ -43,8 +50,8 @@ func Config() config.Config {
 			{Name: "acme", SecretID: AcmeID, SecretKey: AcmeKey, Apps: []config.App{{SdkAppID: App, Key: AppKey}, {SdkAppID: App2, Key: "app-key-2"}}},
 			{Name: "other", SecretID: OtherID, SecretKey: OtherKey, Apps: []config.App{{SdkAppID: OtherApp, Key: OtherAppK}}},
 		},
-		Regions:     []string{"ap-beijing", "ap-guangzhou", "ap-singapore"},
-		IdleTimeout: config.Duration{Duration: 10 * time.Second},
+		Regions:     slices.Clone(trtcapi.DefaultRegions),
+		IdleTimeout: config.Duration{Duration: signal.DefaultIdleTimeout},
 		LogLevel:    "info",
 		NodeID:      "test-node",
 		GCPercent:   config.DefaultGCPercent,
@@ -95,7 +102,7 @@ func SDK(t testing.TB, addr, id, key string, m Mode) *trtc.Client {
 	cpf.HttpProfile.ReqMethod = m.Method
 	cpf.SignMethod = m.Sign
 	cpf.UnsignedPayload = m.Unsigned
-	c, err := trtc.NewClient(common.NewCredential(id, key), "ap-guangzhou", cpf)
+	c, err := trtc.NewClient(common.NewCredential(id, key), trtcapi.DefaultClientRegion, cpf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,4 +158,36 @@ func FreeAddr(t testing.TB) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
+}
+
+// Call sends a TC3-signed JSON request for action (service trtc) as the acme
+// account and returns the answer's Error.Code ("" on success) and message.
+// For actions the SDK lacks (SetUserBlocked).
+func Call(t testing.TB, addr, action, body string) (code, msg string) {
+	t.Helper()
+	r, _ := http.NewRequest("POST", "http://"+addr+"/", strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set("X-TC-Action", action)
+	r.Header.Set("X-TC-Version", "2019-07-22")
+	r.Header.Set("X-TC-Region", "ap-guangzhou")
+	cloudapi.SignTC3(r, []byte(body), AcmeID, AcmeKey, "trtc", time.Now())
+	resp, err := http.DefaultClient.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var out struct {
+		Response struct {
+			Error     *struct{ Code, Message string }
+			RequestId string
+		}
+	}
+	if resp.StatusCode != 200 || json.Unmarshal(b, &out) != nil || out.Response.RequestId == "" {
+		t.Fatalf("%s: status %d body %s", action, resp.StatusCode, b)
+	}
+	if out.Response.Error == nil {
+		return "", ""
+	}
+	return out.Response.Error.Code, out.Response.Error.Message
 }

@@ -22,7 +22,11 @@ const (
 )
 
 // DefaultRegions are the regions the cloud documents for these actions.
-var DefaultRegions = []string{"ap-beijing", "ap-guangzhou", "ap-singapore"}
+var DefaultRegions = []string{"ap-beijing", DefaultClientRegion, "ap-singapore"}
+
+// DefaultClientRegion is the region trtcd's own clients (`trtcd api`, the
+// load tool) name unless told otherwise, as the cloud's examples do.
+const DefaultClientRegion = "ap-guangzhou"
 
 // Rooms is what the actions need from the room domain.
 type Rooms interface {
@@ -87,49 +91,53 @@ func (a *actions) dismissRoom(str bool) cloudapi.Handler {
 
 // room validates SdkAppId (presence, type, ownership) and then RoomId.
 func (a *actions) room(c *cloudapi.Call, str bool) (rooms.Key, error) {
-	return roomParams(c, a.owner, str, roomIDCodes)
+	return roomParams(c, a.owner, str, roomIDParam)
 }
 
-// roomCodes are the codes of one action family's room parameter: RoomId,
+// roomParam is an action family's room parameter and its errors: RoomId,
 // or StrRoomId (SetUserBlockedByStrRoomId).
-type roomCodes struct{ name, missing, invalid, value string }
+type roomParam struct {
+	name           string
+	missing        func() *cloudapi.Error
+	invalid, value func(why string) *cloudapi.Error
+}
 
-var roomIDCodes = roomCodes{"RoomId", CodeMissingRoomID, CodeInvalidRoomID, CodeInvalidRoomIDValue}
+var roomIDParam = roomParam{"RoomId", ErrMissingRoomID, ErrInvalidRoomID, ErrInvalidRoomIDValue}
 
 // roomParams validates SdkAppId (presence, type, ownership) and then the
-// room parameter rc names.
-func roomParams(c *cloudapi.Call, owner Owner, str bool, rc roomCodes) (rooms.Key, error) {
+// room parameter rp.
+func roomParams(c *cloudapi.Call, owner Owner, str bool, rp roomParam) (rooms.Key, error) {
 	app, st := c.Params.Uint("SdkAppId")
 	switch {
 	case st == cloudapi.Missing:
-		return rooms.Key{}, cloudapi.NewError(CodeMissingSdkAppID)
+		return rooms.Key{}, ErrMissingSdkAppID()
 	case st != cloudapi.OK || app == 0:
-		return rooms.Key{}, cloudapi.NewError(CodeInvalidSdkAppID)
+		return rooms.Key{}, ErrInvalidSdkAppID()
 	}
 	// Unknown apps answer like other accounts' apps: existence does not leak.
 	if acct, ok := owner(app); !ok || acct != c.Account {
-		return rooms.Key{}, cloudapi.NewError(CodeUnauthorizedSdkAppID, app)
+		return rooms.Key{}, ErrUnauthorizedSdkAppID(app)
 	}
 	if str {
-		s, st := c.Params.String(rc.name)
+		s, st := c.Params.String(rp.name)
 		switch {
 		case st == cloudapi.Missing:
-			return rooms.Key{}, cloudapi.NewError(rc.missing)
+			return rooms.Key{}, rp.missing()
 		case st != cloudapi.OK:
-			return rooms.Key{}, cloudapi.NewError(rc.invalid, "it must be a string for this action")
+			return rooms.Key{}, rp.invalid("it must be a string for this action")
 		case !rooms.ValidStrRoom(s):
-			return rooms.Key{}, cloudapi.NewError(rc.value, "a string "+rc.name+" must be 1-64 bytes of letters, digits, space and !#$%&()+-:;<=.>?@[]^_{}|~,")
+			return rooms.Key{}, rp.value("a string " + rp.name + " must be 1-64 bytes of letters, digits, space and !#$%&()+-:;<=.>?@[]^_{}|~,")
 		}
 		return rooms.StrRoom(app, s), nil
 	}
-	n, st := c.Params.Uint(rc.name)
+	n, st := c.Params.Uint(rp.name)
 	switch {
 	case st == cloudapi.Missing:
-		return rooms.Key{}, cloudapi.NewError(rc.missing)
+		return rooms.Key{}, rp.missing()
 	case st == cloudapi.WrongType:
-		return rooms.Key{}, cloudapi.NewError(rc.invalid, "it must be an integer for this action")
+		return rooms.Key{}, rp.invalid("it must be an integer for this action")
 	case st == cloudapi.OutOfRange || !rooms.ValidRoomNum(n):
-		return rooms.Key{}, cloudapi.NewError(rc.value, "a numeric "+rc.name+" must be from 1 to 4294967294")
+		return rooms.Key{}, rp.value("a numeric " + rp.name + " must be from 1 to 4294967294")
 	}
 	return rooms.NumRoom(app, n), nil
 }
@@ -140,19 +148,19 @@ func userIDs(p cloudapi.Params) ([]string, error) {
 	ids, st := p.Strings("UserIds")
 	switch {
 	case st == cloudapi.Missing:
-		return nil, cloudapi.NewError(CodeMissingUserIDs)
+		return nil, ErrMissingUserIDs()
 	case st != cloudapi.OK:
-		return nil, cloudapi.NewError(CodeInvalidUserIDs, "it must be an array of strings")
+		return nil, ErrInvalidUserIDs("it must be an array of strings")
 	case len(ids) == 0:
-		return nil, cloudapi.NewError(CodeInvalidUserIDs, "it must not be empty")
+		return nil, ErrInvalidUserIDs("it must not be empty")
 	case len(ids) > MaxUserIDs:
-		return nil, cloudapi.NewError(CodeInvalidUserIDs, fmt.Sprintf("at most %d users can be removed at once, %d were given", MaxUserIDs, len(ids)))
+		return nil, ErrInvalidUserIDs(fmt.Sprintf("at most %d users can be removed at once, %d were given", MaxUserIDs, len(ids)))
 	}
 	seen := make(map[string]bool, len(ids))
 	out := ids[:0]
 	for i, id := range ids {
 		if !rooms.ValidUserID(id) {
-			return nil, cloudapi.NewError(CodeInvalidUserIDs, fmt.Sprintf("UserIds.%d is not 1-32 characters of A-Z a-z 0-9 _ -", i))
+			return nil, ErrInvalidUserIDs(fmt.Sprintf("UserIds.%d is not 1-32 characters of A-Z a-z 0-9 _ -", i))
 		}
 		if !seen[id] {
 			seen[id] = true
@@ -172,8 +180,8 @@ func roomError(err error, room rooms.Key) error {
 		if room.IsStr() {
 			kind = fmt.Sprintf("string room %q", room.Str)
 		}
-		return cloudapi.NewError(CodeRoomNotExist, kind)
+		return ErrRoomNotExist(kind)
 	default:
-		return cloudapi.NewError(CodeGetRoomFromCacheError)
+		return ErrGetRoomFromCacheError()
 	}
 }

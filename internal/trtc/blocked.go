@@ -26,7 +26,7 @@ const (
 	MuteVideo = 3 // video (and screen share) blocked
 )
 
-var strRoomIDCodes = roomCodes{"StrRoomId", CodeMissingStrRoomID, CodeInvalidStrRoomID, CodeInvalidStrRoomIDValue}
+var strRoomIDParam = roomParam{"StrRoomId", ErrMissingStrRoomID, ErrInvalidStrRoomID, ErrInvalidStrRoomIDValue}
 
 // RegisterBlocking adds SetUserBlocked and SetUserBlockedByStrRoomId (its
 // room parameter is StrRoomId) to the catalog.
@@ -52,32 +52,32 @@ func RegisterBlocking(cat *cloudapi.Catalog, b Blocking, owner Owner, regions []
 // setUserBlocked validates in field order (SdkAppId, the room, UserId,
 // IsMute), then needs the room to exist and the user to be in it.
 func setUserBlocked(b Blocking, owner Owner, str bool) cloudapi.Handler {
-	rc := roomIDCodes
+	rp := roomIDParam
 	if str {
-		rc = strRoomIDCodes
+		rp = strRoomIDParam
 	}
 	return func(ctx context.Context, c *cloudapi.Call) (any, error) {
-		room, err := roomParams(c, owner, str, rc)
+		room, err := roomParams(c, owner, str, rp)
 		if err != nil {
 			return nil, err
 		}
 		user, st := c.Params.String("UserId")
 		switch {
 		case st == cloudapi.Missing:
-			return nil, cloudapi.NewError(CodeMissingUserID)
+			return nil, ErrMissingUserID()
 		case st != cloudapi.OK:
-			return nil, cloudapi.NewError(CodeInvalidUserID, "it must be a string")
+			return nil, ErrInvalidUserID("it must be a string")
 		case !rooms.ValidUserID(user):
-			return nil, cloudapi.NewError(CodeInvalidUserID, "it must be 1-32 characters of A-Z a-z 0-9 _ -")
+			return nil, ErrInvalidUserID("it must be 1-32 characters of A-Z a-z 0-9 _ -")
 		}
 		mute, st := c.Params.Uint("IsMute")
 		switch {
 		case st == cloudapi.Missing:
-			return nil, cloudapi.NewError(CodeMissingIsMute)
+			return nil, ErrMissingIsMute()
 		case st == cloudapi.WrongType:
-			return nil, cloudapi.NewError(CodeInvalidIsMute, "it must be an integer")
+			return nil, ErrInvalidIsMute("it must be an integer")
 		case st == cloudapi.OutOfRange || mute > MuteVideo:
-			return nil, cloudapi.NewError(CodeInvalidIsMuteValue, fmt.Sprintf("it must be 0 (allow audio and video), 1 (block both), 2 (block audio) or 3 (block video), not %d", mute))
+			return nil, ErrInvalidIsMuteValue(fmt.Sprintf("it must be 0 (allow audio and video), 1 (block both), 2 (block audio) or 3 (block video), not %d", mute))
 		}
 		ms, err := b.Members(ctx, room)
 		if err != nil || len(ms) == 0 {
@@ -91,7 +91,7 @@ func setUserBlocked(b Blocking, owner Owner, str bool) cloudapi.Handler {
 			in = in || m.UserID == user
 		}
 		if !in {
-			return nil, cloudapi.NewError(CodeUserNotExist, user)
+			return nil, ErrUserNotExist(user)
 		}
 		audio, video := mute == MuteBoth || mute == MuteAudio, mute == MuteBoth || mute == MuteVideo
 		return nil, roomError(b.SetBlocked(ctx, room, user, audio, video), room)

@@ -73,7 +73,7 @@ func (m *monitoring) window() (time.Time, time.Duration) {
 // ready answers HistoryNotConfigured once the parameters are valid.
 func (m *monitoring) ready() error {
 	if m.store == nil {
-		return cloudapi.NewError(CodeHistoryNotConfigured)
+		return ErrHistoryNotConfigured()
 	}
 	return nil
 }
@@ -82,7 +82,7 @@ func dbError(err error) error {
 	if errors.Is(err, context.Canceled) {
 		return err
 	}
-	return cloudapi.NewError(CodeDBError)
+	return ErrDBError()
 }
 
 // endMs makes an inclusive end second into milliseconds.

@@ -26,12 +26,12 @@ func ownedApp(c *cloudapi.Call, owner Owner) (uint64, error) {
 	app, st := c.Params.Uint("SdkAppId")
 	switch {
 	case st == cloudapi.Missing:
-		return 0, cloudapi.NewError(CodeMissingSdkAppID)
+		return 0, ErrMissingSdkAppID()
 	case st != cloudapi.OK || app == 0:
-		return 0, cloudapi.NewError(CodeInvalidSdkAppID)
+		return 0, ErrInvalidSdkAppID()
 	}
 	if acct, ok := owner(app); !ok || acct != c.Account {
-		return 0, cloudapi.NewError(CodeUnauthorizedSdkAppID, app)
+		return 0, ErrUnauthorizedSdkAppID(app)
 	}
 	return app, nil
 }
@@ -43,22 +43,22 @@ func timeRange(c *cloudapi.Call, now time.Time, retention, maxRange time.Duratio
 	s, st := c.Params.Uint("StartTime")
 	switch {
 	case st == cloudapi.Missing:
-		return 0, 0, cloudapi.NewError(CodeMissingStartTs)
+		return 0, 0, ErrMissingStartTs()
 	case st != cloudapi.OK || s > maxUnixSeconds:
-		return 0, 0, cloudapi.NewError(CodeInvalidStartTs, "it must be a Unix time in seconds")
+		return 0, 0, ErrInvalidStartTs("it must be a Unix time in seconds")
 	case int64(s) < now.Add(-retention).Unix():
-		return 0, 0, cloudapi.NewError(CodeStartTsOversize, s, span(retention))
+		return 0, 0, ErrStartTsOversize(s, span(retention))
 	}
 	e, st := c.Params.Uint("EndTime")
 	switch {
 	case st == cloudapi.Missing:
-		return 0, 0, cloudapi.NewError(CodeMissingEndTs)
+		return 0, 0, ErrMissingEndTs()
 	case st != cloudapi.OK || e > maxUnixSeconds:
-		return 0, 0, cloudapi.NewError(CodeInvalidEndTs, "it must be a Unix time in seconds")
+		return 0, 0, ErrInvalidEndTs("it must be a Unix time in seconds")
 	case e < s:
-		return 0, 0, cloudapi.NewError(CodeInvalidEndTs, fmt.Sprintf("EndTime %d is before StartTime %d", e, s))
+		return 0, 0, ErrInvalidEndTs(fmt.Sprintf("EndTime %d is before StartTime %d", e, s))
 	case maxRange > 0 && time.Duration(e-s)*time.Second > maxRange:
-		return 0, 0, cloudapi.NewError(CodeQueryScaleOversize, span(time.Duration(e-s)*time.Second), span(maxRange))
+		return 0, 0, ErrQueryScaleOversize(span(time.Duration(e-s)*time.Second), span(maxRange))
 	}
 	return int64(s), int64(e), nil
 }
@@ -69,15 +69,15 @@ func timeRange(c *cloudapi.Call, now time.Time, retention, maxRange time.Duratio
 func page(p cloudapi.Params, defaultSize int) (offset uint64, limit int, err error) {
 	n, nst := p.Uint("PageNumber")
 	if nst != cloudapi.OK && nst != cloudapi.Missing {
-		return 0, 0, cloudapi.NewError(CodeInvalidPageNumber)
+		return 0, 0, ErrInvalidPageNumber()
 	}
 	size, sst := p.Uint("PageSize")
 	switch {
 	case sst == cloudapi.Missing:
 	case sst != cloudapi.OK || size == 0:
-		return 0, 0, cloudapi.NewError(CodeInvalidPageSize, MaxPageSize)
+		return 0, 0, ErrInvalidPageSize(MaxPageSize)
 	case size > MaxPageSize:
-		return 0, 0, cloudapi.NewError(CodePageSizeOversize, size, MaxPageSize)
+		return 0, 0, ErrPageSizeOversize(size, MaxPageSize)
 	}
 	if nst == cloudapi.Missing || sst == cloudapi.Missing {
 		return 0, defaultSize, nil
@@ -94,11 +94,11 @@ func commID(p cloudapi.Params) (string, error) {
 	s, st := p.String("CommId")
 	switch {
 	case st == cloudapi.Missing:
-		return "", cloudapi.NewError(CodeMissingCommID)
+		return "", ErrMissingCommID()
 	case st != cloudapi.OK:
-		return "", cloudapi.NewError(CodeInvalidCommID, "it must be a string")
+		return "", ErrInvalidCommID("it must be a string")
 	case s == "" || len(s) > MaxCommIDLen:
-		return "", cloudapi.NewError(CodeInvalidCommID, fmt.Sprintf("it must be 1-%d bytes", MaxCommIDLen))
+		return "", ErrInvalidCommID(fmt.Sprintf("it must be 1-%d bytes", MaxCommIDLen))
 	}
 	return s, nil
 }
@@ -110,13 +110,13 @@ func roomText(p cloudapi.Params, required bool) (string, error) {
 	switch {
 	case st == cloudapi.Missing || (!required && st == cloudapi.OK && s == ""):
 		if required {
-			return "", cloudapi.NewError(CodeMissingRoomID)
+			return "", ErrMissingRoomID()
 		}
 		return "", nil
 	case st != cloudapi.OK:
-		return "", cloudapi.NewError(CodeInvalidRoomID, "it must be a string for this action")
+		return "", ErrInvalidRoomID("it must be a string for this action")
 	case !rooms.ValidStrRoom(s):
-		return "", cloudapi.NewError(CodeInvalidRoomIDValue, "a RoomId must be 1-64 bytes of letters, digits, space and !#$%&()+-:;<=.>?@[]^_{}|~,")
+		return "", ErrInvalidRoomIDValue("a RoomId must be 1-64 bytes of letters, digits, space and !#$%&()+-:;<=.>?@[]^_{}|~,")
 	}
 	return s, nil
 }
@@ -129,15 +129,15 @@ func queryUserIDs(p cloudapi.Params) ([]string, error) {
 	case st == cloudapi.Missing:
 		return nil, nil
 	case st != cloudapi.OK:
-		return nil, cloudapi.NewError(CodeInvalidUserIDs, "it must be an array of strings")
+		return nil, ErrInvalidUserIDs("it must be an array of strings")
 	case len(ids) == 0:
-		return nil, cloudapi.NewError(CodeInvalidUserIDs, "it must not be empty (leave it out for every user)")
+		return nil, ErrInvalidUserIDs("it must not be empty (leave it out for every user)")
 	case len(ids) > MaxQueryUserIDs:
-		return nil, cloudapi.NewError(CodeInvalidUserIDs, fmt.Sprintf("at most %d users can be queried at once, %d were given", MaxQueryUserIDs, len(ids)))
+		return nil, ErrInvalidUserIDs(fmt.Sprintf("at most %d users can be queried at once, %d were given", MaxQueryUserIDs, len(ids)))
 	}
 	for i, id := range ids {
 		if !rooms.ValidUserID(id) {
-			return nil, cloudapi.NewError(CodeInvalidUserIDs, fmt.Sprintf("UserIds.%d is not 1-32 characters of A-Z a-z 0-9 _ -", i))
+			return nil, ErrInvalidUserIDs(fmt.Sprintf("UserIds.%d is not 1-32 characters of A-Z a-z 0-9 _ -", i))
 		}
 	}
 	return ids, nil
@@ -148,11 +148,11 @@ func userID(p cloudapi.Params) (string, error) {
 	s, st := p.String("UserId")
 	switch {
 	case st == cloudapi.Missing:
-		return "", cloudapi.NewError(CodeMissingUserID)
+		return "", ErrMissingUserID()
 	case st != cloudapi.OK:
-		return "", cloudapi.NewError(CodeInvalidUserID, "it must be a string")
+		return "", ErrInvalidUserID("it must be a string")
 	case !rooms.ValidUserID(s):
-		return "", cloudapi.NewError(CodeInvalidUserID, "it must be 1-32 characters of A-Z a-z 0-9 _ -")
+		return "", ErrInvalidUserID("it must be 1-32 characters of A-Z a-z 0-9 _ -")
 	}
 	return s, nil
 }

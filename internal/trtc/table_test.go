@@ -88,8 +88,8 @@ func body(str bool, users bool, over map[string]any) string {
 
 func raw(s string) json.RawMessage { return json.RawMessage(s) }
 
-// TestDecisionsTable: every row of decisions.md "The four room actions",
-// for every action it applies to, answers exactly its code.
+// TestDecisionsTable: every row of the parameter table in docs/api.md ("TRTC
+// room actions"), for every action it applies to, answers exactly its code.
 func TestDecisionsTable(t *testing.T) {
 	cfg := tk.Config()
 	cfg.RateLimits = map[string]int{"RemoveUser": 1e6, "RemoveUserByStrRoomId": 1e6, "DismissRoom": 1e6, "DismissRoomByStrRoomId": 1e6}

@@ -15,7 +15,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/trtcd/trtcd/internal/config"
+	"github.com/trtcd/trtcd/internal/metrics"
 	"github.com/trtcd/trtcd/internal/rooms"
 	"github.com/trtcd/trtcd/usersig"
 	"github.com/trtcd/trtcd/web"
@@ -93,11 +96,18 @@ func (u *UI) Stats() Stats {
 	return Stats{UserSigsMinted: u.minted.Load(), UserSigsRefused: u.refused.Load()}
 }
 
-// WriteMetrics writes the counters in the Prometheus text format.
-func (u *UI) WriteMetrics(w io.Writer) {
+// descUserSigs is the demo endpoint's counter (docs/metrics.md).
+var descUserSigs = prometheus.NewDesc(metrics.Namespace+"_demo_usersigs_total",
+	"UserSigs asked of the development demo's endpoint, by outcome: minted, refused (served only in development mode).", []string{"outcome"}, nil)
+
+// Describe implements prometheus.Collector.
+func (u *UI) Describe(ch chan<- *prometheus.Desc) { ch <- descUserSigs }
+
+// Collect implements prometheus.Collector.
+func (u *UI) Collect(ch chan<- prometheus.Metric) {
 	s := u.Stats()
-	fmt.Fprintf(w, "# HELP trtcd_demo_usersigs_total UserSigs asked of the development demo's endpoint, by outcome (served only in development mode).\n# TYPE trtcd_demo_usersigs_total counter\n")
-	fmt.Fprintf(w, "trtcd_demo_usersigs_total{outcome=\"minted\"} %d\ntrtcd_demo_usersigs_total{outcome=\"refused\"} %d\n", s.UserSigsMinted, s.UserSigsRefused)
+	ch <- prometheus.MustNewConstMetric(descUserSigs, prometheus.CounterValue, float64(s.UserSigsMinted), "minted")
+	ch <- prometheus.MustNewConstMetric(descUserSigs, prometheus.CounterValue, float64(s.UserSigsRefused), "refused")
 }
 
 // static serves one embedded file for GET and HEAD, with an ETag of its
