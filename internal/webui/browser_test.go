@@ -99,6 +99,12 @@ func newBrowser(t *testing.T) *browser {
 		cancel()
 		cancelAlloc()
 		b.readers.Wait()
+		b.mu.Lock()
+		violated := strings.Contains(b.log.String(), "Content Security Policy")
+		b.mu.Unlock()
+		if violated {
+			t.Error("the page broke its Content-Security-Policy (see the console below)")
+		}
 		if t.Failed() {
 			b.mu.Lock()
 			t.Logf("browser console:\n%s", b.log.String())

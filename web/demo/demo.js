@@ -129,7 +129,6 @@ function wire(r) {
     }
   });
   r.on('connection-state', (e) => log(`${e.pc} connection ${e.state}`));
-  r.on('role-switched', (e) => log(`${e.userId} is now ${e.role}`));
   r.on('error', (e) => {
     log(`${e.fatal ? 'error' : 'server notice'} ${e.code}: ${e.message}`);
     if (e.fatal) setStatus('error', `Error: ${e.code}: ${e.message}`, e.code);

@@ -59,7 +59,6 @@ export interface RoomEvents {
   kicked: { reason: KickReason };
   /** The server stopped (true) or resumes (false) forwarding a user's audio and video. */
   blocked: { userId: string; audio: boolean; video: boolean; self: boolean };
-  'role-switched': { userId: string; role: Role; self: boolean };
   'track-added': TrackEvent;
   'track-removed': TrackEvent;
   /** fatal: the session ends (the WebSocket closes next). */

@@ -96,7 +96,6 @@ function gathered(pc, timeoutMs) {
  *   user-left       {userId, role, reason}            reason: left | removed | timeout
  *   kicked          {reason}                          reason: removed | dismissed | duplicate | timeout
  *   blocked         {userId, audio, video, self}      the server stopped (true) or resumed (false) forwarding
- *   role-switched   {userId, role, self}
  *   track-added     {userId, kind, track, stream}     kind: audio | video | subvideo
  *   track-removed   {userId, kind, track, stream}
  *   error           {code, message, ref, fatal}
@@ -276,12 +275,6 @@ export class Room {
         this._emit('blocked', { userId: m.userId, audio, video, self: m.userId === this.userId });
         return;
       }
-      case 'role_switched':
-      case 'user_role':
-        if (m.userId === this.userId || !m.userId) this.role = m.role;
-        if (m.userId && m.role === 'anchor') this.members.set(m.userId, 'anchor');
-        this._emit('role-switched', { userId: m.userId || this.userId, role: m.role, self: !m.userId || m.userId === this.userId });
-        return;
       case 'error':
         this._emit('error', { code: m.code, message: m.message || '', ref: '', fatal: true });
         return;
