@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trtcd/trtcd/client"
+	"github.com/trtcd/trtcd/client/media"
 	"github.com/trtcd/trtcd/internal/config"
 	"github.com/trtcd/trtcd/internal/rooms"
 	"github.com/trtcd/trtcd/usersig"
@@ -34,6 +35,7 @@ func joinCmd() *cobra.Command {
 	var p client.JoinParams
 	var server, key string
 	var tf tlsFlags
+	var mf mediaFlags
 	cmd := &cobra.Command{
 		Use:   "join --userid U (--roomid N | --strroomid S) [--usersig SIG | --key K]",
 		Short: "Join a room and print its events as JSON lines until left or kicked",
@@ -52,6 +54,10 @@ func joinCmd() *cobra.Command {
 				return err
 			}
 			tc, err := tf.config()
+			if err != nil {
+				return err
+			}
+			nets, err := mf.networks()
 			if err != nil {
 				return err
 			}
@@ -89,8 +95,33 @@ func joinCmd() *cobra.Command {
 				joined.Members = []client.Member{}
 			}
 			out.Encode(printable(joined))
+			users := map[string]bool{}
+			for _, m := range joined.Members {
+				users[m.UserID] = true
+			}
+			var tick <-chan time.Time
+			var mc *media.Client
+			published := make(chan map[string]any, 1)
+			if mf.publish || mf.receive > 0 {
+				if mc, err = c.Media(client.MediaOptions{Networks: nets}); err != nil {
+					c.Close()
+					return &exitError{code: exitConnLost, msg: "media: " + err.Error()}
+				}
+				if mf.publish {
+					go func() { published <- publishSynthetic(mc) }()
+				}
+				if mf.receive > 0 {
+					t := time.NewTicker(mf.receive)
+					defer t.Stop()
+					tick = t.C
+				}
+			}
 			for {
 				select {
+				case line := <-published:
+					out.Encode(line)
+				case <-tick:
+					out.Encode(received(mc, users, p.UserID))
 				case ev, ok := <-c.Events():
 					if !ok {
 						err := c.Err()
@@ -99,6 +130,9 @@ func joinCmd() *cobra.Command {
 							return &exitError{code: exitKicked}
 						}
 						return &exitError{code: exitConnLost, msg: "connection lost: " + strings.TrimPrefix(fmt.Sprint(err), "trtcd: ")}
+					}
+					if ev.Type == "user_entered" {
+						users[ev.UserID] = true
 					}
 					out.Encode(printable(ev))
 				case <-sigs:
@@ -120,6 +154,7 @@ func joinCmd() *cobra.Command {
 	f.StringVar(&p.StrRoomID, "strroomid", "", "string room id")
 	f.StringVar(&p.Role, "role", "anchor", "anchor or audience")
 	tf.add(cmd)
+	mf.add(cmd)
 	return cmd
 }
 
@@ -149,6 +184,8 @@ func printable(e client.Event) map[string]any {
 		m["userId"], m["role"], m["reason"] = e.UserID, e.Role, e.Reason
 	case "kicked":
 		m["reason"] = e.Reason
+	case "user_blocked":
+		m["userId"], m["audio"], m["video"] = e.UserID, e.Audio != nil && *e.Audio, e.Video != nil && *e.Video
 	}
 	if e.RoomID != 0 {
 		m["roomId"] = e.RoomID

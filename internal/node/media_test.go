@@ -2,11 +2,15 @@ package node_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 
 	"github.com/trtcd/trtcd/client"
 	mc "github.com/trtcd/trtcd/client/media"
@@ -208,4 +212,77 @@ func TestMediaAudienceCannotPublish(t *testing.T) {
 	}
 	publishAV(t, alice)
 	receiving(t, carol, "alice")
+}
+
+// rawJoin joins over a bare WebSocket and reads the joined message.
+func rawJoin(t *testing.T, n *node.Node, user string, room uint64) *websocket.Conn {
+	t.Helper()
+	ws, _, err := websocket.DefaultDialer.Dial("ws://"+n.Addr()+"/v1/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.Close() })
+	sig := usersig.Generate(tk.App, tk.AppKey, user, time.Hour, time.Now(), nil)
+	ws.WriteMessage(websocket.TextMessage, []byte(fmt.Sprintf(`{"type":"join","sdkAppId":%d,"userId":%q,"userSig":%q,"roomId":%d}`, tk.App, user, sig, room)))
+	if m := readMsg(t, ws); m["type"] != "joined" {
+		t.Fatalf("join answer %v", m)
+	}
+	return ws
+}
+
+func readMsg(t *testing.T, ws *websocket.Conn) map[string]any {
+	t.Helper()
+	ws.SetReadDeadline(time.Now().Add(mediaWait))
+	_, b, err := ws.ReadMessage()
+	if err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("not JSON: %s", b)
+	}
+	return m
+}
+
+// TestMediaFramesOnTheRoomWebSocket: a media_ frame may be larger than the
+// 4096-byte limit of other frames and a refused one is answered with a
+// media_error, the session going on; a non-media frame of the same size
+// still ends the session with FrameTooLarge.
+func TestMediaFramesOnTheRoomWebSocket(t *testing.T) {
+	n := tk.Start(t, tk.Config())
+	ws := rawJoin(t, n, "alice", 7005)
+	big := `{"type":"media_offer","pc":"pub","sdp":"` + strings.Repeat("x", 10000) + `"}`
+	ws.WriteMessage(websocket.TextMessage, []byte(big))
+	if m := readMsg(t, ws); m["type"] != "media_error" || m["code"] != wire.CodeInvalidSDP || m["ref"] != "media_offer" {
+		t.Fatalf("answer to a bad 10 KB offer: %v", m)
+	}
+	ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"media_subscribe","userId":"a.b","kind":"video"}`))
+	if m := readMsg(t, ws); m["type"] != "media_error" || m["code"] != wire.CodeInvalidMessage {
+		t.Fatalf("answer to a bad subscribe: %v", m)
+	}
+	ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"ping"}`))
+	if m := readMsg(t, ws); m["type"] != "pong" {
+		t.Fatalf("the session did not go on: %v", m)
+	}
+	ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"ping","pad":"`+strings.Repeat("x", 10000)+`"}`))
+	if m := readMsg(t, ws); m["type"] != "error" || m["code"] != "FrameTooLarge" {
+		t.Fatalf("answer to a 10 KB ping: %v", m)
+	}
+}
+
+// TestMediaDisabled: with media.enabled false the server runs no SFU and
+// answers media_ messages with FailedOperation.MediaDisabled.
+func TestMediaDisabled(t *testing.T) {
+	cfg := tk.Config()
+	off := false
+	cfg.Media.Enabled = &off
+	n := tk.Start(t, cfg)
+	if n.Media != nil {
+		t.Fatal("media server built although disabled")
+	}
+	ws := rawJoin(t, n, "alice", 7006)
+	ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"media_renegotiate","pc":"sub"}`))
+	if m := readMsg(t, ws); m["type"] != "media_error" || m["code"] != wire.CodeMediaDisabled || m["ref"] != "media_renegotiate" {
+		t.Fatalf("answer: %v", m)
+	}
 }

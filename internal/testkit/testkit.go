@@ -168,9 +168,9 @@ func Call(t testing.TB, addr, action, body string) (code, msg string) {
 	r, _ := http.NewRequest("POST", "http://"+addr+"/", strings.NewReader(body))
 	r.Header.Set("Content-Type", "application/json")
 	r.Header.Set("X-TC-Action", action)
-	r.Header.Set("X-TC-Version", "2019-07-22")
-	r.Header.Set("X-TC-Region", "ap-guangzhou")
-	cloudapi.SignTC3(r, []byte(body), AcmeID, AcmeKey, "trtc", time.Now())
+	r.Header.Set("X-TC-Version", trtcapi.Version)
+	r.Header.Set("X-TC-Region", trtcapi.DefaultClientRegion)
+	cloudapi.SignTC3(r, []byte(body), AcmeID, AcmeKey, trtcapi.Service, time.Now())
 	resp, err := http.DefaultClient.Do(r)
 	if err != nil {
 		t.Fatal(err)
