@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"time"
 
 	"github.com/trtcd/trtcd/client/media/wire"
 	"github.com/trtcd/trtcd/internal/config"
@@ -149,6 +150,6 @@ func (a roomActions) SetBlocked(ctx context.Context, room rooms.Key, user string
 	if a.media != nil {
 		a.media.block(room, user, audio, video)
 	}
-	a.hub.Announce(room, &rooms.Notice{Type: rooms.UserBlocked, Room: room, UserID: user, Audio: audio, Video: video})
+	a.hub.Announce(room, &rooms.Notice{Type: rooms.UserBlocked, Room: room, UserID: user, Audio: audio, Video: video, Time: time.Now()})
 	return nil
 }

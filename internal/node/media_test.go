@@ -158,8 +158,8 @@ func TestMediaSetUserBlocked(t *testing.T) {
 	setUserBlocked(t, n, roomID, "alice", 3)
 	for _, c := range []*client.Conn{alice.conn, bob.conn} {
 		ev := nextOf(t, c, "user_blocked")
-		if ev.UserID != "alice" || ev.Audio == nil || *ev.Audio || ev.Video == nil || !*ev.Video {
-			t.Fatalf("user_blocked %+v, want alice audio=false video=true", ev)
+		if ev.UserID != "alice" || ev.Audio == nil || *ev.Audio || ev.Video == nil || !*ev.Video || ev.Ts < time.Now().Add(-time.Hour).UnixMilli() {
+			t.Fatalf("user_blocked %+v, want alice audio=false video=true and a ts of now", ev)
 		}
 	}
 	stoppedFor(t, "alice's blocked video", alice.media, packets(bob.media, "alice", wire.Video))
