@@ -28,6 +28,22 @@ else
   echo "warning: no redis-server; cluster tests will be skipped" >&2
 fi
 
+# --- Chromium for the browser tests (internal/webui) ------------------------
+if [ -z "${TRTCD_CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "== installing chromium"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null
+  fi
+fi
+if [ -n "${TRTCD_CHROMIUM:-}" ] || command -v chromium >/dev/null 2>&1; then
+  :
+elif [ "${CI:-}" = "true" ]; then
+  echo "chromium is required in CI and could not be installed" >&2
+  exit 1
+else
+  echo "warning: no chromium; the browser tests will be skipped" >&2
+fi
+
 # --- PostgreSQL for the history tests ---------------------------------------
 . scripts/postgres.sh
 trap stop_throwaway_postgres EXIT
@@ -79,5 +95,20 @@ echo "== SDK compatibility module (tencentcloud-sdk-go/tencentcloud/common v1.3.
 
 echo "== the public packages from another module (tests/external: client, protocol, usersig)"
 (cd tests/external && go vet ./... && go test -race -count=1 ./...)
+
+echo "== the browser SDK (web/sdk): syntax, and the npm package's files"
+if command -v node >/dev/null 2>&1; then
+  node --check web/sdk/trtcd.js
+  node --check web/demo/demo.js
+  if command -v npm >/dev/null 2>&1; then
+    files=$(cd web/sdk && npm pack --dry-run --json 2>/dev/null | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s)[0].files.map(f=>f.path).sort().join(" ")))')
+    if [ "$files" != "README.md package.json trtcd.d.ts trtcd.js" ]; then
+      echo "npm pack in web/sdk would pack: $files" >&2; exit 1
+    fi
+    echo "ok   npm pack: $files"
+  fi
+else
+  echo "warning: no node; the SDK's syntax check is skipped" >&2
+fi
 
 echo "all tests passed"

@@ -166,7 +166,10 @@ func (p *Peer) handle(m wire.Message) *wire.Error {
 			p.room.srv.n.renegLimit.Add(1)
 			return wire.Errorf(wire.CodeRenegotiationLimited, "at most %d renegotiations at once, then one per %s", p.room.srv.cfg.Renegotiation.Burst, p.room.srv.cfg.Renegotiation.Interval)
 		}
-		return p.negotiate(true)
+		// A fresh offer when there is something to negotiate; before the
+		// first track none is sent (an offer without m-sections could not
+		// be completed): the first track's offer follows.
+		return p.negotiate(false)
 	case wire.TypeSubscribe, wire.TypeUnsubscribe:
 		return p.handleSubscribe(m)
 	}

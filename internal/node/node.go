@@ -27,6 +27,7 @@ import (
 	"github.com/trtcd/trtcd/internal/rooms"
 	"github.com/trtcd/trtcd/internal/signal"
 	"github.com/trtcd/trtcd/internal/trtc"
+	"github.com/trtcd/trtcd/internal/webui"
 )
 
 // Node is one running server.
@@ -44,6 +45,7 @@ type Node struct {
 	History   *history.Store    // nil when history is not configured
 	Callbacks *callbacks.Sender // nil when no app has a callback
 	Media     *media.Server     // nil when media is off (media.enabled)
+	WebUI     *webui.UI         // the browser SDK, and the demo in development mode
 
 	mediaEvents atomic.Uint64 // media events seen (OnMediaEvent)
 
@@ -145,8 +147,9 @@ func New(cfg config.Config, log *slog.Logger) (*Node, error) {
 
 	mux := http.NewServeMux()
 	mux.Handle(signal.Path, n.Signal)
+	n.WebUI = webui.Mount(mux, apps) // /sdk/trtcd.js, /sdk/trtcd.d.ts; /demo in development mode
 	mux.HandleFunc("/healthz", n.healthz)
-	n.Metrics.Registry.MustRegister(collector{n}, mediaCollector{n})
+	n.Metrics.Registry.MustRegister(collector{n}, mediaCollector{n}, n.WebUI)
 	mux.Handle("/metrics", n.Metrics.Handler())
 	if cfg.DebugPprof {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)

@@ -1,0 +1,138 @@
+// Types of trtcd.js, the browser SDK of trtcd (docs/browser.md).
+
+export declare const VERSION: string;
+/** Heartbeat interval in milliseconds. */
+export declare const HEARTBEAT_MS: number;
+/** Longest wait for local ICE candidates before a description is sent, in milliseconds. */
+export declare const GATHER_TIMEOUT_MS: number;
+/** Longest wait for the server's answer to a join or a publish offer, in milliseconds. */
+export declare const ANSWER_TIMEOUT_MS: number;
+
+export type Role = 'anchor' | 'audience';
+export type Kind = 'audio' | 'video' | 'subvideo';
+/** Why another member left. */
+export type LeftReason = 'left' | 'removed' | 'timeout';
+/** Why this member is out of the room. */
+export type KickReason = 'removed' | 'dismissed' | 'duplicate' | 'timeout';
+
+export interface RoomOptions {
+  sdkAppId: number;
+  userId: string;
+  userSig: string;
+  /** A numeric room, 1..4294967294; give this or strRoomId. */
+  roomId?: number;
+  /** A string room, 1-64 bytes; give this or roomId. */
+  strRoomId?: string;
+  /** Default anchor. */
+  role?: Role;
+  privateMapKey?: string;
+  /** ws:// or wss:// URL of /v1/ws; default: the page's own server. */
+  server?: string;
+  /** Receive the room's tracks from the join on (default true); false: only once publishing. */
+  receive?: boolean;
+}
+
+export interface Member {
+  userId: string;
+  role: Role;
+}
+
+export interface JoinedEvent {
+  roomId?: number;
+  strRoomId?: string;
+  sessionId: string;
+  members: Member[];
+}
+
+export interface TrackEvent {
+  userId: string;
+  kind: Kind;
+  track: MediaStreamTrack;
+  /** All of the user's received tracks, to attach to one media element. */
+  stream: MediaStream;
+}
+
+export interface RoomEvents {
+  joined: JoinedEvent;
+  'user-entered': { userId: string; role: Role };
+  'user-left': { userId: string; role: Role; reason: LeftReason };
+  kicked: { reason: KickReason };
+  /** The server stopped (true) or resumes (false) forwarding a user's audio and video. */
+  blocked: { userId: string; audio: boolean; video: boolean; self: boolean };
+  'track-added': TrackEvent;
+  'track-removed': TrackEvent;
+  /** fatal: the session ends (the WebSocket closes next). */
+  error: { code: string; message: string; ref: string; fatal: boolean };
+  closed: { code: number; reason: string };
+  'connection-state': { pc: 'pub' | 'sub'; state: RTCPeerConnectionState };
+}
+
+export interface PublishOptions {
+  /** getUserMedia constraints; default true. */
+  audio?: boolean | MediaTrackConstraints;
+  /** getUserMedia constraints; default true. */
+  video?: boolean | MediaTrackConstraints;
+  /** Publish these tracks instead of calling getUserMedia (the caller keeps them). */
+  stream?: MediaStream;
+  /** Announced bitrates in bits per second (server defaults otherwise). */
+  bitrate?: { audio?: number; video?: number };
+}
+
+export interface ReceivedStats {
+  userId: string;
+  kind: Kind;
+  packetsReceived: number;
+  bytesReceived: number;
+  framesDecoded: number;
+  framesReceived: number;
+}
+
+/** An error answered by the server (code is the protocol's code) or raised by the SDK. */
+export declare class TrtcdError extends Error {
+  readonly code: string;
+  /** Why a UserSig or PrivateMapKey was refused, when it was. */
+  readonly reason: string;
+  readonly trtcCode: number;
+  /** For media errors: the type of the refused message. */
+  readonly ref: string;
+  constructor(code: string, message: string, extra?: { reason?: string; trtcCode?: number; ref?: string });
+}
+
+/** The WebSocket URL of the page's own server (ws(s)://host/v1/ws). */
+export declare function defaultServer(): string;
+
+export declare class Room {
+  constructor(options: RoomOptions);
+  readonly userId: string;
+  readonly role: Role;
+  readonly state: 'new' | 'joining' | 'joined' | 'closed';
+  /** The anchors in the room, and this user. */
+  readonly members: Map<string, Role>;
+  /** Set once kicked. */
+  readonly kickReason: '' | KickReason;
+  readonly localStream: MediaStream | null;
+
+  on<K extends keyof RoomEvents>(type: K, handler: (event: RoomEvents[K]) => void): () => void;
+  off<K extends keyof RoomEvents>(type: K, handler: (event: RoomEvents[K]) => void): void;
+
+  /** Connects and joins; rejects with a TrtcdError when refused. */
+  join(): Promise<JoinedEvent>;
+  /** Leaves the room and stops every track. */
+  leave(): void;
+
+  /** Publishes the camera and microphone (or a given stream); resolves with the local stream. */
+  publish(options?: PublishOptions): Promise<MediaStream>;
+  unpublish(): void;
+
+  subscribe(userId: string, kind: Kind): void;
+  unsubscribe(userId: string, kind: Kind): void;
+  /** A user's received tracks, or null. */
+  remoteStream(userId: string): MediaStream | null;
+
+  /** Counters of what is received, per remote track. */
+  receivedStats(): Promise<ReceivedStats[]>;
+  getStats(): Promise<{ pub: RTCStatsReport | null; sub: RTCStatsReport | null }>;
+}
+
+/** new Room(options) and join(). */
+export declare function join(options: RoomOptions): Promise<Room>;

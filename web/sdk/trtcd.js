@@ -1,0 +1,566 @@
+// trtcd.js: the browser SDK of trtcd, a plain ES module with no
+// dependencies and no build step. It joins a room over trtcd's WebSocket
+// (/v1/ws, docs/protocol.md), publishes the camera and microphone and
+// receives the other members' tracks over WebRTC (docs/media.md).
+//
+//   import { Room } from '/sdk/trtcd.js';
+//   const room = new Room({ sdkAppId, userId, userSig, roomId: 1234 });
+//   room.on('track-added', (e) => { video.srcObject = e.stream; });
+//   room.on('kicked', (e) => console.log('out of the room:', e.reason));
+//   await room.join();
+//   await room.publish({ audio: true, video: true });
+//
+// Two RTCPeerConnections per member: "pub" is offered by this client and
+// carries what it publishes; "sub" is offered by the server and carries the
+// room's tracks, each named after its kind in a stream named after its
+// publisher. Descriptions are sent complete (after ICE gathering).
+
+export const VERSION = '0.1.0';
+
+/** Heartbeat interval: the server's idle timeout is at least twice this. */
+export const HEARTBEAT_MS = 3000;
+
+/** Longest wait for local ICE candidates before a description is sent. */
+export const GATHER_TIMEOUT_MS = 10000;
+
+/** Longest wait for the server's answer to a join or a publish offer. */
+export const ANSWER_TIMEOUT_MS = 20000;
+
+/** An error answered by the server (`code` is the protocol's code) or raised by the SDK. */
+export class TrtcdError extends Error {
+  constructor(code, message, extra = {}) {
+    super(`${code}: ${message}`);
+    this.name = 'TrtcdError';
+    this.code = code;
+    this.reason = extra.reason || '';
+    this.trtcCode = extra.trtcCode || 0;
+    this.ref = extra.ref || '';
+  }
+}
+
+/** The WebSocket URL of the page's own server. */
+export function defaultServer() {
+  const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${proto}//${location.host}/v1/ws`;
+}
+
+const KINDS = new Set(['audio', 'video', 'subvideo']);
+
+// mediaSections maps each m-section's mid to its msid (stream and track id).
+function mediaSections(sdp) {
+  const out = new Map();
+  let mid = null;
+  let msid = null;
+  const flush = () => {
+    if (mid !== null) out.set(mid, msid);
+  };
+  for (const line of sdp.split(/\r?\n/)) {
+    if (line.startsWith('m=')) {
+      flush();
+      mid = null;
+      msid = null;
+    } else if (line.startsWith('a=mid:')) {
+      mid = line.slice(6).trim();
+    } else if (line.startsWith('a=msid:')) {
+      const [stream, track] = line.slice(7).trim().split(/\s+/);
+      msid = { stream, track: track || '' };
+    }
+  }
+  flush();
+  return out;
+}
+
+// gathered waits until pc has gathered its local candidates, or the timeout.
+function gathered(pc, timeoutMs) {
+  if (pc.iceGatheringState === 'complete') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      pc.removeEventListener('icegatheringstatechange', check);
+      resolve();
+    };
+    const check = () => {
+      if (pc.iceGatheringState === 'complete') done();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    pc.addEventListener('icegatheringstatechange', check);
+  });
+}
+
+/**
+ * A member of one room: the WebSocket session and its media.
+ *
+ * Events (room.on(type, handler); each handler gets one object):
+ *   joined          {roomId, strRoomId, sessionId, members}
+ *   user-entered    {userId, role}
+ *   user-left       {userId, role, reason}            reason: left | removed | timeout
+ *   kicked          {reason}                          reason: removed | dismissed | duplicate | timeout
+ *   blocked         {userId, audio, video, self}      the server stopped (true) or resumed (false) forwarding
+ *   track-added     {userId, kind, track, stream}     kind: audio | video | subvideo
+ *   track-removed   {userId, kind, track, stream}
+ *   error           {code, message, ref, fatal}
+ *   closed          {code, reason}                    the WebSocket closed (after kicked, leave, or a drop)
+ *   connection-state {pc, state}                      pc: pub | sub
+ */
+export class Room {
+  /**
+   * @param {object} o sdkAppId, userId, userSig, roomId or strRoomId, and
+   *   optionally role ('anchor' | 'audience'), privateMapKey, server (a ws:// or wss:// URL),
+   *   receive (default true: receive the room's tracks from the join on).
+   */
+  constructor(o) {
+    if (!o || typeof o !== 'object') throw new TrtcdError('InvalidOptions', 'options are required');
+    for (const f of ['sdkAppId', 'userId', 'userSig']) {
+      if (o[f] === undefined || o[f] === null || o[f] === '') throw new TrtcdError('InvalidOptions', `${f} is required`);
+    }
+    const hasNum = o.roomId !== undefined && o.roomId !== null && o.roomId !== '';
+    const hasStr = o.strRoomId !== undefined && o.strRoomId !== null && o.strRoomId !== '';
+    if (hasNum === hasStr) throw new TrtcdError('InvalidOptions', 'exactly one of roomId and strRoomId is required');
+    if (o.role !== undefined && o.role !== 'anchor' && o.role !== 'audience') {
+      throw new TrtcdError('InvalidOptions', 'role must be anchor or audience');
+    }
+    this.options = { ...o };
+    this.userId = o.userId;
+    this.role = o.role || 'anchor';
+    this.state = 'new'; // new | joining | joined | closed
+    this.members = new Map(); // userId -> role (the anchors, and this user)
+    this.remote = new Map(); // userId -> {stream: MediaStream, tracks: Map<kind, MediaStreamTrack>}
+    this.localStream = null;
+    this.kickReason = '';
+    this._handlers = new Map();
+    this._ws = null;
+    this._ping = 0;
+    this._pub = null;
+    this._sub = null;
+    this._subMids = new Map(); // mid -> msid of the last offer on sub
+    this._midOwner = new Map(); // mid -> {userId, kind} of the track last received on it
+    this._pending = new Map(); // offer id -> {resolve, reject, timer}
+    this._offers = 0;
+    this._queue = Promise.resolve(); // media messages, handled in order
+  }
+
+  /** Adds a handler for an event; returns a function that removes it. */
+  on(type, fn) {
+    if (!this._handlers.has(type)) this._handlers.set(type, new Set());
+    this._handlers.get(type).add(fn);
+    return () => this.off(type, fn);
+  }
+
+  off(type, fn) {
+    const set = this._handlers.get(type);
+    if (set) set.delete(fn);
+  }
+
+  _emit(type, detail) {
+    const set = this._handlers.get(type);
+    if (!set) return;
+    for (const fn of [...set]) {
+      try {
+        fn(detail);
+      } catch (e) {
+        setTimeout(() => {
+          throw e;
+        });
+      }
+    }
+  }
+
+  /**
+   * Connects and joins. Resolves with the joined message; rejects with a
+   * TrtcdError carrying the server's code (e.g. AuthFailure.UserSig) when
+   * the join is refused, or ConnectionFailed when the server cannot be reached.
+   */
+  join() {
+    if (this.state !== 'new') return Promise.reject(new TrtcdError('InvalidState', `join on a room that is ${this.state}`));
+    this.state = 'joining';
+    const o = this.options;
+    const frame = { type: 'join', sdkAppId: Number(o.sdkAppId), userId: o.userId, userSig: o.userSig, role: this.role };
+    if (o.privateMapKey) frame.privateMapKey = o.privateMapKey;
+    if (o.strRoomId !== undefined && o.strRoomId !== null && o.strRoomId !== '') frame.strRoomId = String(o.strRoomId);
+    else frame.roomId = Number(o.roomId);
+    return new Promise((resolve, reject) => {
+      let ws;
+      try {
+        ws = new WebSocket(o.server || defaultServer());
+      } catch (e) {
+        this.state = 'closed';
+        reject(new TrtcdError('ConnectionFailed', String(e && e.message ? e.message : e)));
+        return;
+      }
+      this._ws = ws;
+      let settled = false;
+      const timer = setTimeout(() => fail(new TrtcdError('JoinTimeout', 'no answer to the join')), ANSWER_TIMEOUT_MS);
+      const fail = (err) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        this._shutdown();
+        reject(err);
+      };
+      ws.onopen = () => ws.send(JSON.stringify(frame));
+      ws.onerror = () => {};
+      ws.onclose = (ev) => {
+        if (!settled) {
+          fail(new TrtcdError('ConnectionFailed', `the connection closed before the join was answered (${ev.code}${ev.reason ? ' ' + ev.reason : ''})`));
+          return;
+        }
+        this._onClose(ev);
+      };
+      ws.onmessage = (ev) => {
+        let m;
+        try {
+          m = JSON.parse(ev.data);
+        } catch {
+          this._emit('error', { code: 'InvalidMessage', message: 'the server sent a message that is not JSON', ref: '', fatal: false });
+          return;
+        }
+        if (!settled) {
+          if (m.type === 'joined') {
+            settled = true;
+            clearTimeout(timer);
+            this.state = 'joined';
+            for (const mem of m.members || []) this.members.set(mem.userId, mem.role);
+            this.members.set(this.userId, this.role);
+            this._ping = setInterval(() => this._send({ type: 'ping' }), HEARTBEAT_MS);
+            // The server joins a session to the room's media with its first
+            // media_ message: ask for the sub connection's offer at once, so
+            // that members who do not publish receive too.
+            if (o.receive !== false) this._send({ type: 'media_renegotiate', pc: 'sub' });
+            const detail = { roomId: m.roomId, strRoomId: m.strRoomId, sessionId: m.sessionId, members: m.members || [] };
+            resolve(detail);
+            this._emit('joined', detail);
+          } else if (m.type === 'error') {
+            fail(new TrtcdError(m.code, m.message || '', m));
+          }
+          return;
+        }
+        this._onMessage(m);
+      };
+    });
+  }
+
+  _send(m) {
+    const ws = this._ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+    ws.send(JSON.stringify(m));
+    return true;
+  }
+
+  _onMessage(m) {
+    const t = m.type || '';
+    if (t.startsWith('media_')) {
+      this._queue = this._queue.then(() => this._onMedia(m)).catch((e) => {
+        this._emit('error', { code: 'MediaFailed', message: String(e && e.message ? e.message : e), ref: t, fatal: false });
+      });
+      return;
+    }
+    switch (t) {
+      case 'pong':
+        return;
+      case 'user_entered':
+        this.members.set(m.userId, m.role || 'anchor');
+        this._emit('user-entered', { userId: m.userId, role: m.role || 'anchor' });
+        return;
+      case 'user_left':
+        this.members.delete(m.userId);
+        this._dropUser(m.userId);
+        this._emit('user-left', { userId: m.userId, role: m.role || 'anchor', reason: m.reason || 'left' });
+        return;
+      case 'kicked':
+        this._kicked(m.reason || 'removed');
+        return;
+      case 'user_blocked': {
+        const audio = blockedFlag(m, 'audio');
+        const video = blockedFlag(m, 'video');
+        this._emit('blocked', { userId: m.userId, audio, video, self: m.userId === this.userId });
+        return;
+      }
+      case 'error':
+        this._emit('error', { code: m.code, message: m.message || '', ref: '', fatal: true });
+        return;
+      default:
+        return; // newer servers may send more; unknown types are ignored
+    }
+  }
+
+  _kicked(reason) {
+    if (this.kickReason) return;
+    this.kickReason = reason;
+    this._shutdown();
+    this._emit('kicked', { reason });
+  }
+
+  _onClose(ev) {
+    // The kicked message precedes close 4001; if it was lost, the close reason repeats it.
+    if (ev.code === 4001 && !this.kickReason) {
+      const reason = (ev.reason || '').replace(/^kicked:\s*/, '') || 'removed';
+      this._kicked(reason);
+    }
+    this._shutdown();
+    this._emit('closed', { code: ev.code, reason: ev.reason || '' });
+  }
+
+  // _shutdown ends the session: heartbeats, connections, local tracks.
+  _shutdown() {
+    this.state = 'closed';
+    clearInterval(this._ping);
+    for (const [, p] of this._pending) {
+      clearTimeout(p.timer);
+      p.reject(new TrtcdError('FailedOperation.Closed', 'the session ended'));
+    }
+    this._pending.clear();
+    for (const pc of [this._pub, this._sub]) if (pc) pc.close();
+    this._pub = null;
+    this._sub = null;
+    if (this.localStream) for (const t of this.localStream.getTracks()) t.stop();
+    for (const userId of [...this.remote.keys()]) this._dropUser(userId);
+    const ws = this._ws;
+    if (ws && ws.readyState <= WebSocket.OPEN) ws.close(1000);
+  }
+
+  /** Leaves the room (others see reason left) and stops every track. */
+  leave() {
+    if (this.state === 'closed') return;
+    this._send({ type: 'leave' });
+    this._shutdown();
+  }
+
+  // ---- publishing -------------------------------------------------------
+
+  /**
+   * Publishes the camera and microphone (getUserMedia with the given
+   * constraints), or the tracks of a given MediaStream. Resolves with the
+   * local MediaStream once the server answered; rejects with the server's
+   * refusal (e.g. FailedOperation.PublishNotAllowed for audience members).
+   * @param {{audio?: boolean|MediaTrackConstraints, video?: boolean|MediaTrackConstraints, stream?: MediaStream, bitrate?: {audio?: number, video?: number}}} o
+   */
+  async publish(o = {}) {
+    if (this.state !== 'joined') throw new TrtcdError('InvalidState', 'publish before join');
+    if (this._pub) throw new TrtcdError('InvalidState', 'already publishing; unpublish first');
+    let stream = o.stream;
+    if (!stream) {
+      const c = { audio: o.audio === undefined ? true : o.audio, video: o.video === undefined ? true : o.video };
+      stream = await navigator.mediaDevices.getUserMedia(c);
+    }
+    if (this.state !== 'joined') {
+      if (!o.stream) for (const t of stream.getTracks()) t.stop();
+      throw new TrtcdError('FailedOperation.Closed', 'the session ended');
+    }
+    const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
+    this._pub = pc;
+    this.localStream = stream;
+    pc.addEventListener('connectionstatechange', () => this._emit('connection-state', { pc: 'pub', state: pc.connectionState }));
+    const tracks = [];
+    const bitrate = o.bitrate || {};
+    for (const t of stream.getTracks()) {
+      pc.addTransceiver(t, { direction: 'sendonly', streams: [stream] });
+      const info = { trackId: t.id, kind: t.kind };
+      if (bitrate[t.kind]) info.bitrate = bitrate[t.kind];
+      tracks.push(info);
+    }
+    try {
+      await pc.setLocalDescription(await pc.createOffer());
+      await gathered(pc, GATHER_TIMEOUT_MS);
+      const id = `o${++this._offers}`;
+      const answer = this._await(id);
+      this._send({ type: 'media_offer', pc: 'pub', sdp: pc.localDescription.sdp, tracks, id });
+      const m = await answer;
+      await pc.setRemoteDescription({ type: 'answer', sdp: m.sdp });
+    } catch (e) {
+      if (this._pub === pc) this._pub = null;
+      pc.close();
+      if (!o.stream) for (const t of stream.getTracks()) t.stop();
+      if (this.localStream === stream) this.localStream = null;
+      throw e;
+    }
+    return stream;
+  }
+
+  /** Stops publishing: the publishing connection closes and the local tracks stop. */
+  unpublish() {
+    if (this._pub) this._pub.close();
+    this._pub = null;
+    if (this.localStream) for (const t of this.localStream.getTracks()) t.stop();
+    this.localStream = null;
+  }
+
+  _await(id) {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this._pending.delete(id);
+        reject(new TrtcdError('AnswerTimeout', 'the server did not answer the offer'));
+      }, ANSWER_TIMEOUT_MS);
+      this._pending.set(id, { resolve, reject, timer });
+    });
+  }
+
+  // ---- receiving --------------------------------------------------------
+
+  /** Asks to receive a user's track again (after unsubscribe). */
+  subscribe(userId, kind) {
+    this._send({ type: 'media_subscribe', userId, kind });
+  }
+
+  /** Asks to stop receiving a user's audio, video or subvideo. */
+  unsubscribe(userId, kind) {
+    this._send({ type: 'media_unsubscribe', userId, kind });
+  }
+
+  /** The MediaStream of a user's received tracks, if any. */
+  remoteStream(userId) {
+    const r = this.remote.get(userId);
+    return r ? r.stream : null;
+  }
+
+  async _onMedia(m) {
+    switch (m.type) {
+      case 'media_answer': {
+        const p = this._pending.get(m.id);
+        if (p && m.pc === 'pub') {
+          this._pending.delete(m.id);
+          clearTimeout(p.timer);
+          p.resolve(m);
+        }
+        return;
+      }
+      case 'media_error': {
+        const p = m.id ? this._pending.get(m.id) : null;
+        if (p) {
+          this._pending.delete(m.id);
+          clearTimeout(p.timer);
+          p.reject(new TrtcdError(m.code, m.message || '', m));
+        }
+        this._emit('error', { code: m.code, message: m.message || '', ref: m.ref || '', fatal: false });
+        return;
+      }
+      case 'media_offer':
+        if (m.pc === 'sub') await this._onSubOffer(m.sdp);
+        return;
+      case 'media_candidate': {
+        const pc = m.pc === 'pub' ? this._pub : this._sub;
+        if (pc && m.candidate) await pc.addIceCandidate(m.candidate);
+        return;
+      }
+      case 'media_track_unpublished':
+        this._dropTrack(m.userId, m.kind);
+        return;
+      default:
+        return; // media_track_published: the offer that follows brings the track
+    }
+  }
+
+  async _onSubOffer(sdp) {
+    if (this.state !== 'joined') return;
+    let pc = this._sub;
+    if (!pc) {
+      // Default bundle policy: the first offer may have no m-section (and so
+      // no BUNDLE group) when nothing is published yet.
+      pc = new RTCPeerConnection();
+      this._sub = pc;
+      pc.addEventListener('track', (ev) => this._onTrack(ev));
+      pc.addEventListener('connectionstatechange', () => this._emit('connection-state', { pc: 'sub', state: pc.connectionState }));
+    }
+    this._subMids = mediaSections(sdp);
+    await pc.setRemoteDescription({ type: 'offer', sdp });
+    await pc.setLocalDescription(await pc.createAnswer());
+    await gathered(pc, GATHER_TIMEOUT_MS);
+    if (this._sub !== pc) return;
+    this._send({ type: 'media_answer', pc: 'sub', sdp: pc.localDescription.sdp });
+  }
+
+  _onTrack(ev) {
+    const mid = ev.transceiver && ev.transceiver.mid;
+    const msid = this._subMids.get(mid);
+    const userId = (msid && msid.stream) || (ev.streams[0] && ev.streams[0].id);
+    let kind = msid && msid.track;
+    if (!KINDS.has(kind)) kind = ev.track.kind;
+    if (!userId) return;
+    if (mid) this._midOwner.set(mid, { userId, kind });
+    let r = this.remote.get(userId);
+    if (!r) {
+      r = { stream: new MediaStream(), tracks: new Map() };
+      this.remote.set(userId, r);
+    }
+    const old = r.tracks.get(kind);
+    if (old === ev.track) return;
+    if (old) this._dropTrack(userId, kind);
+    r.tracks.set(kind, ev.track);
+    r.stream.addTrack(ev.track);
+    ev.track.addEventListener('ended', () => {
+      if (r.tracks.get(kind) === ev.track) this._dropTrack(userId, kind);
+    });
+    this._emit('track-added', { userId, kind, track: ev.track, stream: r.stream });
+  }
+
+  _dropTrack(userId, kind) {
+    const r = this.remote.get(userId);
+    if (!r) return;
+    const t = r.tracks.get(kind);
+    if (!t) return;
+    r.tracks.delete(kind);
+    r.stream.removeTrack(t);
+    if (r.tracks.size === 0) this.remote.delete(userId);
+    this._emit('track-removed', { userId, kind, track: t, stream: r.stream });
+  }
+
+  _dropUser(userId) {
+    const r = this.remote.get(userId);
+    if (!r) return;
+    for (const kind of [...r.tracks.keys()]) this._dropTrack(userId, kind);
+  }
+
+  // ---- statistics -------------------------------------------------------
+
+  /**
+   * The counters of what is received, one entry per remote track:
+   * {userId, kind, packetsReceived, bytesReceived, framesDecoded, framesReceived}
+   * (from the receiving connection's inbound-rtp statistics). A track that
+   * was taken away keeps its last counters until its m-section is reused.
+   */
+  async receivedStats() {
+    const pc = this._sub;
+    if (!pc) return [];
+    const report = await pc.getStats();
+    const out = [];
+    report.forEach((s) => {
+      if (s.type !== 'inbound-rtp') return;
+      const owner = this._midOwner.get(s.mid);
+      if (!owner) return;
+      out.push({
+        userId: owner.userId,
+        kind: owner.kind,
+        packetsReceived: s.packetsReceived || 0,
+        bytesReceived: s.bytesReceived || 0,
+        framesDecoded: s.framesDecoded || 0,
+        framesReceived: s.framesReceived || 0,
+      });
+    });
+    return out;
+  }
+
+  /** The raw statistics of both connections ({pub, sub}: RTCStatsReport or null). */
+  async getStats() {
+    return {
+      pub: this._pub ? await this._pub.getStats() : null,
+      sub: this._sub ? await this._sub.getStats() : null,
+    };
+  }
+}
+
+// blockedFlag reads whether kind is blocked from a user_blocked notice, which
+// carries either booleans (audio, video) or TRTC's IsMute (0..3).
+function blockedFlag(m, kind) {
+  if (typeof m[kind] === 'boolean') return m[kind];
+  const key = kind === 'audio' ? 'audioBlocked' : 'videoBlocked';
+  if (typeof m[key] === 'boolean') return m[key];
+  const mute = Number(m.isMute ?? m.IsMute ?? 0);
+  if (kind === 'audio') return mute === 1 || mute === 2;
+  return mute === 1 || mute === 3;
+}
+
+/** Joins a room: `new Room(options)` and `join()`. Resolves with the Room. */
+export async function join(options) {
+  const room = new Room(options);
+  await room.join();
+  return room;
+}
