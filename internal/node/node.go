@@ -17,6 +17,7 @@ import (
 	"github.com/trtcd/trtcd/internal/cloudapi"
 	"github.com/trtcd/trtcd/internal/cluster"
 	"github.com/trtcd/trtcd/internal/config"
+	"github.com/trtcd/trtcd/internal/devtools"
 	"github.com/trtcd/trtcd/internal/joinauth"
 	"github.com/trtcd/trtcd/internal/metrics"
 	"github.com/trtcd/trtcd/internal/rooms"
@@ -33,7 +34,8 @@ type Node struct {
 	Hub      *rooms.Hub
 	API      *cloudapi.Server
 	Signal   *signal.Server
-	Metrics  *metrics.Set // this node's /metrics
+	Metrics  *metrics.Set    // this node's /metrics
+	DevTools *devtools.Tools // request journal and faults; nil when both are off
 
 	srv   *http.Server
 	ln    net.Listener
@@ -63,6 +65,7 @@ func New(cfg config.Config, log *slog.Logger) (*Node, error) {
 	apps := cfg.Apps()
 	cat := cloudapi.NewCatalog()
 	trtc.Register(cat, n.Hub, func(app uint64) (string, bool) { a, ok := apps[app]; return a[0], ok }, cfg.Regions)
+	n.setupDevTools(cat)
 	for action := range cfg.RateLimits {
 		if !contains(cat.Names(), action) {
 			reg.Close()
@@ -80,6 +83,7 @@ func New(cfg config.Config, log *slog.Logger) (*Node, error) {
 	}
 	n.Metrics.SetActions(cat.Names())
 	n.API.Observe = n.Metrics.API.Observe
+	n.API.Hook = n.devtoolsHook()
 	sigApps := map[uint64]joinauth.App{}
 	for _, a := range cfg.Accounts {
 		for _, app := range a.Apps {
@@ -93,7 +97,7 @@ func New(cfg config.Config, log *slog.Logger) (*Node, error) {
 	mux := http.NewServeMux()
 	mux.Handle(signal.Path, n.Signal)
 	mux.HandleFunc("/healthz", n.healthz)
-	n.Metrics.Registry.MustRegister(collector{n})
+	n.Metrics.Registry.MustRegister(collector{n}, devtoolsCollector{n})
 	mux.Handle("/metrics", n.Metrics.Handler())
 	if cfg.DebugPprof {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
