@@ -70,6 +70,9 @@ if [ "$FUZZTIME" != "0" ]; then
 ./internal/eventlog FuzzDecodeFields
 ./protocol FuzzDecodeFrame
 ./internal/joinauth FuzzAuthorize
+./internal/console FuzzParseSignIn
+./internal/console FuzzParseCall
+./internal/console FuzzParseRoom
 TARGETS
 fi
 

@@ -17,6 +17,7 @@ import (
 	"github.com/trtcd/trtcd/internal/cloudapi"
 	"github.com/trtcd/trtcd/internal/cluster"
 	"github.com/trtcd/trtcd/internal/config"
+	"github.com/trtcd/trtcd/internal/console"
 	"github.com/trtcd/trtcd/internal/devtools"
 	"github.com/trtcd/trtcd/internal/joinauth"
 	"github.com/trtcd/trtcd/internal/metrics"
@@ -36,6 +37,7 @@ type Node struct {
 	Signal   *signal.Server
 	Metrics  *metrics.Set    // this node's /metrics
 	DevTools *devtools.Tools // request journal and faults; nil when both are off
+	Console  *console.Server // the web console; nil with console: false
 
 	srv   *http.Server
 	ln    net.Listener
@@ -108,6 +110,7 @@ func New(cfg config.Config, log *slog.Logger) (*Node, error) {
 		ReadHeaderTimeout: cfg.HTTPHeaderTimeout.Duration,
 		IdleTimeout:       cfg.HTTPIdleTimeout.Duration,
 	}
+	n.mountConsole(mux, cat)
 	return n, nil
 }
 
