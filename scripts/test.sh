@@ -28,6 +28,9 @@ else
   echo "warning: no redis-server; cluster tests will be skipped" >&2
 fi
 
+# --- Chromium for the console's browser tests -------------------------------
+scripts/chromium.sh
+
 # --- PostgreSQL for the history tests ---------------------------------------
 . scripts/postgres.sh
 trap stop_throwaway_postgres EXIT

@@ -28,13 +28,13 @@ function details(e) {
       verdict.textContent = i < 0 ? 'They are the same: the key, the date or the service in the credential scope differs.'
         : 'Line ' + (i + 1) + ' differs: the server has "' + (server.split('\n')[i] ?? '') + '", yours has "' + (paste.value.split(/\r?\n/)[i] ?? '(nothing)') + '".';
     } }, 'Compare');
-    box.append(h('h2', {}, 'Signature diagnostics (' + s.Algorithm + ')'),
+    box.append(...[h('h2', {}, 'Signature diagnostics (' + s.Algorithm + ')'),
       h('p', { class: 'muted' }, 'What the server computed. The cloud would only say AuthFailure.SignatureFailure.'),
       s.SignedHeaders ? h('p', {}, 'Signed headers: ', h('code', {}, s.SignedHeaders.join(';')), s.CredentialScope ? ' · credential scope ' : '', s.CredentialScope ? h('code', {}, s.CredentialScope) : '') : null,
       h('div', { class: 'grid2' },
         h('div', {}, h('label', {}, s.CanonicalRequest ? 'Canonical request (server)' : 'String to sign (server)'), canonBox),
         h('div', {}, h('label', {}, 'Yours'), paste, h('p', {}, compare), verdict)),
-      s.CanonicalRequest ? [h('label', {}, 'String to sign (server)'), h('pre', { id: 'string-to-sign' }, s.StringToSign)] : null);
+      ...(s.CanonicalRequest ? [h('label', {}, 'String to sign (server)'), h('pre', { id: 'string-to-sign' }, s.StringToSign)] : [])].filter(Boolean));
   }
   return box;
 }
@@ -59,7 +59,7 @@ export async function renderJournal(main) {
     status.textContent = r.TotalCount + ' call(s) shown, newest first; the journal keeps the last ' + r.Capacity + ' of this server.';
     body.replaceChildren(...r.Entries.flatMap((e) => {
       const more = h('tr', { hidden: true }, h('td', { colspan: 6 }, details(e)));
-      const row = h('tr', { class: 'clickable' + (e.Fault ? ' fault' : ''), 'data-request': e.RequestId, onclick: () => { more.hidden = !more.hidden; } },
+      const row = h('tr', { class: 'clickable' + (e.Fault ? ' fault' : '') + (e.Signature ? ' sigfail' : ''), 'data-request': e.RequestId, onclick: () => { more.hidden = !more.hidden; } },
         h('td', {}, fmtTime(e.Time)), h('td', {}, e.Action), h('td', {}, codeSpan(e.Code), e.Fault ? ' ' : '', e.Fault ? h('span', { class: 'badge' }, 'fault ' + e.Fault) : ''),
         h('td', {}, e.LatencyMs.toFixed(1) + ' ms'), h('td', { class: 'muted' }, e.SecretId), h('td', { class: 'muted' }, e.RequestId));
       return [row, more];
