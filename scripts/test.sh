@@ -87,6 +87,9 @@ if [ "$FUZZTIME" != "0" ]; then
 ./protocol FuzzDecodeFrame
 ./internal/joinauth FuzzAuthorize
 ./internal/callbacks FuzzRender
+./internal/console FuzzParseSignIn
+./internal/console FuzzParseCall
+./internal/console FuzzParseRoom
 TARGETS
 fi
 

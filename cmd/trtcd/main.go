@@ -51,7 +51,7 @@ func main() {
 	}
 	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError("%v", err) })
-	root.AddCommand(serveCmd(), usersigCmd(), joinCmd(), apiCmd(), benchCmd(), versionCmd(), callbacksCmd())
+	root.AddCommand(serveCmd(), usersigCmd(), joinCmd(), apiCmd(), benchCmd(), versionCmd(), callbacksCmd(), faultsCmd())
 	if err := root.Execute(); err != nil {
 		code, msg := 1, err.Error()
 		var ee *exitError

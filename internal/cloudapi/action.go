@@ -17,6 +17,9 @@ type Action struct {
 	RateLimit int      // calls per second per account; overridable by config
 	Params    []Param  // the business parameters, for UnknownParameter and form decoding
 	Handle    Handler
+	// Admin marks trtcd's own actions (the developer tools' admin actions):
+	// the Hook neither journals them nor injects faults into them.
+	Admin bool
 }
 
 // Handler runs an action. It returns the output fields (a struct or map that
@@ -76,6 +79,24 @@ func (a *Action) checkRegion(region string) *Error {
 		return ErrUnsupportedRegion(a.Name, Clip(region))
 	}
 	return nil
+}
+
+// ActionInfo describes a registered action, for the console's API explorer.
+type ActionInfo struct {
+	Service, Version, Name string
+	Regions                []string
+	Params                 []Param
+	Admin                  bool
+}
+
+// Actions lists the registered actions by name.
+func (c *Catalog) Actions() []ActionInfo {
+	var out []ActionInfo
+	for _, n := range c.Names() {
+		a := c.actions[n]
+		out = append(out, ActionInfo{a.Service, a.Version, a.Name, slices.Clone(a.Regions), slices.Clone(a.Params), a.Admin})
+	}
+	return out
 }
 
 // Names lists the registered actions, for logs and docs.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -51,9 +52,32 @@ func BenchmarkSignedRequest(b *testing.B) { benchSigned(b, false) }
 // (a counter by action and code, a latency histogram) observing each call.
 func BenchmarkSignedRequestWithMetrics(b *testing.B) { benchSigned(b, true) }
 
-func benchSigned(b *testing.B, withMetrics bool) {
+// BenchmarkSignedRequestWithHook: the same, with a Hook that asks for a
+// fault and keeps every Record (what the developer tools do when on).
+func BenchmarkSignedRequestWithHook(b *testing.B) {
+	benchSigned(b, false, func(s *Server) { s.Hook = &ringHook{ring: make([]*Record, 1000)} })
+}
+
+type ringHook struct {
+	mu   sync.Mutex
+	ring []*Record
+	n    int
+}
+
+func (h *ringHook) Fault(account, action string) *Fault { return nil }
+func (h *ringHook) Record(r *Record) {
+	h.mu.Lock()
+	h.ring[h.n%len(h.ring)] = r
+	h.n++
+	h.mu.Unlock()
+}
+
+func benchSigned(b *testing.B, withMetrics bool, setup ...func(*Server)) {
 	env := newTestEnv(b)
 	env.api.Limiter = nil
+	for _, f := range setup {
+		f(env.api)
+	}
 	if withMetrics {
 		m := metrics.New()
 		m.SetActions(env.api.Catalog.Names())

@@ -47,6 +47,9 @@ type Server struct {
 	// action's name ("" when the request named none), the code ("OK" on
 	// success) and the time since the request's headers were read.
 	Observe func(action, code string, elapsed time.Duration)
+	// Hook, when set, is the developer tools' view of the calls (request
+	// journal, fault injection); see Hook.
+	Hook Hook
 
 	bodyTimeouts  atomic.Int64
 	paramsRefused atomic.Int64
@@ -79,6 +82,15 @@ type callInfo struct {
 	account, action string
 	known           string // the registered action's name, once found
 	bodyRead        bool   // the body was read whole (or there was none)
+
+	// for the Hook only
+	admin    bool                  // an Admin action: not shown to the hook
+	secretID string                // as the request named it
+	claimed  string                // the account of a SecretId whose signature failed
+	sr       *signedRequest        // the request, once read
+	params   *Params               // the business parameters, once decoded
+	fault    string                // the injected fault's ID
+	diag     *SignatureDiagnostics // on SignatureFailure
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -92,6 +104,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var info callInfo
 	out, err := s.serve(r, rc, reqID, &info)
 	body, code := envelope(reqID, out, err)
+	var msg string
+	if s.Hook != nil && code != "" {
+		var ae *Error
+		if errors.As(err, &ae) {
+			msg = ae.Message
+		}
+	}
 	if !info.bodyRead {
 		// What is left of the body is not worth reading: the connection
 		// goes after the answer, and a deadline in the past stops net/http
@@ -108,11 +127,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.Observe != nil {
 		s.Observe(info.known, code, time.Since(start))
 	}
+	if s.Hook != nil && !info.admin {
+		s.Hook.Record(s.record(start, reqID, &info, code, msg))
+	}
 	if s.Log != nil {
-		s.Log.LogAttrs(r.Context(), slog.LevelInfo, "api call",
-			slog.String("request_id", reqID), slog.String("account", info.account),
+		attrs := []slog.Attr{slog.String("request_id", reqID), slog.String("account", info.account),
 			slog.String("action", Clip(info.action)), slog.String("code", code),
-			slog.Float64("latency_ms", float64(time.Since(start).Microseconds())/1000))
+			slog.Float64("latency_ms", float64(time.Since(start).Microseconds())/1000)}
+		if info.fault != "" {
+			attrs = append(attrs, slog.String("fault", info.fault))
+		}
+		s.Log.LogAttrs(r.Context(), slog.LevelInfo, "api call", attrs...)
 	}
 }
 
@@ -130,22 +155,37 @@ func (s *Server) serve(r *http.Request, rc *http.ResponseController, reqID strin
 		return nil, e
 	}
 	info.action = sr.action
+	if s.Hook != nil {
+		info.sr = sr
+		if sr.tc3 {
+			auth, _ := parseTC3Authorization(sr.authorization)
+			info.secretID = auth.SecretID
+		} else {
+			info.secretID = sr.form.Get("SecretId")
+		}
+	}
 	defer func() { s.BodyBudget.release(sr.held) }()
 	action, e := s.Catalog.lookup(sr.action, sr.version)
 	if e != nil {
 		return nil, e
 	}
 	info.known = action.Name
+	info.admin = action.Admin
 	if e := action.checkRegion(sr.region); e != nil {
 		return nil, e
 	}
-	account, e := s.authenticate(sr)
+	account, e := s.authenticate(sr, info)
 	s.BodyBudget.release(sr.held)
 	sr.held = 0
 	if e != nil {
 		return nil, e
 	}
 	info.account = account
+	if s.Hook != nil && !action.Admin {
+		if e := s.injectFault(r.Context(), account, action.Name, info); e != nil {
+			return nil, e
+		}
+	}
 	if e := s.rateLimit(r.Context(), account, action); e != nil {
 		return nil, e
 	}
@@ -153,6 +193,7 @@ func (s *Server) serve(r *http.Request, rc *http.ResponseController, reqID strin
 	if e != nil {
 		return nil, e
 	}
+	info.params = &params
 	call := &Call{RequestID: reqID, Account: account, Action: action.Name, Region: sr.region, Params: params}
 	return s.invoke(r.Context(), action, call)
 }
@@ -172,9 +213,9 @@ func (s *Server) invoke(ctx context.Context, a *Action, call *Call) (out any, er
 	return a.Handle(ctx, call)
 }
 
-func (s *Server) authenticate(sr *signedRequest) (string, *Error) {
+func (s *Server) authenticate(sr *signedRequest, info *callInfo) (string, *Error) {
 	if sr.tc3 {
-		return s.authenticateTC3(sr)
+		return s.authenticateTC3(sr, info)
 	}
 	if e := s.checkSkew(sr.ts); e != nil {
 		return "", e
@@ -184,6 +225,9 @@ func (s *Server) authenticate(sr *signedRequest) (string, *Error) {
 		return "", ErrSecretIDNotFound()
 	}
 	if !v1Verify(key, sr.method, sr.host, sr.form) {
+		if s.Hook != nil {
+			info.claimed, info.diag = account, v1Diagnostics(sr.method, sr.host, sr)
+		}
 		return "", ErrSignatureFailure()
 	}
 	if sr.token != "" {
@@ -192,7 +236,7 @@ func (s *Server) authenticate(sr *signedRequest) (string, *Error) {
 	return account, nil
 }
 
-func (s *Server) authenticateTC3(sr *signedRequest) (string, *Error) {
+func (s *Server) authenticateTC3(sr *signedRequest, info *callInfo) (string, *Error) {
 	auth, why := parseTC3Authorization(sr.authorization)
 	if why != "" {
 		return "", ErrInvalidAuthorization(why)
@@ -222,6 +266,9 @@ func (s *Server) authenticateTC3(sr *signedRequest) (string, *Error) {
 		req.PayloadHash = sha256Hex(sr.body)
 	}
 	if !tc3Verify(key, auth, req) {
+		if s.Hook != nil {
+			info.claimed, info.diag = account, tc3Diagnostics(auth, req)
+		}
 		return "", ErrSignatureFailure()
 	}
 	if sr.token != "" {

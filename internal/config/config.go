@@ -18,6 +18,7 @@ import (
 	"github.com/goccy/go-yaml/ast"
 
 	"github.com/trtcd/trtcd/client"
+	"github.com/trtcd/trtcd/internal/devtools"
 	"github.com/trtcd/trtcd/internal/signal"
 	"github.com/trtcd/trtcd/internal/trtc"
 	"github.com/trtcd/trtcd/usersig"
@@ -57,7 +58,24 @@ type Config struct {
 	Callbacks        Callbacks `yaml:"callbacks"`         // delivery policy of the apps' event callbacks
 
 	Media MediaConfig `yaml:"media"` // the SFU (docs/media.md)
+
+	DevTools DevTools `yaml:"devtools"` // request journal and fault injection (docs/devtools.md)
+	Console  *bool    `yaml:"console"`  // serve the web console at /console; default true
 }
+
+// DevTools switches the developer tools. All off by default with a file;
+// the built-in development configuration (no file) turns them on.
+type DevTools struct {
+	Journal     bool `yaml:"journal"`      // keep the last journal_size API calls for DescribeApiJournal
+	JournalSize int  `yaml:"journal_size"` // default devtools.DefaultJournalSize (1000)
+	Faults      bool `yaml:"faults"`       // allow CreateFault (fault injection)
+}
+
+// MaxJournalSize bounds devtools.journal_size (each entry may hold some KB).
+const MaxJournalSize = 100_000
+
+// ConsoleOn says whether /console is served (console, default true).
+func (c *Config) ConsoleOn() bool { return c.Console == nil || *c.Console }
 
 // Defaults of the front-door limits.
 const (
@@ -165,6 +183,7 @@ func Defaults() Config {
 		Listen: DefaultListen,
 		Accounts: []Account{{Name: DevAccount, SecretID: DevSecretID, SecretKey: DevSecretKey,
 			Apps: []App{{SdkAppID: DevSdkAppID, Key: DevAppKey}}}},
+		DevTools: DevTools{Journal: true, JournalSize: devtools.DefaultJournalSize, Faults: true},
 	}
 }
 
@@ -202,6 +221,13 @@ func (c *Config) fill() {
 		c.HistoryRetention.Duration = DefaultHistoryRetention
 	}
 	c.Media.fill(c.Redis)
+	if c.DevTools.JournalSize == 0 {
+		c.DevTools.JournalSize = devtools.DefaultJournalSize
+	}
+	if c.Console == nil {
+		on := true
+		c.Console = &on
+	}
 	if c.NodeID == "" {
 		host, _ := os.Hostname()
 		c.NodeID = fmt.Sprintf("%s-%d", host, os.Getpid())
@@ -367,7 +393,7 @@ func (c *Config) applyEnv(environ []string) (map[string]string, error) {
 		}
 	}
 	ints := map[string]*int{"TRTCD_GC_PERCENT": &c.GCPercent, "TRTCD_CLIENT_QUEUE": &c.ClientQueue,
-		"TRTCD_MAX_CLIENTS": &c.MaxClients, "TRTCD_FD_HEADROOM": &c.FDHeadroom}
+		"TRTCD_MAX_CLIENTS": &c.MaxClients, "TRTCD_FD_HEADROOM": &c.FDHeadroom, "TRTCD_DEVTOOLS_JOURNAL_SIZE": &c.DevTools.JournalSize}
 	for name, p := range ints {
 		if v, ok := env(name); ok {
 			n, err := strconv.Atoi(v)
@@ -386,12 +412,21 @@ func (c *Config) applyEnv(environ []string) (map[string]string, error) {
 		c.UnauthenticatedBodyBudget = n
 		set["unauthenticated_body_budget"] = "TRTCD_UNAUTHENTICATED_BODY_BUDGET"
 	}
-	if v, ok := env("TRTCD_DEBUG_PPROF"); ok {
+	for name, p := range map[string]*bool{"TRTCD_DEBUG_PPROF": &c.DebugPprof, "TRTCD_DEVTOOLS_JOURNAL": &c.DevTools.Journal,
+		"TRTCD_DEVTOOLS_FAULTS": &c.DevTools.Faults, "TRTCD_CONSOLE": nil} {
+		v, ok := env(name)
+		if !ok {
+			continue
+		}
 		b, ok := parseBool(v)
 		if !ok {
-			return nil, bad("TRTCD_DEBUG_PPROF", "must be true or false (or 1 or 0)")
+			return nil, bad(name, "must be true or false (or 1 or 0)")
 		}
-		c.DebugPprof = b
+		if p == nil {
+			c.Console = &b
+		} else {
+			*p = b
+		}
 	}
 	if err := c.applyMediaEnv(env, set); err != nil {
 		return nil, err
@@ -555,6 +590,9 @@ func (c *Config) Validate() error {
 	}
 	if r := c.HistoryRetention.Duration; r != 0 && r < time.Hour {
 		return bad("history_retention", "must be at least 1h")
+	}
+	if n := c.DevTools.JournalSize; n < 0 || n > MaxJournalSize {
+		return bad("devtools.journal_size", "must be from 1 to %d", MaxJournalSize)
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

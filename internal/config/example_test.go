@@ -19,7 +19,7 @@ func TestExampleFile(t *testing.T) {
 	}
 	src, _ := os.ReadFile(exampleFile)
 	var missing []string
-	for _, typ := range []reflect.Type{reflect.TypeFor[Config](), reflect.TypeFor[Account](), reflect.TypeFor[App](), reflect.TypeFor[MediaConfig]()} {
+	for _, typ := range []reflect.Type{reflect.TypeFor[Config](), reflect.TypeFor[Account](), reflect.TypeFor[App](), reflect.TypeFor[MediaConfig](), reflect.TypeFor[DevTools]()} {
 		for f := range typ.Fields() {
 			key, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
 			if key != "" && !regexp.MustCompile(`(?m)^\s*(- )?`+regexp.QuoteMeta(key)+`:`).Match(src) {

@@ -20,6 +20,8 @@ import (
 	"github.com/trtcd/trtcd/internal/cloudapi"
 	"github.com/trtcd/trtcd/internal/cluster"
 	"github.com/trtcd/trtcd/internal/config"
+	"github.com/trtcd/trtcd/internal/console"
+	"github.com/trtcd/trtcd/internal/devtools"
 	"github.com/trtcd/trtcd/internal/history"
 	"github.com/trtcd/trtcd/internal/joinauth"
 	"github.com/trtcd/trtcd/internal/media"
@@ -46,6 +48,8 @@ type Node struct {
 	Callbacks *callbacks.Sender // nil when no app has a callback
 	Media     *media.Server     // nil when media is off (media.enabled)
 	WebUI     *webui.UI         // the browser SDK, and the demo in development mode
+	DevTools  *devtools.Tools   // request journal and faults; nil when both are off
+	Console   *console.Server   // the web console; nil with console: false
 
 	mediaEvents atomic.Uint64 // media events seen (OnMediaEvent)
 
@@ -98,6 +102,7 @@ func New(cfg config.Config, log *slog.Logger) (*Node, error) {
 	acts := roomActions{Rooms: n.Rooms, hub: n.Hub, media: mp}
 	trtc.Register(cat, acts, owner, cfg.Regions)
 	trtc.RegisterBlocking(cat, acts, owner, cfg.Regions)
+	n.setupDevTools(cat)
 	// fail undoes what New has opened so far.
 	fail := func(err error) (*Node, error) {
 		if n.Callbacks != nil {
@@ -132,6 +137,7 @@ func New(cfg config.Config, log *slog.Logger) (*Node, error) {
 	}
 	n.Metrics.SetActions(cat.Names())
 	n.API.Observe = n.Metrics.API.Observe
+	n.API.Hook = n.devtoolsHook()
 	sigApps := map[uint64]joinauth.App{}
 	for _, a := range cfg.Accounts {
 		for _, app := range a.Apps {
@@ -149,7 +155,7 @@ func New(cfg config.Config, log *slog.Logger) (*Node, error) {
 	mux.Handle(signal.Path, n.Signal)
 	n.WebUI = webui.Mount(mux, apps) // /sdk/trtcd.js, /sdk/trtcd.d.ts; /demo in development mode
 	mux.HandleFunc("/healthz", n.healthz)
-	n.Metrics.Registry.MustRegister(collector{n}, mediaCollector{n}, n.WebUI)
+	n.Metrics.Registry.MustRegister(collector{n}, mediaCollector{n}, n.WebUI, devtoolsCollector{n})
 	mux.Handle("/metrics", n.Metrics.Handler())
 	if cfg.DebugPprof {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
@@ -160,6 +166,7 @@ func New(cfg config.Config, log *slog.Logger) (*Node, error) {
 		ReadHeaderTimeout: cfg.HTTPHeaderTimeout.Duration,
 		IdleTimeout:       cfg.HTTPIdleTimeout.Duration,
 	}
+	n.mountConsole(mux, cat)
 	return n, nil
 }
 
