@@ -15,12 +15,12 @@ import (
 const scanCount = 500
 
 // Rooms lists the app's live rooms by scanning for their member hashes
-// (trtcd:{<app>:…}:m; every master of a Redis Cluster), then counting each
-// room's members and anchors. A room exists while its member hash does.
+// (trtcd:{ev:NN}:room:<app>:…:m, keysOf; every master of a Redis Cluster),
+// then counting each room's members and anchors. A room exists while its member hash does.
 func (r *Registry) Rooms(ctx context.Context, app uint64, max int) ([]rooms.RoomInfo, bool, error) {
 	ctx, cancel := r.opCtx(ctx)
 	defer cancel()
-	pattern := prefix + "{" + strconv.FormatUint(app, 10) + ":*}:m"
+	pattern := prefix + "{ev:*}:room:" + strconv.FormatUint(app, 10) + ":*:m"
 	var mu sync.Mutex
 	var keys []rooms.Key
 	truncated := false
@@ -28,7 +28,8 @@ func (r *Registry) Rooms(ctx context.Context, app uint64, max int) ([]rooms.Room
 		it := c.Scan(ctx, 0, pattern, scanCount).Iterator()
 		for it.Next(ctx) {
 			k := it.Val()
-			tagText := strings.TrimSuffix(strings.TrimPrefix(k, prefix+"{"), "}:m")
+			_, rest, _ := strings.Cut(k, "}:room:")
+			tagText := strings.TrimSuffix(rest, ":m")
 			room, ok := parseTag(tagText)
 			if !ok || room.App != app {
 				continue
