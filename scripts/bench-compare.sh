@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Compares this checkout's trtcd with an earlier revision in the same run, the
 # way every change is held to "no more than 5 % worse": kick latency, server
-# CPU per join and memory per client. Both servers are driven by this
-# checkout's load tool, in alternating rounds (old, new, old, new, ...), and
+# CPU per join and memory per client. Each server is driven by its own
+# build's load tool (the metric names it reads may differ between versions;
+# the clients it runs do the same work), in alternating rounds (old, new,
+# old, new, ...), and
 # the table gives the median of each figure and the ratio new/old.
 #   scripts/bench-compare.sh [REV]          REV defaults to origin/main or main~1
 #   ROUNDS=3 CLIENTS=5000 KICKS=2000 scripts/bench-compare.sh main
+#   NEW_ENV="TRTCD_HISTORY=off" scripts/bench-compare.sh     the new server with a feature off
 # Needs git, jq and curl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,16 +26,19 @@ git worktree remove --force "$work/old"
 go build -o "$work/trtcd-new" ./cmd/trtcd
 
 run_one() { # binary label round
-  local bin=$1 label=$2 round=$3 server
-  TRTCD_LISTEN=$ADDR TRTCD_LOG_LEVEL=warn TRTCD_IDLE_TIMEOUT=30s \
+  local bin=$1 label=$2 round=$3 server extra=()
+  [ "$label" = new ] && [ -n "${NEW_ENV:-}" ] && read -r -a extra <<<"$NEW_ENV"
+  env "${extra[@]}" TRTCD_LISTEN=$ADDR TRTCD_DATA_DIR="$work/data-$label" TRTCD_LOG_LEVEL=warn TRTCD_IDLE_TIMEOUT=30s \
   TRTCD_RATE_LIMIT_RemoveUser=100000 "$bin" serve >/dev/null 2>&1 &
   server=$!
+  trap 'kill '"$server"' 2>/dev/null; rm -rf "$work"' EXIT
   for _ in $(seq 50); do curl -sf "http://$ADDR/healthz" >/dev/null && break; sleep 0.2; done
-  "$work/trtcd-new" bench clients --server "http://$ADDR" --clients "$CLIENTS" --rooms $((CLIENTS / 10)) \
-    --sources 2 --hold 3s --baseline=false --json 2>/dev/null >"$work/$label-clients-$round.json"
-  "$work/trtcd-new" bench kick --server "http://$ADDR" --count "$KICKS" --rate 500 --sources 2 \
-    --baseline=false --json 2>/dev/null >"$work/$label-kick-$round.json"
-  kill "$server"; wait "$server" 2>/dev/null || true
+  "$bin" bench clients --server "http://$ADDR" --clients "$CLIENTS" --rooms $((CLIENTS / 10)) \
+    --sources 2 --hold 3s --baseline=false --json 2>"$work/$label-clients-$round.err" >"$work/$label-clients-$round.json" || { cat "$work/$label-clients-$round.err" >&2; exit 1; }
+  "$bin" bench kick --server "http://$ADDR" --count "$KICKS" --rate 500 --sources 2 \
+    --baseline=false --json 2>"$work/$label-kick-$round.err" >"$work/$label-kick-$round.json" || { cat "$work/$label-kick-$round.err" >&2; exit 1; }
+  kill "$server" 2>/dev/null || { echo "the $label server had exited (is $ADDR taken?)" >&2; exit 1; }
+  wait "$server" 2>/dev/null || true
 }
 for r in $(seq "$ROUNDS"); do
   echo "round $r/$ROUNDS" >&2
@@ -44,7 +50,7 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+
 fig() { # label kind jq-expression
   for f in "$work/$1-$2-"*.json; do jq -r "$3" "$f"; done | median
 }
-echo "# $(date -u +%FT%TZ) $(go version | cut -d' ' -f3) $(nproc) cores; old=$(git rev-parse --short "$REV") new=$(git rev-parse --short HEAD)$(git diff --quiet || echo +dirty); $ROUNDS rounds, medians"
+echo "# $(date -u +%FT%TZ) $(go version | cut -d' ' -f3) $(nproc) cores; old=$(git rev-parse --short "$REV") new=$(git rev-parse --short HEAD)$(git diff --quiet || echo +dirty) ${NEW_ENV:-}; $ROUNDS rounds, medians"
 printf '%-34s %12s %12s %8s\n' figure old new new/old
 row() {
   local o n
