@@ -395,7 +395,7 @@ func TestFDHeadroomRefusesJoinsWhileHealthzAnswers(t *testing.T) {
 	bin := trtcdBinary(t)
 	addr := tk.FreeAddr(t)
 	cmd := exec.Command("sh", "-c", `ulimit -n `+strconv.Itoa(limit)+` && exec "$0" serve`, bin)
-	cmd.Env = append(os.Environ(), "TRTCD_LISTEN="+addr, "TRTCD_FD_HEADROOM="+strconv.Itoa(headroom), "TRTCD_LOG_LEVEL=error")
+	cmd.Env = append(os.Environ(), "TRTCD_LISTEN="+addr, "TRTCD_DATA_DIR="+t.TempDir(), "TRTCD_FD_HEADROOM="+strconv.Itoa(headroom), "TRTCD_LOG_LEVEL=error")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
