@@ -69,8 +69,23 @@ go test -race -count=1 -timeout 15m ./...
 
 if [ "$FUZZTIME" != "0" ]; then
   echo "== fuzzing, $FUZZTIME per target"
+  # A failing input is always saved under $pkg/testdata/fuzz/$target and
+  # fails the run. A failure that saved none is the fuzzing engine itself
+  # (on a loaded machine a worker can miss the coordinator's deadline): it is
+  # shown and the target is run once more.
+  fuzz() { go test -run '^$' -fuzz "^${2}\$" -fuzztime "$FUZZTIME" "$1" >"$fuzzlog" 2>&1; }
+  fuzzlog=$(mktemp)
   while read -r pkg target; do
-    go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" "$pkg" >/dev/null
+    before=$(ls "$pkg/testdata/fuzz/$target" 2>/dev/null | wc -l || true)
+    if ! fuzz "$pkg" "$target"; then
+      cat "$fuzzlog"
+      if [ "$(ls "$pkg/testdata/fuzz/$target" 2>/dev/null | wc -l || true)" != "$before" ]; then
+        echo "FAIL $pkg $target: a failing input was saved in $pkg/testdata/fuzz/$target" >&2
+        exit 1
+      fi
+      echo "== $pkg $target: the fuzzing engine failed without a failing input; once more"
+      fuzz "$pkg" "$target" || { cat "$fuzzlog"; exit 1; }
+    fi
     echo "ok   $pkg $target"
   done <<'TARGETS'
 ./internal/cloudapi FuzzReadRequest
