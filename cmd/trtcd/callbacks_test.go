@@ -41,10 +41,10 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 // listen starts `trtcd callbacks listen` with args on a free port.
-func listen(t *testing.T, args ...string) (url string, stdout, stderr *lockedBuffer) {
+func listen(t *testing.T, args ...string) (url string, stdout, stderr *tk.SyncBuffer) {
 	addr := tk.FreeAddr(t)
 	cmd := exec.Command(bin, append([]string{"callbacks", "listen", "--addr", addr}, args...)...)
-	stdout, stderr = &lockedBuffer{}, &lockedBuffer{}
+	stdout, stderr = &tk.SyncBuffer{}, &tk.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -173,7 +173,7 @@ accounts:
 }
 
 // sender starts `trtcd callbacks send` and feeds it events.
-func sender(t *testing.T, cfgPath string, env []string, events ...callbacks.Event) (*exec.Cmd, *lockedBuffer) {
+func sender(t *testing.T, cfgPath string, env []string, events ...callbacks.Event) (*exec.Cmd, *tk.SyncBuffer) {
 	cmd := exec.Command(bin, "callbacks", "send", "--config", cfgPath)
 	cmd.Env = append(os.Environ(), env...)
 	var in bytes.Buffer
@@ -185,8 +185,8 @@ func sender(t *testing.T, cfgPath string, env []string, events ...callbacks.Even
 	if err != nil {
 		t.Fatal(err)
 	}
-	stdout := &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = stdout, &lockedBuffer{} // its JSON logs
+	stdout := &tk.SyncBuffer{}
+	cmd.Stdout, cmd.Stderr = stdout, &tk.SyncBuffer{} // its JSON logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

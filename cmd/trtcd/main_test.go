@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -47,11 +46,11 @@ func exitCode(err error) int {
 }
 
 // serve starts `trtcd serve` with no config on a free port.
-func serve(t *testing.T, env ...string) (addr string, stdout *lockedBuffer) {
+func serve(t *testing.T, env ...string) (addr string, stdout *tk.SyncBuffer) {
 	addr = tk.FreeAddr(t)
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(append(os.Environ(), "TRTCD_LISTEN="+addr, "TRTCD_DATA_DIR="+t.TempDir()), env...)
-	stdout = &lockedBuffer{}
+	stdout = &tk.SyncBuffer{}
 	cmd.Stdout = stdout
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -168,23 +167,6 @@ func TestJoinAPIAndExitCodes(t *testing.T) {
 	if exitCode(err) != 1 || !strings.Contains(string(out), "AuthFailure.SecretIdNotFound") {
 		t.Fatalf("env credentials: %d %s", exitCode(err), out)
 	}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // TestBenchSmoke runs every load subcommand with small numbers: each must

@@ -1,7 +1,6 @@
 package node_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -187,7 +186,7 @@ func TestGracefulShutdownFinishesInFlightCalls(t *testing.T) {
 // RequestId, account, action, code and latency; never a secret, signature
 // or UserSig.
 func TestOneLogLinePerCallWithoutSecrets(t *testing.T) {
-	var buf syncBuffer
+	var buf tk.SyncBuffer
 	cfg := tk.Config()
 	n, err := node.New(cfg, slog.New(slog.NewJSONHandler(&buf, nil)))
 	if err != nil {
@@ -238,15 +237,3 @@ func TestOneLogLinePerCallWithoutSecrets(t *testing.T) {
 		}
 	}
 }
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }

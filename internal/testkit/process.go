@@ -47,22 +47,24 @@ accounts:
 type Proc struct {
 	Addr   string
 	cmd    *exec.Cmd
-	stderr *syncBuffer
+	stderr *SyncBuffer
 	done   chan struct{}
 }
 
-type syncBuffer struct {
+// SyncBuffer collects a process's or a logger's output for a test: writes
+// and reads may come from different goroutines.
+type SyncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
+func (s *SyncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
 
-func (s *syncBuffer) String() string {
+func (s *SyncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
@@ -76,7 +78,7 @@ func StartProcess(t testing.TB, bin, addr, yaml string) *Proc {
 	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	p := &Proc{Addr: addr, cmd: exec.Command(bin, "serve", "--config", cfg), stderr: &syncBuffer{}, done: make(chan struct{})}
+	p := &Proc{Addr: addr, cmd: exec.Command(bin, "serve", "--config", cfg), stderr: &SyncBuffer{}, done: make(chan struct{})}
 	p.cmd.Stderr = p.stderr
 	p.cmd.Env = append(os.Environ(), "TRTCD_DATA_DIR="+t.TempDir())
 	if err := p.cmd.Start(); err != nil {
