@@ -6,25 +6,33 @@ import (
 	"time"
 )
 
-// Memory is the single-node log: one ring per shard holding the last
-// Capacity events. Append never waits for consumers; a consumer that falls
-// more than Capacity events behind in a shard loses the overwritten ones
-// (counted in Stats.Lost, logged). Consumers of one group in this process
-// split the shards like nodes do in Redis.
+// Memory is the single-node log: one ring per shard holding at most the
+// last Capacity events. Append never waits for consumers; a consumer that
+// falls more than Capacity events behind in a shard loses the overwritten
+// ones (counted in Stats.Lost, logged). Consumers of one group in this
+// process split the shards like nodes do in Redis. A ring grows as events
+// come, and once the log is sealed it keeps only what some group has not
+// yet acknowledged, so a node whose groups keep up holds almost nothing.
 type Memory struct {
 	opt    Options
 	shards [Shards]memShard
 
 	mu     sync.Mutex
 	groups map[string]*memGroup
+	sealed bool // no group will be added: keep only unacknowledged events
 }
 
 type memShard struct {
 	mu   sync.Mutex
-	ring []Event
+	ring []Event       // offset o is at ring[o%len(ring)]; grows up to Capacity
+	base uint64        // offset of the oldest event kept
 	next uint64        // offset of the next append; offsets start at 1
 	wake chan struct{} // closed by Append when a reader waits
+	keep bool          // sealed with no group: keep nothing (under mu)
 }
+
+// memRingMin is a ring's first size.
+const memRingMin = 8
 
 // memGroup is a group's shared state: its consumers, shard owners and
 // per-shard cursors (the offset after the last acknowledged event).
@@ -39,10 +47,64 @@ func NewMemory(opt Options) *Memory {
 	opt.defaults()
 	m := &Memory{opt: opt, groups: map[string]*memGroup{}}
 	for i := range m.shards {
-		m.shards[i].ring = make([]Event, opt.Capacity)
-		m.shards[i].next = 1
+		m.shards[i].base, m.shards[i].next = 1, 1
+		m.shards[i].keep = true
 	}
 	return m
+}
+
+// Seal says that the groups made so far are all there will be: from now on
+// an event every group has acknowledged is dropped at once, and with no
+// group at all nothing is kept. The node seals its log when it starts.
+func (m *Memory) Seal() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.sealed = true
+	for i := range m.shards {
+		m.trimLocked(i)
+	}
+}
+
+// Retained is how many events the log holds now, all shards together.
+func (m *Memory) Retained() int {
+	n := 0
+	for i := range m.shards {
+		s := &m.shards[i]
+		s.mu.Lock()
+		n += int(s.next - s.base)
+		s.mu.Unlock()
+	}
+	return n
+}
+
+// trimLocked drops shard i's events that every group has acknowledged; m.mu
+// held.
+func (m *Memory) trimLocked(i int) {
+	if !m.sealed {
+		return
+	}
+	s := &m.shards[i]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	upTo := s.next
+	for _, g := range m.groups {
+		upTo = min(upTo, g.cursor[i])
+	}
+	s.keep = len(m.groups) > 0
+	for ; s.base < upTo; s.base++ {
+		s.ring[s.base%uint64(len(s.ring))] = Event{} // let its strings go
+	}
+}
+
+// grow doubles s's ring (up to Capacity), keeping each offset's place
+// valid; s.mu held.
+func (s *memShard) grow(capacity int) {
+	n := min(max(2*len(s.ring), memRingMin), capacity)
+	ring := make([]Event, n)
+	for o := s.base; o < s.next; o++ {
+		ring[o%uint64(n)] = s.ring[o%uint64(len(s.ring))]
+	}
+	s.ring = ring
 }
 
 // Append adds a committed event. Call it in the same locked section as the
@@ -54,7 +116,18 @@ func (m *Memory) Append(ev Event) error {
 	}
 	s := &m.shards[Shard(ev.Room)]
 	s.mu.Lock()
-	s.ring[s.next%uint64(len(s.ring))] = ev
+	switch {
+	case !s.keep: // sealed, and no group reads it
+		s.base = s.next + 1
+	case s.next-s.base == uint64(len(s.ring)) && len(s.ring) < m.opt.Capacity:
+		s.grow(m.opt.Capacity)
+	case s.next-s.base == uint64(len(s.ring)): // full: the oldest goes
+		s.ring[s.base%uint64(len(s.ring))] = Event{}
+		s.base++
+	}
+	if s.keep {
+		s.ring[s.next%uint64(len(s.ring))] = ev
+	}
 	s.next++
 	if s.wake != nil {
 		close(s.wake)
@@ -65,7 +138,21 @@ func (m *Memory) Append(ev Event) error {
 }
 
 // Group makes a consumer of group name on this log; Run it.
-func (m *Memory) Group(name string, h Handler) (*Group, error) { return newGroup(m, m.opt, name, h) }
+// The group's cursors start at the oldest event kept, and it counts for
+// Seal from now on.
+func (m *Memory) Group(name string, h Handler) (*Group, error) {
+	g, err := newGroup(m, m.opt, name, h)
+	if err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.group(name)
+	for i := range m.shards {
+		m.trimLocked(i) // a group made after Seal: its shards keep events again
+	}
+	return g, nil
+}
 
 func (m *Memory) group(name string) *memGroup {
 	g := m.groups[name]
@@ -144,12 +231,7 @@ func (m *Memory) open(_ context.Context, group, id string, shard int) (reader, e
 }
 
 // oldest is the offset of the oldest event still in s's ring; s.mu held.
-func (s *memShard) oldest() uint64 {
-	if c := uint64(len(s.ring)); s.next > c+1 {
-		return s.next - c
-	}
-	return 1
-}
+func (s *memShard) oldest() uint64 { return s.base }
 
 func (m *Memory) lag(_ context.Context, group string) (Lag, error) {
 	m.mu.Lock()
@@ -225,6 +307,7 @@ func (r *memReader) ack(_ context.Context, e entry) error {
 	}
 	if e.n+1 > r.g.cursor[r.shard] {
 		r.g.cursor[r.shard] = e.n + 1
+		r.m.trimLocked(r.shard)
 	}
 	return nil
 }

@@ -87,3 +87,38 @@ func TestMemoryAppendRejectsIncompleteEvents(t *testing.T) {
 		t.Fatalf("rejected events were appended: lag %+v", l)
 	}
 }
+
+// A sealed log keeps only what some group has not acknowledged: after the
+// group has handled everything, the ring is empty and the lag is zero; a
+// sealed log without groups keeps nothing at all.
+func TestMemorySealedKeepsOnlyUnacknowledged(t *testing.T) {
+	m, tg := memTarget(eventlog.Options{})
+	c := eventlogtest.NewCollector()
+	g, err := tg.Node(t).Group("history", c.Handle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Seal()
+	eventlogtest.Start(t, g)
+	for i := 0; i < 50; i++ {
+		tg.Append(t, eventlogtest.Event(uint64(1+i%5), eventlog.TypeEnter, "u"))
+	}
+	eventlogtest.Until(t, "50 events", func() bool { return c.Total() >= 50 })
+	eventlogtest.Until(t, "an empty log", func() bool { return m.Retained() == 0 })
+	if l, err := g.LagNow(context.Background()); err != nil || l.Count != 0 {
+		t.Fatalf("lag %+v, %v", l, err)
+	}
+
+	bare := eventlog.NewMemory(eventlog.Options{})
+	bare.Seal()
+	for i := 0; i < 20; i++ {
+		ev := eventlogtest.Event(1, eventlog.TypeEnter, "u")
+		ev.Seq, ev.TimeMs = uint64(i+1), time.Now().UnixMilli()
+		if err := bare.Append(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := bare.Retained(); n != 0 {
+		t.Fatalf("a sealed log without groups keeps %d events", n)
+	}
+}

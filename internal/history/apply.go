@@ -10,34 +10,49 @@ import (
 // Apply writes one event. It is idempotent: an event delivered again (same
 // Room, Seq, Type) changes nothing. A malformed event returns an error
 // wrapping ErrBadEvent and is not stored; any other error means nothing was
-// stored and the event should be delivered again.
+// stored and the event should be delivered again. Apply may be called from
+// many goroutines at once: their events share transactions (group commit,
+// see commit.go), so a busy consumer group pays for one commit per batch,
+// not per event.
 func (s *Store) Apply(ctx context.Context, ev Event) error {
-	return s.ApplyAll(ctx, []Event{ev})
+	return s.submit(ctx, ev)
 }
 
 // ApplyAll writes events in order in one transaction. Malformed events are
 // skipped (the error wraps ErrBadEvent and the others are stored); any other
 // error means none was stored.
 func (s *Store) ApplyAll(ctx context.Context, evs []Event) error {
-	var bad []error
+	bad, err := s.applyBatch(ctx, evs)
+	if err != nil {
+		return err
+	}
+	return errors.Join(bad...)
+}
+
+// applyBatch writes evs in one transaction, in order. bad holds an error
+// wrapping ErrBadEvent for each malformed event, which is skipped (nil for
+// the others); err means nothing was stored.
+func (s *Store) applyBatch(ctx context.Context, evs []Event) (bad []error, err error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		s.failed.Add(1)
-		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 	defer tx.Rollback()
+	w := &txStmts{tx: tx, s: s}
+	bad = make([]error, len(evs))
 	applied, ignored := 0, 0
 	for i := range evs {
 		ev := &evs[i]
 		if err := check(ev); err != nil {
-			bad = append(bad, fmt.Errorf("event %s seq %d: %w", ev.Room, ev.Seq, err))
+			bad[i] = fmt.Errorf("event %s seq %d: %w", ev.Room, ev.Seq, err)
 			ignored++
 			continue
 		}
-		kept, err := s.apply(ctx, tx, ev)
+		kept, err := s.apply(ctx, w, ev)
 		if err != nil {
 			s.failed.Add(1)
-			return fmt.Errorf("%w: applying %s seq %d: %v", ErrUnavailable, ev.Room, ev.Seq, err)
+			return nil, fmt.Errorf("%w: applying %s seq %d: %v", ErrUnavailable, ev.Room, ev.Seq, err)
 		}
 		if kept {
 			applied++
@@ -47,11 +62,11 @@ func (s *Store) ApplyAll(ctx context.Context, evs []Event) error {
 	}
 	if err := tx.Commit(); err != nil {
 		s.failed.Add(1)
-		return fmt.Errorf("%w: commit: %v", ErrUnavailable, err)
+		return nil, fmt.Errorf("%w: commit: %v", ErrUnavailable, err)
 	}
 	s.applied.Add(int64(applied))
 	s.ignored.Add(int64(ignored))
-	return errors.Join(bad...)
+	return bad, nil
 }
 
 type execer interface {
@@ -62,7 +77,7 @@ type execer interface {
 // apply writes one valid event; kept is false for types the store ignores.
 func (s *Store) apply(ctx context.Context, tx execer, ev *Event) (kept bool, err error) {
 	exec := func(q string, args ...any) error {
-		_, err := tx.ExecContext(ctx, s.bind(q), args...)
+		_, err := tx.ExecContext(ctx, q, args...)
 		return err
 	}
 	switch ev.Type {
@@ -153,8 +168,8 @@ func (s *Store) openSession(ctx context.Context, tx execer, ev *Event) error {
 	if str {
 		isStr = 1
 	}
-	_, err := tx.ExecContext(ctx, s.bind(`INSERT INTO room_sessions (comm_id, app, room_key, room_text, is_str, open_seq, created_ms, destroyed_ms, creator, close_reason)
-		VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, '') ON CONFLICT (comm_id) DO NOTHING`),
+	_, err := tx.ExecContext(ctx, `INSERT INTO room_sessions (comm_id, app, room_key, room_text, is_str, open_seq, created_ms, destroyed_ms, creator, close_reason)
+		VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, '') ON CONFLICT (comm_id) DO NOTHING`,
 		CommID(ev.App, roomText(ev), str, ev.TimeMs, ev.Seq), int64(ev.App), ev.Room, roomText(ev), isStr,
 		int64(ev.Seq), ev.TimeMs, ev.User)
 	return err
@@ -164,9 +179,9 @@ func (s *Store) openSession(ctx context.Context, tx execer, ev *Event) error {
 // its room opened before it (by time, then sequence number).
 func (s *Store) sessionOf(ctx context.Context, tx execer, ev *Event) (comm string, destroyedMs int64, ok bool, err error) {
 	var destroyed sql.NullInt64
-	err = tx.QueryRowContext(ctx, s.bind(`SELECT comm_id, destroyed_ms FROM room_sessions
+	err = tx.QueryRowContext(ctx, `SELECT comm_id, destroyed_ms FROM room_sessions
 		WHERE room_key = ? AND (created_ms < ? OR (created_ms = ? AND open_seq <= ?))
-		ORDER BY created_ms DESC, open_seq DESC LIMIT 1`),
+		ORDER BY created_ms DESC, open_seq DESC LIMIT 1`,
 		ev.Room, ev.TimeMs, ev.TimeMs, int64(ev.Seq)).Scan(&comm, &destroyed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", 0, false, nil

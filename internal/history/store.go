@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -43,6 +44,10 @@ type Store struct {
 	now       func() time.Time
 	retention time.Duration
 	log       *slog.Logger
+	w         writer // group commit (commit.go)
+
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt // the write path's prepared statements
 
 	applied, ignored, pruned, failed atomic.Int64
 }
@@ -121,7 +126,7 @@ func OpenPostgres(ctx context.Context, dsn string, opts Options) (*Store, error)
 }
 
 func open(ctx context.Context, db *sql.DB, pg bool, opts Options) (*Store, error) {
-	s := &Store{db: db, pg: pg, now: opts.Now, retention: opts.Retention, log: opts.Log}
+	s := &Store{db: db, pg: pg, now: opts.Now, retention: opts.Retention, log: opts.Log, w: newWriter()}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -135,7 +140,13 @@ func open(ctx context.Context, db *sql.DB, pg bool, opts Options) (*Store, error
 	return s, nil
 }
 
-func (s *Store) Close() error { return s.db.Close() }
+// Close stops the group-commit writer (an Apply still waiting gets
+// ErrUnavailable) and closes the database.
+func (s *Store) Close() error {
+	s.closeWriter()
+	s.closeStmts()
+	return s.db.Close()
+}
 
 func (s *Store) Now() time.Time { return s.now() }
 

@@ -78,6 +78,9 @@ func (n *Node) startGroups() {
 	n.groups.mu.Lock()
 	defer n.groups.mu.Unlock()
 	n.groups.started = true
+	if m, ok := n.Log.(*eventlog.Memory); ok {
+		m.Seal() // no group comes later: keep only what a group has not acknowledged
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	n.groups.cancel = cancel
 	for _, g := range n.groups.list {

@@ -40,6 +40,7 @@ func Run(t *testing.T, b Backend) {
 	t.Run("MigrationsFromEmpty", func(t *testing.T) { testMigrations(t, b) })
 	t.Run("Retention", func(t *testing.T) { testRetention(t, b) })
 	t.Run("ConcurrentWriters", func(t *testing.T) { testConcurrent(t, b) })
+	t.Run("ApplyAfterClose", func(t *testing.T) { testApplyAfterClose(t, b) })
 	t.Run("EntryWithoutOpening", func(t *testing.T) { testEntryWithoutOpening(t, b) })
 }
 
@@ -414,4 +415,17 @@ func testEntryWithoutOpening(t *testing.T, b Backend) {
 	}
 	eq(t, "the implicit session", page, []history.RoomSession{{CommID: history.CommID(App, "4242", false, Ms(6*sec), 41),
 		App: App, RoomText: "4242", CreatedMs: Ms(6 * sec), DestroyedMs: Ms(7 * sec), Creator: "hal", CloseReason: history.ReasonEmpty}})
+}
+
+// testApplyAfterClose: a closed store answers ErrUnavailable at once.
+func testApplyAfterClose(t *testing.T, b Backend) {
+	s, _ := Open(t, b, history.Options{Now: NewClock(Now).Now})
+	rm := room{app: App, num: 77}
+	if err := s.Apply(ctx, rm.ev(1, sec, history.TypeRoomOpened, "u1")); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if err := s.Apply(ctx, rm.ev(2, sec, history.TypeEnter, "u1")); !errors.Is(err, history.ErrUnavailable) {
+		t.Fatalf("Apply after Close = %v, want ErrUnavailable", err)
+	}
 }
