@@ -1,6 +1,7 @@
 package node_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -10,7 +11,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -73,11 +77,52 @@ func TestCallbacksFromTheRunningNode(t *testing.T) {
 			t.Fatalf("callbacks with a wrong Sign or body: %v", bad)
 		}
 		if s == want {
+			checkCallbackMetrics(t, n.Addr())
 			return
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("callbacks %s, want %s", s, want)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// checkCallbackMetrics: after the six callbacks of
+// TestCallbacksFromTheRunningNode were answered 200, /metrics counts them,
+// the outbox is empty, and every trtcd_callback_ family is in docs/metrics.md.
+func checkCallbackMetrics(t *testing.T, addr string) {
+	t.Helper()
+	const app = `app="1400000001"`
+	until(t, "callback metrics", func() bool {
+		m := scrape(t, addr)
+		return m[`trtcd_callback_deliveries_total{`+app+`,event_type="103",result="ok"}`] == 2 &&
+			m[`trtcd_callback_deliveries_total{`+app+`,event_type="102",result="ok"}`] == 1 &&
+			m[`trtcd_callback_delivery_latency_seconds_count{`+app+`}`] == 6 &&
+			m[`trtcd_callback_events_accepted_total`] == 6 &&
+			m[`trtcd_callback_outbox_depth`] == 0 && m[`trtcd_callback_dead_letters`] == 0
+	})
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "metrics.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	families := 0
+	for _, line := range strings.Split(string(body), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 4 || f[0] != "#" || f[1] != "TYPE" || !strings.HasPrefix(f[2], "trtcd_callback_") {
+			continue
+		}
+		families++
+		if !bytes.Contains(doc, []byte("| `"+f[2]+"` | "+f[3]+" |")) {
+			t.Errorf("docs/metrics.md has no row for %s (%s)", f[2], f[3])
+		}
+	}
+	if families < 7 { // retries, dead_lettered and skipped appear once they count something
+		t.Fatalf("only %d trtcd_callback_ metric families served", families)
 	}
 }
