@@ -242,7 +242,7 @@ func TestDeadReceiverDoesNotDelayAnotherApp(t *testing.T) {
 func TestOpenUsesDataDirOnlyWithCallbacks(t *testing.T) {
 	cfg := config.Config{DataDir: filepath.Join(t.TempDir(), "none"), Accounts: []config.Account{{Name: "a",
 		Apps: []config.App{{SdkAppID: app1, Key: "k"}}}}}
-	s, err := Open(cfg, nil)
+	s, err := Open(cfg, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +256,7 @@ func TestOpenUsesDataDirOnlyWithCallbacks(t *testing.T) {
 	}
 	rv := newReceiver(t, "")
 	cfg.Accounts[0].Apps[0].Callback = &config.Callback{URL: rv.url()}
-	s, err = Open(cfg, nil)
+	s, err = Open(cfg, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
