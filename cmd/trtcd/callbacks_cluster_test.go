@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -191,4 +192,59 @@ func b2i(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// TestClusterDeadletterCommands: in cluster mode the dead letters are in
+// Redis; `deadletter list|replay --config` reach them through the config's
+// redis, and the node delivering the room's shard sends the replayed events
+// in order.
+func TestClusterDeadletterCommands(t *testing.T) {
+	rds := tk.StartRedis(t)
+	rv := newTestReceiver(t, "cbKey1")
+	rv.setOK(func(string) bool { return false })
+	cfg := clusterCallbackConfig(t, rds.URL(), rv.srv.URL)
+	addr := tk.FreeAddr(t)
+	cmd := exec.Command(bin, "serve", "--config", cfg)
+	cmd.Env = append(os.Environ(), "TRTCD_LISTEN="+addr, "TRTCD_NODE_ID=n1", "TRTCD_DATA_DIR="+t.TempDir(),
+		"TRTCD_CALLBACKS_RETRY_HORIZON=100ms")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() })
+	waitFor(t, "the node", func() bool {
+		resp, err := http.Get("http://" + addr + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil
+	})
+	c := tk.Join(t, addr, tk.App, tk.AppKey, "alice", 4242, "")
+	c.Leave(context.Background()) // 101, 103, 104, 102
+	var lines []string
+	waitFor(t, "4 dead letters", func() bool {
+		out, _ := exec.Command(bin, "callbacks", "deadletter", "list", "--config", cfg).Output()
+		lines = strings.Split(strings.TrimSpace(string(out)), "\n")
+		return len(lines) == 4 && lines[0] != ""
+	})
+	var d callbacks.DeadLetter
+	if err := json.Unmarshal([]byte(lines[0]), &d); err != nil || d.Room != "1400000001:n:4242" ||
+		d.LastError != "HTTP 500" || d.Attempts < 1 || d.ID == 0 {
+		t.Fatalf("list line %s: %+v %v", lines[0], d, err)
+	}
+	rv.setOK(nil)
+	out, err := exec.Command(bin, "callbacks", "deadletter", "replay", "--config", cfg, "--all").Output()
+	if err != nil || string(out) != "replayed 4\n" {
+		t.Fatalf("replay: %q %v", out, err)
+	}
+	waitFor(t, "the replayed events", func() bool { return len(rv.accepted()) == 4 })
+	var got []string
+	for _, id := range rv.accepted() {
+		got = append(got, strings.Split(id, "/")[2])
+	}
+	if !slices.Equal(got, []string{"101", "103", "104", "102"}) {
+		t.Fatalf("replayed %v", got)
+	}
+	if out, _ := exec.Command(bin, "callbacks", "deadletter", "list", "--config", cfg).Output(); len(out) != 0 {
+		t.Fatalf("still listed: %s", out)
+	}
 }
