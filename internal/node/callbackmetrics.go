@@ -22,6 +22,7 @@ var (
 	descCBDepth      = newDesc("callback_outbox_depth", "Undelivered events in the callback outbox (in cluster mode: the cluster's shared outbox).")
 	descCBOldest     = newDesc("callback_outbox_oldest_age_seconds", "Age of the oldest undelivered event in the outbox (0 when none).")
 	descCBDeadNow    = newDesc("callback_dead_letters", "Dead letters in the outbox's store now.")
+	descCBShards     = newDesc("callback_outbox_shards_owned", "Cluster mode: event-log shards whose callback outbox this node delivers (read every OwnershipRefresh).")
 )
 
 // callbackCollector reads the sender's Stats when /metrics is scraped.
@@ -29,7 +30,7 @@ type callbackCollector struct{ n *Node }
 
 func (c callbackCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descCBDeliveries, descCBLatency, descCBRetries, descCBDead, descCBAccepted,
-		descCBDuplicates, descCBSkipped, descCBDepth, descCBOldest, descCBDeadNow} {
+		descCBDuplicates, descCBSkipped, descCBDepth, descCBOldest, descCBDeadNow, descCBShards} {
 		ch <- d
 	}
 }
@@ -69,4 +70,7 @@ func (c callbackCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descCBDepth, float64(st.OutboxDepth))
 	gauge(descCBOldest, st.OldestAge.Seconds())
 	gauge(descCBDeadNow, float64(st.DeadLetters))
+	if st.OwnedShards >= 0 {
+		gauge(descCBShards, float64(st.OwnedShards))
+	}
 }

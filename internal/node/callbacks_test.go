@@ -216,6 +216,14 @@ func TestClusterCallbacksEndToEnd(t *testing.T) {
 			t.Fatalf("callbacks with a wrong Sign, header or body: %v", b)
 		}
 		if s == want {
+			// Every shard's outbox is delivered by exactly one node.
+			until(t, "64 shards owned among the nodes", func() bool {
+				sum := 0.0
+				for _, n := range nodes {
+					sum += scrape(t, n.Addr())["trtcd_callback_outbox_shards_owned"]
+				}
+				return sum == 64
+			})
 			return
 		}
 		if time.Now().After(deadline) {
