@@ -20,8 +20,10 @@ import (
 // it delivers (the event log's lease of the callbacks group on each shard).
 const OwnershipRefresh = time.Second
 
-// redisOpTimeout bounds one call of the Redis outbox.
-const redisOpTimeout = 5 * time.Second
+// RedisOpTimeout bounds one call (or pipeline) of the Redis outbox; a call
+// that fails is retried as the operation it belongs to is (Handle by the
+// log, a mark by a later delivery).
+const RedisOpTimeout = 5 * time.Second
 
 // RedisStore is the outbox of a cluster: one per event-log shard in the
 // cluster's Redis, every key of shard NN tagged {ev:NN} so that each script
@@ -93,7 +95,7 @@ func (st *RedisStore) follow() {
 // refresh reads the 64 leases. A failed read keeps what was known: the
 // lease check of the log fences a node that lost Redis anyway.
 func (st *RedisStore) refresh() {
-	ctx, cancel := context.WithTimeout(context.Background(), redisOpTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), RedisOpTimeout)
 	defer cancel()
 	p := st.rdb.Pipeline()
 	cmds := make([]*redis.StringCmd, eventlog.Shards)
@@ -252,7 +254,7 @@ func rowJSON(r *row) (string, error) {
 }
 
 func (st *RedisStore) insert(ctx context.Context, rows []*row) ([]bool, error) {
-	ctx, cancel := context.WithTimeout(ctx, redisOpTimeout)
+	ctx, cancel := context.WithTimeout(ctx, RedisOpTimeout)
 	defer cancel()
 	p := st.rdb.Pipeline()
 	cmds := make([]*redis.Cmd, len(rows))
@@ -281,7 +283,7 @@ func (st *RedisStore) insert(ctx context.Context, rows []*row) ([]bool, error) {
 }
 
 func (st *RedisStore) pending(room string, afterID int64, limit int) ([]*row, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), redisOpTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), RedisOpTimeout)
 	defer cancel()
 	s := eventlog.Shard(room)
 	vals, err := pendingScript.Run(ctx, st.rdb, []string{roomKeyOf(s, room), cbKey(s, "rows"), cbKey(s, "fail")}, afterID, limit).StringSlice()
@@ -321,7 +323,7 @@ func appOfRoom(room string) (uint64, bool) {
 }
 
 func (st *RedisStore) pendingRooms() ([]roomRef, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), redisOpTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), RedisOpTimeout)
 	defer cancel()
 	p := st.rdb.Pipeline()
 	var cmds []*redis.StringSliceCmd
@@ -354,7 +356,7 @@ func (st *RedisStore) pendingRooms() ([]roomRef, error) {
 // (after mu is released); a failure only means the event is sent again or
 // its attempt count is not kept.
 func (st *RedisStore) markDelivered(r *row, nowMs int64, attempts int, after func()) {
-	ctx, cancel := context.WithTimeout(context.Background(), redisOpTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), RedisOpTimeout)
 	defer cancel()
 	s := eventlog.Shard(r.room)
 	deliveredScript.Run(ctx, st.rdb, []string{cbKey(s, "rows"), roomKeyOf(s, r.room), cbKey(s, "rooms"), cbKey(s, "age"),
@@ -365,7 +367,7 @@ func (st *RedisStore) markDelivered(r *row, nowMs int64, attempts int, after fun
 }
 
 func (st *RedisStore) markFailed(r *row, attempts int, lastErr string) {
-	ctx, cancel := context.WithTimeout(context.Background(), redisOpTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), RedisOpTimeout)
 	defer cancel()
 	s := eventlog.Shard(r.room)
 	failScript.Run(ctx, st.rdb, []string{cbKey(s, "rows"), cbKey(s, "fail")}, r.id, strconv.Itoa(attempts)+" "+lastErr)
@@ -377,7 +379,7 @@ func (st *RedisStore) moveDead(r *row, attempts int, lastErr string, nowMs int64
 			after()
 		}
 	}()
-	ctx, cancel := context.WithTimeout(context.Background(), redisOpTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), RedisOpTimeout)
 	defer cancel()
 	d := DeadLetter{ID: r.id, App: r.app, Room: r.room, Seq: r.seq, EventType: r.etype, EventMs: r.eventMs,
 		Attempts: attempts, LastError: lastErr, DeadMs: nowMs, EventInfo: r.info}
@@ -391,7 +393,7 @@ func (st *RedisStore) moveDead(r *row, attempts int, lastErr string, nowMs int64
 }
 
 func (st *RedisStore) prune(nowMs int64) (int64, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), redisOpTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), RedisOpTimeout)
 	defer cancel()
 	cutoff := nowMs - DeliveredRetention.Milliseconds()
 	var n int64
@@ -413,7 +415,7 @@ func (st *RedisStore) prune(nowMs int64) (int64, error) {
 
 // Depth sums the 64 shards.
 func (st *RedisStore) Depth() (pending int64, oldestMs int64, dead int64, err error) {
-	ctx, cancel := context.WithTimeout(context.Background(), redisOpTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), RedisOpTimeout)
 	defer cancel()
 	p := st.rdb.Pipeline()
 	type shardCmds struct {
@@ -440,7 +442,7 @@ func (st *RedisStore) Depth() (pending int64, oldestMs int64, dead int64, err er
 
 // DeadLetters lists the dead letters of every shard that f selects, oldest first.
 func (st *RedisStore) DeadLetters(f DeadFilter) ([]DeadLetter, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), redisOpTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), RedisOpTimeout)
 	defer cancel()
 	p := st.rdb.Pipeline()
 	cmds := make([]*redis.StringSliceCmd, eventlog.Shards)
@@ -490,7 +492,7 @@ func (st *RedisStore) Replay(ctx context.Context, f DeadFilter) (int64, error) {
 		}
 		s, keys := st.insertKeys(r.room)
 		keys = append(keys, cbKey(s, "dead"), cbKey(s, "done"))
-		c, cancel := context.WithTimeout(ctx, redisOpTimeout)
+		c, cancel := context.WithTimeout(ctx, RedisOpTimeout)
 		id, err := replayScript.Run(c, st.rdb, keys, s, r.eventID(), r.room, r.eventMs, js, d.ID).Int64()
 		cancel()
 		if err != nil {
