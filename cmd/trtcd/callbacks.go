@@ -22,6 +22,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trtcd/trtcd/internal/callbacks"
+	"github.com/trtcd/trtcd/internal/cluster"
 	"github.com/trtcd/trtcd/internal/config"
 )
 
@@ -128,7 +129,8 @@ func listenCmd() *cobra.Command {
 	return cmd
 }
 
-// storeFlags resolve the data directory: --data-dir, else data_dir of --config.
+// storeFlags resolve the store: --data-dir, else the config's: its redis in
+// cluster mode (the cluster's shared outbox), else its data_dir.
 type storeFlags struct{ config, dataDir string }
 
 func (f *storeFlags) add(cmd *cobra.Command) {
@@ -136,12 +138,19 @@ func (f *storeFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.dataDir, "data-dir", "", "the data directory (default: data_dir of the config, "+config.DefaultDataDir+")")
 }
 
-func (f *storeFlags) open() (*callbacks.Store, error) {
+func (f *storeFlags) open() (callbacks.Outbox, error) {
 	dir := f.dataDir
 	if dir == "" {
 		cfg, err := config.Load(f.config, os.Environ())
 		if err != nil {
 			return nil, &exitError{code: 2, msg: err.Error()}
+		}
+		if cfg.Redis != "" {
+			rdb, err := cluster.NewClient(cfg.Redis)
+			if err != nil {
+				return nil, &exitError{code: 2, msg: "config: redis: " + err.Error()}
+			}
+			return callbacks.NewRedisStore(rdb, "", "", rdb.Close), nil
 		}
 		dir = cfg.DataDir
 	}
@@ -241,7 +250,8 @@ func sendCmd() *cobra.Command {
 			if err != nil {
 				return &exitError{code: 2, msg: err.Error()}
 			}
-			s, err := callbacks.Open(cfg, newLogger(cfg.LogLevel))
+			cfg.Redis = "" // one process, its own data_dir
+			s, err := callbacks.Open(cfg, "", newLogger(cfg.LogLevel))
 			if err != nil {
 				return &exitError{code: 1, msg: err.Error()}
 			}

@@ -2,8 +2,11 @@ package callbacks
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"sort"
 	"strconv"
 	"strings"
@@ -11,6 +14,10 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/trtcd/trtcd/internal/eventlog"
 )
 
 // benchReceiver answers 200 at once and notes when each event arrived.
@@ -38,10 +45,16 @@ func newBenchReceiver(b *testing.B) *benchReceiver {
 	return r
 }
 
-func benchSender(b *testing.B, url string) *Sender {
-	st, err := OpenStore(b.TempDir())
-	if err != nil {
-		b.Fatal(err)
+func benchSender(b *testing.B, url string, inRedis bool) *Sender {
+	var st Outbox
+	if inRedis {
+		st = benchRedisStore(b)
+	} else {
+		sq, err := OpenStore(b.TempDir())
+		if err != nil {
+			b.Fatal(err)
+		}
+		st = sq
 	}
 	s := New(Options{Apps: []AppConfig{{SdkAppID: app1, URL: url, Key: "benchKey"}}}, st, nil)
 	done := make(chan struct{})
@@ -63,9 +76,15 @@ func waitAll(b *testing.B, r *benchReceiver, n int64) {
 // BenchmarkDeliveryRate: how many callbacks per second one sender (default
 // policy: 16 requests in flight) delivers to a loopback receiver, events of
 // 256 rooms handed over in batches of 100.
-func BenchmarkDeliveryRate(b *testing.B) {
+func BenchmarkDeliveryRate(b *testing.B) { benchDeliveryRate(b, false) }
+
+// BenchmarkDeliveryRateRedis is BenchmarkDeliveryRate with the cluster's
+// outbox: a local redis-server, this sender owning every shard.
+func BenchmarkDeliveryRateRedis(b *testing.B) { benchDeliveryRate(b, true) }
+
+func benchDeliveryRate(b *testing.B, inRedis bool) {
 	r := newBenchReceiver(b)
-	s := benchSender(b, r.srv.URL)
+	s := benchSender(b, r.srv.URL, inRedis)
 	const rooms, batch = 256, 100
 	now := time.Now().UnixMilli()
 	b.ResetTimer()
@@ -89,11 +108,17 @@ func BenchmarkDeliveryRate(b *testing.B) {
 // BenchmarkLatency1000PerSecond: 1 000 events/s for 5 s over 50 rooms,
 // each room handing its events over one at a time (Handle, then the next);
 // the time from Handle's call to the receiver's arrival, p50 and p99.
-func BenchmarkLatency1000PerSecond(b *testing.B) {
+func BenchmarkLatency1000PerSecond(b *testing.B) { benchLatency(b, false) }
+
+// BenchmarkLatency1000PerSecondRedis is BenchmarkLatency1000PerSecond with
+// the cluster's outbox (a local redis-server; this sender owns every shard).
+func BenchmarkLatency1000PerSecondRedis(b *testing.B) { benchLatency(b, true) }
+
+func benchLatency(b *testing.B, inRedis bool) {
 	const rate, seconds, rooms = 1000, 5, 50
 	for it := 0; it < b.N; it++ {
 		r := newBenchReceiver(b)
-		s := benchSender(b, r.srv.URL)
+		s := benchSender(b, r.srv.URL, inRedis)
 		total := rate * seconds
 		sent := make(map[string]time.Time, total)
 		var sentMu sync.Mutex
@@ -140,4 +165,44 @@ func BenchmarkLatency1000PerSecond(b *testing.B) {
 		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 		b.ReportMetric(float64(total)/time.Since(start).Seconds(), "events/s")
 	}
+}
+
+// benchRedisStore starts a throwaway redis-server (skipping without one,
+// failing with CI=true, as testkit does; testkit itself imports this package)
+// and a RedisStore whose node owns the callbacks lease of every shard.
+func benchRedisStore(b testing.TB) *RedisStore {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			b.Fatal("redis-server is required in CI")
+		}
+		b.Skip("no redis-server (scripts/test.sh installs it)")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	_, port, _ := net.SplitHostPort(addr)
+	cmd := exec.Command(bin, "--bind", "127.0.0.1", "--port", port, "--save", "", "--appendonly", "no", "--logfile", "")
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	ctx := context.Background()
+	for deadline := time.Now().Add(30 * time.Second); rdb.Ping(ctx).Err() != nil; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			b.Fatal("redis-server did not start")
+		}
+	}
+	for sh := 0; sh < eventlog.Shards; sh++ {
+		rdb.Set(ctx, eventlog.LeaseKey(sh, "callbacks"), "bench/1", 0)
+	}
+	st := NewRedisStore(rdb, "bench", "callbacks", rdb.Close)
+	if st.OwnedShards() != eventlog.Shards {
+		b.Fatalf("owns %d shards", st.OwnedShards())
+	}
+	return st
 }

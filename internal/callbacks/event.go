@@ -1,6 +1,6 @@
 // Package callbacks delivers TRTC event callbacks (webhooks) to each app's
 // receiver: the cloud's body and Sign, at least once, per room in order,
-// from a durable outbox in an embedded SQLite store. docs/callbacks.md
+// from a durable outbox (SQLite on one node, Redis in a cluster). docs/callbacks.md
 // describes the format, the policy and the operator commands.
 package callbacks
 

@@ -156,6 +156,15 @@ func (q *appQueue) work() {
 func (q *appQueue) head(l *lane) *row {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if !q.s.store.owns(l.room) {
+		// Another node delivers this room now (cluster mode: the log's lease
+		// on its shard moved); what is held here is read again if it returns.
+		clear(l.rows)
+		l.rows, l.more, l.lastID = nil, false, 0
+		l.state = laneIdle
+		q.drop(l)
+		return nil
+	}
 	if len(l.rows) == 0 && l.more {
 		missed, after := l.missed, l.lastID
 		q.mu.Unlock()
@@ -219,7 +228,7 @@ func (q *appQueue) finish(l *lane, r *row, res result) {
 		l.rows = l.rows[1:]
 		l.marks++
 		attempts := r.attempts + 1
-		storeOp = func() { q.s.store.markDelivered(r.id, nowMs, attempts, committed) }
+		storeOp = func() { q.s.store.markDelivered(r, nowMs, attempts, committed) }
 		q.s.m.delivered(r.app, r.etype, now.Sub(time.UnixMilli(r.eventMs)))
 		l.state = laneIdle
 		q.wake(l)
@@ -232,7 +241,7 @@ func (q *appQueue) finish(l *lane, r *row, res result) {
 			l.rows = l.rows[1:]
 			l.marks++
 			attempts, msg := r.attempts, res.err
-			storeOp = func() { q.s.store.moveDead(r.id, attempts, msg, nowMs, committed) }
+			storeOp = func() { q.s.store.moveDead(r, attempts, msg, nowMs, committed) }
 			q.s.m.dead(r.app)
 			q.s.log.Warn("callback moved to dead letters", "app", r.app, "room", r.room, "seq", r.seq,
 				"event_type", r.etype, "attempts", r.attempts, "error", res.err)
@@ -240,7 +249,7 @@ func (q *appQueue) finish(l *lane, r *row, res result) {
 			q.wake(l)
 		} else {
 			attempts, msg := r.attempts, res.err
-			storeOp = func() { q.s.store.markFailed(r.id, attempts, msg) }
+			storeOp = func() { q.s.store.markFailed(r, attempts, msg) }
 			q.retryLater(l, delay)
 		}
 	}

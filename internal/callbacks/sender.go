@@ -3,12 +3,14 @@ package callbacks
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"sync"
 	"time"
 
+	"github.com/trtcd/trtcd/internal/cluster"
 	"github.com/trtcd/trtcd/internal/config"
 )
 
@@ -90,7 +92,7 @@ func (o *Options) fill() {
 // them to each app's receiver.
 type Sender struct {
 	opts  Options
-	store *Store // nil when no app has a callback
+	store Outbox // nil when no app has a callback
 	log   *slog.Logger
 	apps  map[uint64]*appQueue
 	m     *metrics
@@ -103,12 +105,21 @@ type Sender struct {
 	closed bool
 }
 
-// Open is New with the store in cfg.DataDir. When no app has a callback it
-// opens nothing, and Handle accepts and drops every event.
-func Open(cfg config.Config, log *slog.Logger) (*Sender, error) {
+// Open is New with the store in cfg.DataDir, or in cluster mode (cfg.Redis
+// set) in the cluster's Redis, delivered by shard as group's lease on the
+// event log says (NewRedisStore). When no app has a callback it opens
+// nothing, and Handle accepts and drops every event.
+func Open(cfg config.Config, group string, log *slog.Logger) (*Sender, error) {
 	opts := OptionsFrom(cfg)
 	if len(opts.Apps) == 0 {
 		return New(opts, nil, log), nil
+	}
+	if cfg.Redis != "" {
+		rdb, err := cluster.NewClient(cfg.Redis)
+		if err != nil {
+			return nil, fmt.Errorf("config: redis: %v", err)
+		}
+		return New(opts, NewRedisStore(rdb, cfg.NodeID, group, rdb.Close), log), nil
 	}
 	dir := cfg.DataDir
 	if dir == "" {
@@ -122,7 +133,7 @@ func Open(cfg config.Config, log *slog.Logger) (*Sender, error) {
 }
 
 // New makes a sender over store; Close closes the store too.
-func New(opts Options, store *Store, log *slog.Logger) *Sender {
+func New(opts Options, store Outbox, log *slog.Logger) *Sender {
 	opts.fill()
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -139,7 +150,7 @@ func New(opts Options, store *Store, log *slog.Logger) *Sender {
 }
 
 // Store is the sender's outbox (nil when no app has a callback).
-func (s *Sender) Store() *Store { return s.store }
+func (s *Sender) Store() Outbox { return s.store }
 
 // Handle puts one room event in the outbox. It returns nil once the event
 // is committed to the store (or is one that gets no callback: an app without
@@ -174,7 +185,9 @@ func (s *Sender) HandleBatch(ctx context.Context, evs []Event) error {
 			continue
 		}
 		s.m.accepted.Add(1)
-		s.apps[r.app].add(r)
+		if s.store.owns(r.room) {
+			s.apps[r.app].add(r)
+		}
 	}
 	return nil
 }
@@ -308,7 +321,7 @@ func (s *Sender) dropOrphans(ref roomRef) {
 	}
 	now := time.Now().UnixMilli()
 	for _, r := range rows {
-		s.store.moveDead(r.id, r.attempts, errNoCallback.Error(), now, nil)
+		s.store.moveDead(r, r.attempts, errNoCallback.Error(), now, nil)
 		s.m.dead(r.app)
 	}
 }

@@ -132,9 +132,20 @@ func TestScriptedSequenceGivesTheDocumentedCallbacks(t *testing.T) {
 	await(t, "an empty outbox", func() bool { return s.Stats().OutboxDepth == 0 })
 }
 
-// The receiver is down for a while (500, then refusing connections), then
-// up: nothing is lost and every room keeps its order.
+// The receiver is down for a while (answering 500), then up: nothing is
+// lost and every room keeps its order. The outage lasts at least
+// TRTCD_TEST_RECEIVER_OUTAGE (a Go duration; default 1s, the issue's
+// scenario is 30s) and until every room has been retried a few times.
 func TestReceiverDownThenUpLosesNothing(t *testing.T) {
+	outage := time.Second
+	if v := os.Getenv("TRTCD_TEST_RECEIVER_OUTAGE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			t.Fatalf("TRTCD_TEST_RECEIVER_OUTAGE: %v", err)
+		}
+		outage = d
+	}
+	down := time.Now()
 	rv := newReceiver(t, "k")
 	rv.setBehave(func(w http.ResponseWriter, r *http.Request, n int) bool {
 		w.WriteHeader(http.StatusInternalServerError)
@@ -148,6 +159,7 @@ func TestReceiverDownThenUpLosesNothing(t *testing.T) {
 		}
 	}
 	await(t, "retries against the failing receiver", func() bool { return s.Stats().Retries[app1] >= 3*rooms })
+	time.Sleep(time.Until(down.Add(outage)))
 	if d := len(rv.delivered()); d != 0 {
 		t.Fatalf("%d delivered while failing", d)
 	}
@@ -242,7 +254,7 @@ func TestDeadReceiverDoesNotDelayAnotherApp(t *testing.T) {
 func TestOpenUsesDataDirOnlyWithCallbacks(t *testing.T) {
 	cfg := config.Config{DataDir: filepath.Join(t.TempDir(), "none"), Accounts: []config.Account{{Name: "a",
 		Apps: []config.App{{SdkAppID: app1, Key: "k"}}}}}
-	s, err := Open(cfg, nil)
+	s, err := Open(cfg, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +268,7 @@ func TestOpenUsesDataDirOnlyWithCallbacks(t *testing.T) {
 	}
 	rv := newReceiver(t, "")
 	cfg.Accounts[0].Apps[0].Callback = &config.Callback{URL: rv.url()}
-	s, err = Open(cfg, nil)
+	s, err = Open(cfg, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,6 +46,7 @@ type Stats struct {
 	OutboxDepth  int64                  // undelivered events in the store
 	OldestAge    time.Duration          // age of the oldest undelivered event (0: none)
 	DeadLetters  int64                  // dead letters in the store now
+	OwnedShards  int                    // cluster mode: shards whose outbox this node delivers; -1 on one node
 }
 
 type metrics struct {
@@ -120,6 +121,10 @@ func (s *Sender) Stats() Stats {
 		st.Latency[k] = c
 	}
 	m.mu.Unlock()
+	st.OwnedShards = -1
+	if rs, ok := s.store.(*RedisStore); ok {
+		st.OwnedShards = rs.OwnedShards()
+	}
 	if s.store != nil {
 		if depth, oldest, dead, err := s.store.Depth(); err == nil {
 			st.OutboxDepth, st.DeadLetters = depth, dead

@@ -376,26 +376,29 @@ func (st *Store) pendingRooms() ([]roomRef, error) {
 	return out, rs.Err()
 }
 
+// owns: one node's store delivers every room.
+func (st *Store) owns(string) bool { return true }
+
 // markDelivered records a delivery (asynchronously: a crash before the
 // commit only means the event is sent once more).
-func (st *Store) markDelivered(id, nowMs int64, attempts int, after func()) {
+func (st *Store) markDelivered(r *row, nowMs int64, attempts int, after func()) {
 	st.async(func(tx *sql.Tx) error {
-		_, err := st.txExec(tx, markDeliveredSQL, nowMs, attempts, id)
+		_, err := st.txExec(tx, markDeliveredSQL, nowMs, attempts, r.id)
 		return err
 	}, after)
 }
 
 // markFailed records a failed attempt.
-func (st *Store) markFailed(id int64, attempts int, lastErr string) {
+func (st *Store) markFailed(r *row, attempts int, lastErr string) {
 	st.async(func(tx *sql.Tx) error {
-		_, err := st.txExec(tx, markFailedSQL, attempts, lastErr, id)
+		_, err := st.txExec(tx, markFailedSQL, attempts, lastErr, r.id)
 		return err
 	}, nil)
 }
 
 // moveDead moves a pending row to the dead letters.
-func (st *Store) moveDead(id int64, attempts int, lastErr string, nowMs int64, after func()) {
-	st.async(func(tx *sql.Tx) error { return st.moveDeadTx(tx, id, attempts, lastErr, nowMs) }, after)
+func (st *Store) moveDead(r *row, attempts int, lastErr string, nowMs int64, after func()) {
+	st.async(func(tx *sql.Tx) error { return st.moveDeadTx(tx, r.id, attempts, lastErr, nowMs) }, after)
 }
 
 func (st *Store) moveDeadTx(tx *sql.Tx, id int64, attempts int, lastErr string, nowMs int64) error {

@@ -84,3 +84,7 @@ local function evlog_append(stream, counter, maxlen, fields)
   return redis.call(unpack(args))
 end
 `
+
+// LeaseKey is the key of a group's lease on a shard, "trtcd:{ev:07}:lease:callbacks".
+// Its value is the owning consumer's ConsumerName-style id, "<NodeID>/<run>".
+func LeaseKey(shard int, group string) string { return leaseKey(shard, group) }

@@ -1,10 +1,14 @@
 package node_test
 
 import (
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"sort"
 	"testing"
 	"time"
 
+	"github.com/trtcd/trtcd/internal/config"
 	"github.com/trtcd/trtcd/internal/node"
 	tk "github.com/trtcd/trtcd/internal/testkit"
 )
@@ -19,6 +23,21 @@ func BenchmarkKickLatency(b *testing.B) {
 	b.Run("single", func(b *testing.B) {
 		cfg := tk.Config()
 		cfg.RateLimits = map[string]int{"RemoveUser": 1e6}
+		n := tk.Start(b, cfg)
+		kickLoop(b, n, n)
+	})
+	// "single" with callbacks on: every join and kick also goes to the
+	// app's receiver (loopback, answers 200) through the durable outbox.
+	b.Run("single-callbacks", func(b *testing.B) {
+		recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.Copy(io.Discard, r.Body)
+			w.Write([]byte(`{"code":0}`))
+		}))
+		defer recv.Close()
+		cfg := tk.Config()
+		cfg.RateLimits = map[string]int{"RemoveUser": 1e6}
+		cfg.DataDir = b.TempDir()
+		cfg.Accounts[0].Apps[0].Callback = &config.Callback{URL: recv.URL}
 		n := tk.Start(b, cfg)
 		kickLoop(b, n, n)
 	})

@@ -24,7 +24,7 @@ func (n *Node) openCallbacks() error {
 	if !any {
 		return nil
 	}
-	s, err := callbacks.Open(n.Config, n.Logger)
+	s, err := callbacks.Open(n.Config, CallbacksGroup, n.Logger)
 	if err != nil {
 		return err
 	}

@@ -155,7 +155,7 @@ func New(cfg config.Config, log *slog.Logger) (*Node, error) {
 	mux.Handle(signal.Path, n.Signal)
 	n.WebUI = webui.Mount(mux, apps) // /sdk/trtcd.js, /sdk/trtcd.d.ts; /demo in development mode
 	mux.HandleFunc("/healthz", n.healthz)
-	n.Metrics.Registry.MustRegister(collector{n}, mediaCollector{n}, n.WebUI, devtoolsCollector{n})
+	n.Metrics.Registry.MustRegister(collector{n}, mediaCollector{n}, callbackCollector{n}, n.WebUI, devtoolsCollector{n})
 	mux.Handle("/metrics", n.Metrics.Handler())
 	if cfg.DebugPprof {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
