@@ -34,6 +34,11 @@ type JoinParams struct {
 	RoomID        uint64
 	StrRoomID     string
 	Role          string
+	// Device and SdkVersion optionally describe this client (at most
+	// protocol.MaxClientInfoLen bytes each); the server keeps them in the
+	// room's history and sends them in the enter-room callback.
+	Device     string
+	SdkVersion string
 }
 
 // Member is a room member as listed in a joined event.
@@ -170,7 +175,7 @@ func wsURL(server string) (string, error) {
 
 func joinFrame(p JoinParams) protocol.ClientFrame {
 	f := protocol.ClientFrame{Type: protocol.TypeJoin, SdkAppID: protocol.Number(p.SdkAppID), UserID: p.UserID,
-		UserSig: p.UserSig, PrivateMapKey: p.PrivateMapKey, Role: p.Role}
+		UserSig: p.UserSig, PrivateMapKey: p.PrivateMapKey, Role: p.Role, Device: p.Device, SdkVersion: p.SdkVersion}
 	if p.StrRoomID != "" {
 		f.StrRoomID = &p.StrRoomID
 	} else {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"strconv"
+	"unicode"
 )
 
 // PositiveInt reads a JSON number made of digits only, greater than 0 and
@@ -29,7 +30,8 @@ type clientFrame ClientFrame
 // Decode parses one client frame of at most max bytes (DefaultMaxFrame when
 // max <= 0): one JSON object with a known type. It never panics; a refusal
 // is an *Error with the code to send (InvalidFrame, FrameTooLarge or
-// UnknownType). A join's fields are not checked here.
+// UnknownType). A join's identity fields are not checked here, only
+// its optional device and sdkVersion (checkClientInfo).
 func Decode(b []byte, max int) (ClientFrame, *Error) {
 	if max <= 0 {
 		max = DefaultMaxFrame
@@ -46,12 +48,35 @@ func Decode(b []byte, max int) (ClientFrame, *Error) {
 		return ClientFrame(f), NewError(CodeInvalidFrame, "malformed frame: %v", err)
 	}
 	switch f.Type {
-	case TypeJoin, TypePing, TypeLeave, TypeSwitchRole:
+	case TypeJoin:
+		if e := checkClientInfo("device", f.Device); e != nil {
+			return ClientFrame(f), e
+		}
+		if e := checkClientInfo("sdkVersion", f.SdkVersion); e != nil {
+			return ClientFrame(f), e
+		}
+		return ClientFrame(f), nil
+	case TypePing, TypeLeave, TypeSwitchRole:
 		return ClientFrame(f), nil
 	case "":
 		return ClientFrame(f), NewError(CodeInvalidFrame, "the frame has no type")
 	}
 	return ClientFrame(f), NewError(CodeUnknownType, "unknown frame type %q", f.Type)
+}
+
+// checkClientInfo refuses a join's device or sdkVersion that is longer than
+// MaxClientInfoLen bytes or holds a control character. (The JSON decoder has
+// already replaced invalid UTF-8 with U+FFFD.)
+func checkClientInfo(field, v string) *Error {
+	if len(v) > MaxClientInfoLen {
+		return NewError(CodeInvalidFrame, "%s is longer than %d bytes", field, MaxClientInfoLen)
+	}
+	for _, r := range v {
+		if unicode.IsControl(r) {
+			return NewError(CodeInvalidFrame, "%s holds a control character", field)
+		}
+	}
+	return nil
 }
 
 // FrameTooLarge is the error for a frame over max bytes.

@@ -17,6 +17,8 @@ func FuzzDecodeFrame(f *testing.F) {
 		`{"type":"join","sdkAppId":1400000001,"userId":"alice","userSig":"x","strRoomId":"a b","role":"audience"}`,
 		`{"type":"ping"}`, `{"type":"leave"}`, `{}`, `[]`, `null`, `{"type":1}`,
 		`{"type":"join","roomId":1e3,"sdkAppId":"1"}`, `{"type":"join","roomId":-1,"strRoomId":null}`,
+		`{"type":"join","sdkAppId":1,"userId":"a","roomId":1,"device":"Android 14","sdkVersion":"11.8"}`,
+		`{"type":"join","device":"a\u0007","sdkVersion":"\ud800"}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -32,6 +34,9 @@ func FuzzDecodeFrame(f *testing.F) {
 		case protocol.TypeJoin, protocol.TypePing, protocol.TypeLeave:
 		default:
 			t.Fatalf("accepted type %q", fr.Type)
+		}
+		if len(fr.Device) > protocol.MaxClientInfoLen || len(fr.SdkVersion) > protocol.MaxClientInfoLen {
+			t.Fatalf("accepted client details over the limit: %q %q", fr.Device, fr.SdkVersion)
 		}
 		enc, err := json.Marshal(fr)
 		if err != nil {

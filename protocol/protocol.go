@@ -80,7 +80,17 @@ type ClientFrame struct {
 	RoomID        json.RawMessage `json:"roomId,omitempty"`
 	StrRoomID     *string         `json:"strRoomId,omitempty"`
 	Role          string          `json:"role,omitempty"`
+	// Device and SdkVersion (join, optional) describe the client, as the
+	// TRTC SDKs report them (e.g. "Android 14; Pixel 8", "11.8.0"): kept in
+	// the room's history and sent in the enter-room callback. At most
+	// MaxClientInfoLen bytes without control characters each.
+	Device     string `json:"device,omitempty"`
+	SdkVersion string `json:"sdkVersion,omitempty"`
 }
+
+// MaxClientInfoLen is the longest device or sdkVersion a join may carry, in
+// bytes; a longer one is refused with InvalidFrame.
+const MaxClientInfoLen = 128
 
 // Member is a room member as listed in a joined message.
 type Member struct {

@@ -79,6 +79,11 @@ func TestDecode(t *testing.T) {
 		{`{"userId":"a"}`, protocol.CodeInvalidFrame, "the frame has no type"},
 		{`{"type":"teleport"}`, protocol.CodeUnknownType, `unknown frame type "teleport"`},
 		{`{"type":"ping","pad":"` + strings.Repeat("x", 4100) + `"}`, protocol.CodeFrameTooLarge, "frames are limited to 4096 bytes"},
+		{`{"type":"join","device":"` + strings.Repeat("d", protocol.MaxClientInfoLen+1) + `"}`, protocol.CodeInvalidFrame, "device is longer than 128 bytes"},
+		{`{"type":"join","sdkVersion":"` + strings.Repeat("1", protocol.MaxClientInfoLen+1) + `"}`, protocol.CodeInvalidFrame, "sdkVersion is longer than 128 bytes"},
+		{`{"type":"join","device":"Pixel\n8"}`, protocol.CodeInvalidFrame, "device holds a control character"},
+		{`{"type":"join","sdkVersion":"1.0\u0000"}`, protocol.CodeInvalidFrame, "sdkVersion holds a control character"},
+		{`{"type":"join","device":7}`, protocol.CodeInvalidFrame, "malformed frame: json: cannot unmarshal number into Go struct field clientFrame.device of type string"},
 	}
 	for _, c := range cases {
 		_, e := protocol.Decode([]byte(c.in), 0)
@@ -89,6 +94,11 @@ func TestDecode(t *testing.T) {
 	f, e := protocol.Decode([]byte(` {"type":"join","sdkAppId":"1400000001","roomId":12.5,"strRoomId":null,"extra":[1]} `), 100)
 	if e != nil || f.Type != protocol.TypeJoin || string(f.SdkAppID) != `"1400000001"` || string(f.RoomID) != `12.5` || f.StrRoomID != nil {
 		t.Fatalf("join decoded as %+v, %v", f, e)
+	}
+	long := strings.Repeat("é", protocol.MaxClientInfoLen/2) // exactly the limit in bytes
+	f, e = protocol.Decode([]byte(`{"type":"join","device":"iPhone 15; iOS 17.2 ✓","sdkVersion":"`+long+`"}`), 0)
+	if e != nil || f.Device != "iPhone 15; iOS 17.2 ✓" || f.SdkVersion != long {
+		t.Fatalf("join with client details decoded as %+v, %v", f, e)
 	}
 	if _, e := protocol.Decode([]byte(`{"type":"leave","pad":"`+strings.Repeat("x", 100)+`"}`), 100); e == nil || e.Message != "frames are limited to 100 bytes" {
 		t.Fatalf("limit 100: %v", e)

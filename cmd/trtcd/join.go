@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -64,6 +65,8 @@ func joinCmd() *cobra.Command {
 			if p.UserSig == "" {
 				p.UserSig = usersig.Generate(p.SdkAppID, key, p.UserID, 24*time.Hour, time.Now(), nil)
 			}
+			// What the server records about this client (history, callbacks).
+			p.Device, p.SdkVersion = runtime.GOOS+"/"+runtime.GOARCH, "trtcd-join "+version
 			// Signals are caught before the joined line is printed, so that
 			// whoever reads it may interrupt at once and get a clean leave.
 			sigs := make(chan os.Signal, 1)

@@ -113,14 +113,21 @@ type wireMember struct {
 	Session string `json:"s"`
 	Node    string `json:"n"`
 	Since   int64  `json:"t"` // Unix ms
+	// The client (rooms.Client); the enter script copies them into the
+	// enter event's Ext (x.ip, x.device, x.sdk).
+	IP     string `json:"ip,omitempty"`
+	Device string `json:"dv,omitempty"`
+	Sdk    string `json:"sv,omitempty"`
 }
 
 func toWire(m rooms.Member) wireMember {
-	return wireMember{User: m.UserID, Role: uint8(m.Role), Session: m.SessionID, Node: m.NodeID, Since: m.JoinedAt.UnixMilli()}
+	return wireMember{User: m.UserID, Role: uint8(m.Role), Session: m.SessionID, Node: m.NodeID, Since: m.JoinedAt.UnixMilli(),
+		IP: m.Client.IP, Device: m.Client.Device, Sdk: m.Client.SdkVersion}
 }
 
 func (w wireMember) member() rooms.Member {
-	return rooms.Member{UserID: w.User, Role: rooms.Role(w.Role), SessionID: w.Session, NodeID: w.Node, JoinedAt: time.UnixMilli(w.Since)}
+	return rooms.Member{UserID: w.User, Role: rooms.Role(w.Role), SessionID: w.Session, NodeID: w.Node, JoinedAt: time.UnixMilli(w.Since),
+		Client: rooms.Client{IP: w.IP, Device: w.Device, SdkVersion: w.Sdk}}
 }
 
 func encodeMember(m rooms.Member) string {

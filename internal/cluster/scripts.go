@@ -77,6 +77,12 @@ local function logev(L, seq, kind, m, reason)
     f[#f + 1] = 'u'; f[#f + 1] = m.u
     f[#f + 1] = 'o'; f[#f + 1] = role
     f[#f + 1] = 's'; f[#f + 1] = m.s
+    -- an enter carries the client's details (rooms.Client) as Ext fields
+    if kind == 'enter' then
+      if type(m.ip) == 'string' and m.ip ~= '' then f[#f + 1] = 'x.` + eventlog.ExtClientIP + `'; f[#f + 1] = m.ip end
+      if type(m.dv) == 'string' and m.dv ~= '' then f[#f + 1] = 'x.` + eventlog.ExtDevice + `'; f[#f + 1] = m.dv end
+      if type(m.sv) == 'string' and m.sv ~= '' then f[#f + 1] = 'x.` + eventlog.ExtSdkVersion + `'; f[#f + 1] = m.sv end
+    end
   end
   if reason and reason ~= '' then f[#f + 1] = 'w'; f[#f + 1] = reason end
   evlog_append(L.stream, L.counter, L.maxlen, f)

@@ -75,8 +75,9 @@ type Event struct {
 	Reason  string // why (leave, room_close), "" otherwise
 	Session string // the member's session id, "" when the type has none
 
-	// Ext holds extra typed fields of newer event types (media), names of
-	// [a-z0-9_]; nil for the membership types.
+	// Ext holds extra typed fields, names of [a-z0-9_]: those of newer
+	// event types (media), and an enter's client details (ExtClientIP,
+	// ExtDevice, ExtSdkVersion, each only when known); nil otherwise.
 	Ext map[string]string
 }
 

@@ -3,6 +3,8 @@ package rooms
 import (
 	"errors"
 	"time"
+
+	"github.com/trtcd/trtcd/internal/eventlog"
 )
 
 // Role of a member. Audience members keep a room alive and are subject to
@@ -54,6 +56,31 @@ type Member struct {
 	SessionID string
 	NodeID    string
 	JoinedAt  time.Time
+	Client    Client // what the client said about itself at its join
+}
+
+// Client describes a member's client: its address and, if the client said,
+// its device and SDK version. It travels in the member's enter event
+// (eventlog.ExtClientIP, ExtDevice, ExtSdkVersion) to history and callbacks;
+// empty fields are unknown.
+type Client struct {
+	IP         string
+	Device     string
+	SdkVersion string
+}
+
+// ext is the client as the Ext of an enter event; nil when nothing is known.
+func (c Client) ext() map[string]string {
+	if c == (Client{}) {
+		return nil
+	}
+	x := make(map[string]string, 3)
+	for k, v := range map[string]string{eventlog.ExtClientIP: c.IP, eventlog.ExtDevice: c.Device, eventlog.ExtSdkVersion: c.SdkVersion} {
+		if v != "" {
+			x[k] = v
+		}
+	}
+	return x
 }
 
 // EventKind is what changed in a room.

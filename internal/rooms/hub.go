@@ -59,7 +59,13 @@ func NewHub(reg Registry, nodeID string, now func() time.Time) *Hub {
 // already been handed a Joined notice, and every later event of the room
 // follows it in order. Nothing changes in the room on failure.
 func (h *Hub) Join(ctx context.Context, room Key, userID string, role Role, s Session) error {
-	m := Member{UserID: userID, Role: role, SessionID: s.ID(), NodeID: h.node, JoinedAt: h.now()}
+	return h.JoinClient(ctx, room, userID, role, Client{}, s)
+}
+
+// JoinClient is Join for a client that described itself: c goes with the
+// member into its enter event.
+func (h *Hub) JoinClient(ctx context.Context, room Key, userID string, role Role, c Client, s Session) error {
+	m := Member{UserID: userID, Role: role, SessionID: s.ID(), NodeID: h.node, JoinedAt: h.now(), Client: c}
 	a := &attachment{s: s, room: room, member: m, pending: true}
 	h.mu.Lock()
 	if h.draining {

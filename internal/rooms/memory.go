@@ -116,6 +116,9 @@ func (c *change) log(typ eventlog.Type, mem *Member, reason Reason) {
 		Seq: c.seq, TimeMs: c.at.UnixMilli(), Type: typ, Reason: string(reason)}
 	if mem != nil {
 		ev.User, ev.Role, ev.Session = mem.UserID, mem.Role.String(), mem.SessionID
+		if typ == eventlog.TypeEnter {
+			ev.Ext = mem.Client.ext()
+		}
 	}
 	if c.m.log.Append(ev) == nil {
 		c.m.appended.Add(1)

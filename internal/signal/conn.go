@@ -65,6 +65,20 @@ func newConn(s *Server, ws *websocket.Conn) *conn {
 // ID implements rooms.Session.
 func (c *conn) ID() string { return c.id }
 
+// remoteIP is the client's address as history and callbacks record it: the
+// host of the connection's peer. trtcd has no trusted-proxy setting, so a
+// client behind a reverse proxy is recorded with the proxy's address.
+func remoteIP(a net.Addr) string {
+	if a == nil {
+		return ""
+	}
+	host, _, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	return host
+}
+
 // pong is queued like a notice; the writer recognises it by identity.
 var pong = &rooms.Notice{}
 
@@ -296,7 +310,7 @@ func (c *conn) run() {
 	}
 	c.room, c.user, c.role = j.Room, j.UserID, j.Role
 	ctx, cancel := context.WithTimeout(context.Background(), joinDeadline)
-	err = c.s.hub.Join(ctx, j.Room, j.UserID, j.Role, c)
+	err = c.s.hub.JoinClient(ctx, j.Room, j.UserID, j.Role, rooms.Client{IP: remoteIP(c.ws.RemoteAddr()), Device: f.Device, SdkVersion: f.SdkVersion}, c)
 	cancel()
 	if err != nil {
 		pe := protocol.NewError(protocol.CodeServiceUnavailable, "the server is shutting down")

@@ -26,6 +26,8 @@ export interface RoomOptions {
   /** Default anchor. */
   role?: Role;
   privateMapKey?: string;
+  /** The client's device as the server should record it (history, callbacks); at most 128 bytes. The SDK sends its own sdkVersion ("trtcd-web <VERSION>"). */
+  device?: string;
   /** ws:// or wss:// URL of /v1/ws; default: the page's own server. */
   server?: string;
   /** Receive the room's tracks from the join on (default true); false: only once publishing. */

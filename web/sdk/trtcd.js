@@ -105,7 +105,9 @@ function gathered(pc, timeoutMs) {
 export class Room {
   /**
    * @param {object} o sdkAppId, userId, userSig, roomId or strRoomId, and
-   *   optionally role ('anchor' | 'audience'), privateMapKey, server (a ws:// or wss:// URL),
+   *   optionally role ('anchor' | 'audience'), privateMapKey, device (what the app says
+   *   this client is: at most 128 bytes, no control characters, else the join fails
+   *   with InvalidFrame), server (a ws:// or wss:// URL),
    *   receive (default true: receive the room's tracks from the join on).
    */
   constructor(o) {
@@ -176,6 +178,10 @@ export class Room {
     const o = this.options;
     const frame = { type: 'join', sdkAppId: Number(o.sdkAppId), userId: o.userId, userSig: o.userSig, role: this.role };
     if (o.privateMapKey) frame.privateMapKey = o.privateMapKey;
+    // What the server records about this client (history, the 103 callback):
+    // a browser SDK, and the device if the app names one.
+    frame.sdkVersion = `trtcd-web ${VERSION}`;
+    if (o.device) frame.device = String(o.device);
     if (o.strRoomId !== undefined && o.strRoomId !== null && o.strRoomId !== '') frame.strRoomId = String(o.strRoomId);
     else frame.roomId = Number(o.roomId);
     return new Promise((resolve, reject) => {

@@ -39,6 +39,7 @@ func Run(t *testing.T, b Backend) {
 	t.Run("BadEvents", func(t *testing.T) { testBadEvents(t, b) })
 	t.Run("MigrationsFromEmpty", func(t *testing.T) { testMigrations(t, b) })
 	t.Run("Retention", func(t *testing.T) { testRetention(t, b) })
+	t.Run("RetentionBoundary", func(t *testing.T) { testRetentionBoundary(t, b) })
 	t.Run("ConcurrentWriters", func(t *testing.T) { testConcurrent(t, b) })
 	t.Run("ApplyAfterClose", func(t *testing.T) { testApplyAfterClose(t, b) })
 	t.Run("EntryWithoutOpening", func(t *testing.T) { testEntryWithoutOpening(t, b) })
@@ -355,6 +356,58 @@ func testRetention(t *testing.T, b Backend) {
 	if st := s.Stats(); st.Pruned != 17 {
 		t.Fatalf("stats %+v", st)
 	}
+}
+
+// testRetentionBoundary: what ended 1 ms before now − retention goes; what
+// ended exactly then stays, until the clock moves on by 1 ms; what is still
+// open stays however old it is.
+func testRetentionBoundary(t *testing.T, b Backend) {
+	clock := NewClock(T0)
+	s, _ := Open(t, b, history.Options{Now: clock.Now})
+	rm, open := room{app: App, num: 31337}, room{app: App, num: 31338}
+	cut := 10 * sec
+	Feed(t, s, []history.Event{
+		rm.ev(1, 0, history.TypeRoomOpened, "early"),
+		enter(rm.ev(1, 0, history.TypeEnter, "early"), "anchor", "", "", ""),
+		enter(rm.ev(2, 0, history.TypeEnter, "onTime"), "anchor", "", "", ""),
+		reason(rm.ev(3, cut-time.Millisecond, history.TypeLeave, "early"), history.ReasonLeft),
+		reason(rm.ev(4, cut, history.TypeLeave, "onTime"), history.ReasonLeft),
+		reason(rm.ev(4, cut, history.TypeRoomClosed, ""), history.ReasonEmpty),
+		open.ev(1, 0, history.TypeRoomOpened, "stayer"),
+		enter(open.ev(1, 0, history.TypeEnter, "stayer"), "anchor", "", "", ""),
+	})
+	comm, commOpen := history.CommID(App, "31337", false, Ms(0), 1), history.CommID(App, "31338", false, Ms(0), 1)
+	all := history.RoomQuery{App: App, FromMs: 0, ToMs: Ms(30 * day), Limit: 10}
+	stays := func(c string) string {
+		_, st := members(t, s, history.MemberQuery{App: App, CommID: c, FromMs: 0, ToMs: Ms(30 * day), Limit: 10})
+		var users []string
+		for _, x := range st {
+			users = append(users, x.User)
+		}
+		return fmt.Sprint(users)
+	}
+
+	clock.Set(T0.Add(history.DefaultRetention + cut)) // now − retention = the second leave, exactly
+	n, err := s.Prune(ctx)
+	// early's stay, and the user events before the cut: both entries,
+	// early's leave, stayer's entry.
+	if err != nil || n != 5 {
+		t.Fatalf("prune at the boundary deleted %d rows (%v), want 5", n, err)
+	}
+	total, ids := rooms(t, s, all)
+	eq(t, "room sessions at the boundary", fmt.Sprint(total, ids), fmt.Sprint(2, []string{comm, commOpen}))
+	eq(t, "stays at the boundary", stays(comm), "[onTime]")
+	eq(t, "onTime's events at the boundary", len(events(t, s, App, comm, "onTime")), 1)
+	eq(t, "early's events at the boundary", events(t, s, App, comm, "early"), []string{})
+
+	clock.Set(T0.Add(history.DefaultRetention + cut + time.Millisecond))
+	if n, err := s.Prune(ctx); err != nil || n != 3 {
+		t.Fatalf("prune 1 ms later deleted %d rows (%v), want 3 (a stay, its leave, the room)", n, err)
+	}
+	total, ids = rooms(t, s, all)
+	eq(t, "room sessions 1 ms later", fmt.Sprint(total, ids), fmt.Sprint(1, []string{commOpen}))
+	eq(t, "the open stay is kept", stays(commOpen), "[stayer]")
+	eq(t, "the closed room's stays", stays(comm), "[]")
 }
 
 // testConcurrent: several consumers write different rooms, and the same

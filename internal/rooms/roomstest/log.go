@@ -121,10 +121,22 @@ func testLogMapping(t *testing.T, f LogFactory) {
 		must(err)
 		return s.Seq
 	}
+	// alice describes her client each time (all of it, then only a
+	// device); carol says nothing.
+	alice1, alice2 := member("alice", rooms.Anchor, "s1"), member("alice", rooms.Anchor, "s2")
+	alice1.Client = rooms.Client{IP: "192.0.2.7", Device: "Android 14; Pixel 8", SdkVersion: "11.8.0"}
+	alice2.Client = rooms.Client{Device: "Windows 11"}
 	snaps := []uint64{
-		enter(roomA, member("alice", rooms.Anchor, "s1")),
+		enter(roomA, alice1),
 		enter(roomA, member("carol", rooms.Audience, "s3")),
-		enter(roomA, member("alice", rooms.Anchor, "s2")), // duplicate login
+		enter(roomA, alice2), // duplicate login
+	}
+	ms, err := reg.Members(ctx, roomA)
+	must(err)
+	for _, m := range ms {
+		if m.UserID == "alice" && m.Client != alice2.Client {
+			t.Fatalf("Members: alice's client %+v, want %+v", m.Client, alice2.Client)
+		}
 	}
 	sw, err := reg.SwitchRole(ctx, roomA, "carol", "s3", rooms.Anchor)
 	must(err)
@@ -171,6 +183,16 @@ func testLogMapping(t *testing.T, f LogFactory) {
 				}
 			}
 		}
+		// Only enter events carry the client, and only what it said.
+		wantExt := map[int]string{1: "device=Android 14; Pixel 8 ip=192.0.2.7 sdk=11.8.0", 4: "device=Windows 11"}
+		for i, ev := range a {
+			if got := extText(ev.Ext); got != wantExt[i] {
+				t.Fatalf("%s: event %d (%s) Ext %q, want %q", name, i, brief(ev), got, wantExt[i])
+			}
+		}
+		if r := a[1].Record(); r.ClientIP != "192.0.2.7" || r.Device != "Android 14; Pixel 8" || r.SdkVersion != "11.8.0" {
+			t.Fatalf("%s: record of alice's first enter %+v", name, r)
+		}
 		if a[0].StrRoom || a[0].RoomNum != roomA.Num || !s[0].StrRoom || s[0].RoomStr != roomS.Str {
 			t.Fatalf("%s: room fields %+v / %+v", name, a[0], s[0])
 		}
@@ -188,6 +210,16 @@ func testLogMapping(t *testing.T, f LogFactory) {
 			t.Fatalf("%s: snapshot seqs %v and switch %d do not match the log %+v", name, snaps, sw, a)
 		}
 	}
+}
+
+// extText is an event's Ext as "k=v" in key order; "" when empty.
+func extText(x map[string]string) string {
+	parts := make([]string, 0, len(x))
+	for k, v := range x {
+		parts = append(parts, k+"="+v)
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, " ")
 }
 
 func checkBriefs(t *testing.T, name string, evs []eventlog.Event, want []string, unorderedLeaves bool) {
