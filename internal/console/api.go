@@ -383,7 +383,8 @@ func goSnippet(a cloudapi.ActionInfo, region, body, host, scheme string) string 
 	if strings.Contains(body, "`") {
 		lit = strconv.Quote(body)
 	}
-	return `package main
+	return `// go get github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/trtc
+package main
 
 import (
 	"fmt"
