@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -176,7 +177,6 @@ func newReceiver(t *testing.T) *receiver {
 	return rv
 }
 
-func (rv *receiver) count() int { rv.mu.Lock(); defer rv.mu.Unlock(); return len(rv.accepted) }
 
 const callbackKey = "consoleTestKey42"
 
@@ -197,8 +197,28 @@ type callbacksAnswer struct {
 	DeadLetters []struct {
 		ID        int64  `json:"id"`
 		Room      string `json:"room"`
+		Seq       uint64 `json:"seq"`
+		EventType int    `json:"eventType"`
+		EventMs   int64  `json:"eventMsTs"`
 		LastError string `json:"lastError"`
 	}
+}
+
+// deadEventID is the X-Trtcd-Event-Id of the answer's dead letter id.
+func (a callbacksAnswer) deadEventID(t *testing.T, id int64) string {
+	for _, d := range a.DeadLetters {
+		if d.ID == id {
+			return callbacks.EventID(d.Room, d.Seq, d.EventType, d.EventMs)
+		}
+	}
+	t.Fatalf("no dead letter %d in %+v", id, a.DeadLetters)
+	return ""
+}
+
+func (rv *receiver) got(eventID string) bool {
+	rv.mu.Lock()
+	defer rv.mu.Unlock()
+	return slices.Contains(rv.accepted, eventID)
 }
 
 // TestCallbacksPage: the page shows the app's receiver (never its key),
@@ -235,8 +255,11 @@ func TestCallbacksPage(t *testing.T) {
 		}
 		return false
 	})
-	before := rv.count()
 	id := cb.DeadLetters[0].ID
+	eventID := cb.deadEventID(t, id)
+	if rv.got(eventID) {
+		t.Fatal("the receiver has the dead letter's event already")
+	}
 	body := fmt.Sprintf(`{"app":1400000001,"ids":[%d]}`, id)
 	for _, hdr := range []map[string]string{nil, {"X-CSRF-Token": "wrong"}} {
 		if code, _, _ := b.do("POST", "api/callbacks/replay", body, hdr); code != 403 {
@@ -261,7 +284,7 @@ func TestCallbacksPage(t *testing.T) {
 		t.Fatalf("replay: %d %s", code, got)
 	}
 	eventually(t, "the replayed event delivered", func() bool {
-		return rv.count() > before && b.getJSON("api/callbacks?app=1400000001", &cb) == 200 && cb.DeadCount == dead-1
+		return rv.got(eventID) && b.getJSON("api/callbacks?app=1400000001", &cb) == 200 && cb.DeadCount == dead-1
 	})
 	if code, _, got := b.do("POST", "api/callbacks/replay", `{"app":1400000001,"all":true}`, map[string]string{"X-CSRF-Token": b.csrf}); code != 200 ||
 		got != fmt.Sprintf("{\"replayed\":%d}\n", dead-1) {

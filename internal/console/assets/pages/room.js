@@ -27,7 +27,7 @@ export async function renderRoom(main, app, ref) {
   main.append(
     h('div', { class: 'toolbar' }, h('h1', {}, h('a', { href: '#/rooms/' + app }, 'Live rooms'), ' / ', name),
       h('span', { class: 'spacer' }), h('span', {}, h('span', { class: 'live' }), 'live'), dismiss),
-    h('p', { class: 'muted' }, 'SdkAppId ' + app + '. Buttons call the API as your account (RemoveUser, SetUserBlocked, DismissRoom): its rate limits, faults and journal apply. Media state is this server\'s SFU.'),
+    h('p', { class: 'muted' }, 'SdkAppId ' + app + '. Buttons call the API as your account (RemoveUser, SetUserBlocked, DismissRoom): its rate limits, faults and journal apply. The media column is what this server\'s SFU holds.'),
     h('table', { id: 'members' }, h('thead', {}, h('tr', {}, h('th', {}, 'UserId'), h('th', {}, 'Role'), h('th', {}, 'Joined'), h('th', {}, 'Node'), h('th', {}, 'Media'), h('th', {}, ''))), body),
     result);
   const blockAction = str ? 'SetUserBlockedByStrRoomId' : 'SetUserBlocked';
