@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/url"
 
 	"github.com/trtcd/trtcd/internal/callbacks"
 )
@@ -48,11 +49,11 @@ func (s *Server) callbacksInfo(w http.ResponseWriter, r *http.Request, ss *sessi
 	if !ok {
 		return
 	}
-	url := ""
+	recv := ""
 	if s.d.CallbackURL != nil {
-		url = s.d.CallbackURL(app)
+		recv = s.d.CallbackURL(app)
 	}
-	if url == "" || s.d.Callbacks == nil {
+	if recv == "" || s.d.Callbacks == nil {
 		writeJSON(w, http.StatusOK, map[string]any{"app": app, "configured": false})
 		return
 	}
@@ -76,7 +77,7 @@ func (s *Server) callbacksInfo(w http.ResponseWriter, r *http.Request, ss *sessi
 		d := letters[i]
 		shown = append(shown, deadJSON{d.ID, d.Room, d.Seq, d.EventType, d.EventMs, d.Attempts, d.LastError, d.DeadMs})
 	}
-	out := map[string]any{"app": app, "configured": true, "url": url, "pending": pending, "deadCount": dead,
+	out := map[string]any{"app": app, "configured": true, "url": redactURL(recv), "pending": pending, "deadCount": dead,
 		"recent": recent, "deadLetters": shown}
 	if s.d.CallbackStats != nil {
 		st := s.d.CallbackStats()
@@ -164,4 +165,13 @@ func parseReplay(b []byte) (replayRequest, error) {
 		req.IDs = nil
 	}
 	return req, nil
+}
+
+// redactURL hides a password in a receiver URL's user information.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(an unparsable URL)"
+	}
+	return u.Redacted()
 }

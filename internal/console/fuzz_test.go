@@ -126,3 +126,15 @@ func FuzzParseHistoryQuery(f *testing.F) {
 		}
 	})
 }
+
+func TestRedactURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"http://127.0.0.1:9000/cb":                "http://127.0.0.1:9000/cb",
+		"https://user:secret@example.test/cb?a=1": "https://user:xxxxx@example.test/cb?a=1",
+		"http://[::1": "(an unparsable URL)",
+	} {
+		if got := redactURL(in); got != want {
+			t.Errorf("%q → %q, want %q", in, got, want)
+		}
+	}
+}

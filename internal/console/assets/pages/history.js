@@ -28,7 +28,9 @@ function dur(ms) {
   const sec = Math.round(ms / 1000);
   if (sec < 120) return sec + ' s';
   const min = Math.round(sec / 60);
-  return min < 120 ? min + ' min' : Math.round(min / 60) + ' h';
+  if (min < 120) return min + ' min';
+  const hours = Math.round(min / 60);
+  return hours < 72 ? hours + ' h' : Math.round(hours / 24) + ' days';
 }
 
 export async function renderHistory(main, appParam, comm, query) {
