@@ -81,7 +81,9 @@ func TestNoSession401(t *testing.T) {
 	n := tk.Start(t, devConfig())
 	b := newBrowser(t, n)
 	for _, p := range []struct{ m, path string }{{"GET", "api/session"}, {"GET", "api/actions"}, {"GET", "api/rooms?app=1400000001"},
-		{"GET", "api/room?app=1400000001&room=n:1"}, {"GET", "api/live/rooms?app=1400000001"}, {"POST", "api/call"}, {"POST", "api/signout"}} {
+		{"GET", "api/room?app=1400000001&room=n:1"}, {"GET", "api/live/rooms?app=1400000001"}, {"POST", "api/call"}, {"POST", "api/signout"},
+		{"GET", "api/history/rooms?app=1400000001"}, {"GET", "api/history/room?app=1400000001&comm=1400000001_1_1_1"},
+		{"GET", "api/callbacks?app=1400000001"}, {"POST", "api/callbacks/replay"}} {
 		for _, cookie := range []string{"", console.CookieName + "=forged"} {
 			code, _, body := b.do(p.m, p.path, "{}", map[string]string{"Cookie": cookie})
 			if code != 401 || body != "" {
