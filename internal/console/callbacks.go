@@ -72,13 +72,17 @@ func (s *Server) callbacksInfo(w http.ResponseWriter, r *http.Request, ss *sessi
 		return
 	}
 	// newest first, at most MaxDeadLettersShown
+	if len(letters) > MaxDeadLettersShown {
+		s.cut[cutDeadLetters].Add(1)
+	}
 	shown := make([]deadJSON, 0, min(len(letters), MaxDeadLettersShown))
 	for i := len(letters) - 1; i >= 0 && len(shown) < MaxDeadLettersShown; i-- {
 		d := letters[i]
 		shown = append(shown, deadJSON{d.ID, d.Room, d.Seq, d.EventType, d.EventMs, d.Attempts, d.LastError, d.DeadMs})
 	}
 	out := map[string]any{"app": app, "configured": true, "url": redactURL(recv), "pending": pending, "deadCount": dead,
-		"recent": recent, "deadLetters": shown}
+		"recent": recent, "deadLetters": shown,
+		"deadTruncated": len(letters) > MaxDeadLettersShown}
 	if s.d.CallbackStats != nil {
 		st := s.d.CallbackStats()
 		outcomes := map[string]uint64{}

@@ -78,7 +78,16 @@ type Server struct {
 
 	signIns  [3]atomic.Uint64 // by signInResult
 	replayed atomic.Uint64    // dead letters replayed from the console
+	cut      [2]atomic.Uint64 // answers cut at a limit, by cutList
 }
+
+// Lists the console cuts at a limit (Stats.Truncated).
+type cutList int
+
+const (
+	cutTimeline    cutList = iota // MaxTimelineMembers
+	cutDeadLetters                // MaxDeadLettersShown
+)
 
 // MediaState is one member's media as the room page shows it.
 type MediaState struct {
@@ -143,9 +152,11 @@ type Stats struct {
 	LiveStreams int64
 	SignIns     map[string]uint64 // by result: ok, refused, limited
 	Replayed    uint64            // dead letters replayed from the callbacks page
+	Truncated   map[string]uint64 // answers cut at a limit: "timeline" (MaxTimelineMembers), "deadletters" (MaxDeadLettersShown)
 }
 
 func (s *Server) Stats() Stats {
 	return Stats{Sessions: s.sessions.count(), LiveStreams: s.streams.Load(), SignIns: map[string]uint64{
-		"ok": s.signIns[signInOK].Load(), "refused": s.signIns[signInRefused].Load(), "limited": s.signIns[signInLimited].Load()}, Replayed: s.replayed.Load()}
+		"ok": s.signIns[signInOK].Load(), "refused": s.signIns[signInRefused].Load(), "limited": s.signIns[signInLimited].Load()}, Replayed: s.replayed.Load(),
+		Truncated: map[string]uint64{"timeline": s.cut[cutTimeline].Load(), "deadletters": s.cut[cutDeadLetters].Load()}}
 }

@@ -125,6 +125,9 @@ func (s *Server) historyRoom(w http.ResponseWriter, r *http.Request, ss *session
 		s.historyFailed(w, err)
 		return
 	}
+	if total > len(stays) {
+		s.cut[cutTimeline].Add(1)
+	}
 	out := make([]stayJSON, 0, len(stays))
 	for _, m := range stays {
 		out = append(out, stayJSON{m.UserID, m.Role, m.JoinMs, m.LeaveMs, m.LeaveReason, m.Device, m.SdkVersion})

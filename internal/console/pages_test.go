@@ -177,7 +177,6 @@ func newReceiver(t *testing.T) *receiver {
 	return rv
 }
 
-
 const callbackKey = "consoleTestKey42"
 
 func callbackConfigFor(url string) config.Config {

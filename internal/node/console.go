@@ -71,6 +71,7 @@ var (
 	descConsoleSessions = newDesc("console_sessions", "Console sessions signed in and not expired (console.SessionTTL).")
 	descConsoleSignIns  = newDesc("console_signins_total", "Console sign-in attempts, by result: ok, refused (wrong SecretId or SecretKey), limited (console.SignInBurst).", "result")
 	descConsoleStreams  = newDesc("console_live_streams", "Console live views (server-sent event streams) open (console.MaxLiveStreams).")
+	descConsoleCut      = newDesc("console_lists_truncated_total", "Console answers cut at a limit, by list: timeline (console.MaxTimelineMembers), deadletters (console.MaxDeadLettersShown).", "list")
 	descConsoleReplayed = newDesc("console_deadletters_replayed_total", "Callback dead letters moved back to the outbox from the console's Callbacks page (console.MaxReplayIDs per request).")
 )
 
@@ -81,6 +82,7 @@ func (c consoleCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descConsoleSignIns
 	ch <- descConsoleStreams
 	ch <- descConsoleReplayed
+	ch <- descConsoleCut
 }
 
 func (c consoleCollector) Collect(ch chan<- prometheus.Metric) {
@@ -88,6 +90,9 @@ func (c consoleCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descConsoleSessions, prometheus.GaugeValue, float64(st.Sessions))
 	ch <- prometheus.MustNewConstMetric(descConsoleStreams, prometheus.GaugeValue, float64(st.LiveStreams))
 	ch <- prometheus.MustNewConstMetric(descConsoleReplayed, prometheus.CounterValue, float64(st.Replayed))
+	for _, l := range []string{"timeline", "deadletters"} {
+		ch <- prometheus.MustNewConstMetric(descConsoleCut, prometheus.CounterValue, float64(st.Truncated[l]), l)
+	}
 	for _, r := range []string{"ok", "refused", "limited"} {
 		ch <- prometheus.MustNewConstMetric(descConsoleSignIns, prometheus.CounterValue, float64(st.SignIns[r]), r)
 	}

@@ -59,6 +59,7 @@ export async function renderCallbacks(main, appParam) {
       h('td', {}, String(x.attempts)), h('td', { class: 'code-err' }, x.lastError), h('td', {}, fmtTime(x.deadMsTs)),
       h('td', {}, h('button', { class: 'small replay', 'data-dead': x.id, onclick: () =>
         replay({ ids: [x.id] }, 'Replay dead letter ' + x.id + ' (event ' + x.eventType + ' of ' + x.room + ')? It is sent again.') }, 'Replay')))));
+    if (d.deadTruncated) dead.append(h('tr', {}, h('td', { colspan: 8, class: 'muted' }, 'Only the newest ' + d.deadLetters.length + ' of ' + d.deadCount + ' dead letters are listed; Replay all replays every one.')));
     if (!d.deadLetters.length) dead.append(h('tr', {}, h('td', { colspan: 8, class: 'empty' }, 'No dead letters.')));
     replayAll.hidden = !d.deadLetters.length;
   }
