@@ -57,9 +57,7 @@ func (s *Server) historyOff(w http.ResponseWriter) bool {
 }
 
 func (s *Server) historyFailed(w http.ResponseWriter, err error) {
-	if errors.Is(err, history.ErrUnavailable) {
-		s.d.Log.Warn("console: reading history failed", "err", err)
-	}
+	s.d.Log.Warn("console: reading history failed", "err", err, "unavailable", errors.Is(err, history.ErrUnavailable))
 	writeError(w, http.StatusServiceUnavailable, "the history store is unavailable; try again")
 }
 
