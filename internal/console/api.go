@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -83,6 +84,14 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, name string) {
 		s.live(w, r, ss, strings.TrimPrefix(name, "live/"))
 	case name == "call" && post:
 		s.call(w, r, ss)
+	case name == "history/rooms" && !post:
+		s.historyRooms(w, r, ss)
+	case name == "history/room" && !post:
+		s.historyRoom(w, r, ss)
+	case name == "callbacks" && !post:
+		s.callbacksInfo(w, r, ss)
+	case name == "callbacks/replay" && post:
+		s.replay(w, r, ss)
 	default:
 		writeError(w, http.StatusNotFound, "no such console endpoint")
 	}
@@ -159,12 +168,14 @@ func (s *Server) ownedApp(w http.ResponseWriter, r *http.Request, ss *session) (
 		writeError(w, http.StatusBadRequest, err.Error())
 		return 0, false
 	}
-	if !slices.Contains(s.d.Apps(ss.account), app) {
+	if !ownsApp(s.d.Apps(ss.account), app) {
 		writeError(w, http.StatusNotFound, "no such app")
 		return 0, false
 	}
 	return app, true
 }
+
+func ownsApp(apps []uint64, app uint64) bool { return slices.Contains(apps, app) }
 
 type roomJSON struct {
 	Ref       string `json:"ref"`
@@ -175,10 +186,11 @@ type roomJSON struct {
 }
 
 type memberJSON struct {
-	UserID   string    `json:"userId"`
-	Role     string    `json:"role"`
-	JoinedAt time.Time `json:"joinedAt"`
-	Node     string    `json:"node"`
+	UserID   string      `json:"userId"`
+	Role     string      `json:"role"`
+	JoinedAt time.Time   `json:"joinedAt"`
+	Node     string      `json:"node"`
+	Media    *MediaState `json:"media"` // nil: media is off
 }
 
 func (s *Server) roomsOf(r *http.Request, app uint64) (any, error) {
@@ -204,11 +216,21 @@ func (s *Server) membersOf(r *http.Request, room rooms.Key) (any, error) {
 		}
 		return ms[i].UserID < ms[j].UserID
 	})
+	var media map[string]MediaState
+	if s.d.Media != nil {
+		media = s.d.Media(room)
+	}
 	out := make([]memberJSON, 0, len(ms))
 	for _, m := range ms {
-		out = append(out, memberJSON{m.UserID, m.Role.String(), m.JoinedAt.UTC(), m.NodeID})
+		x := memberJSON{m.UserID, m.Role.String(), m.JoinedAt.UTC(), m.NodeID, nil}
+		if s.d.Media != nil {
+			st := media[m.UserID]
+			x.Media = &st
+		}
+		out = append(out, x)
 	}
-	return map[string]any{"app": room.App, "ref": roomRef(room), "roomId": room.Num, "strRoomId": room.Str, "members": out}, nil
+	return map[string]any{"app": room.App, "ref": roomRef(room), "roomId": room.Num, "strRoomId": room.Str, "members": out,
+		"media": s.d.Media != nil}, nil
 }
 
 func (s *Server) roomList(w http.ResponseWriter, r *http.Request, ss *session) {
@@ -311,6 +333,7 @@ func (s *Server) call(w http.ResponseWriter, r *http.Request, ss *session) {
 		"request":  map[string]any{"method": "POST", "url": scheme + "://" + r.Host + "/", "headers": headers, "body": string(body)},
 		"response": resp,
 		"cli":      cliLine(a, region, s.d.DefaultRegion, string(body), scheme+"://"+r.Host),
+		"go":       goSnippet(a, region, string(body), r.Host, scheme),
 	})
 }
 
@@ -348,3 +371,49 @@ type recorder struct {
 func (r *recorder) Header() http.Header         { return r.header }
 func (r *recorder) WriteHeader(code int)        { r.status = code }
 func (r *recorder) Write(b []byte) (int, error) { return r.body.Write(b) }
+
+// goSnippet is the equivalent call with the official Go SDK
+// (tencentcloud-sdk-go, trtc v20190722); "" for an action of another
+// service (trtcd's admin actions have no SDK client).
+func goSnippet(a cloudapi.ActionInfo, region, body, host, scheme string) string {
+	if a.Service != "trtc" || a.Version != "2019-07-22" {
+		return ""
+	}
+	lit := "`" + body + "`"
+	if strings.Contains(body, "`") {
+		lit = strconv.Quote(body)
+	}
+	return `// go get github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/trtc
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
+	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/profile"
+	trtc "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/trtc/v20190722"
+)
+
+func main() {
+	cred := common.NewCredential(os.Getenv("TENCENTCLOUD_SECRET_ID"), os.Getenv("TENCENTCLOUD_SECRET_KEY"))
+	cpf := profile.NewClientProfile()
+	cpf.HttpProfile.Endpoint = ` + strconv.Quote(host) + `
+	cpf.HttpProfile.Scheme = ` + strconv.Quote(strings.ToUpper(scheme)) + `
+	client, err := trtc.NewClient(cred, ` + strconv.Quote(region) + `, cpf)
+	if err != nil {
+		panic(err)
+	}
+	req := trtc.New` + a.Name + `Request()
+	if err := req.FromJsonString(` + lit + `); err != nil {
+		panic(err)
+	}
+	resp, err := client.` + a.Name + `(req)
+	if err != nil {
+		fmt.Println(err) // a *errors.TencentCloudSDKError carries the Code
+		os.Exit(1)
+	}
+	fmt.Println(resp.ToJsonString())
+}
+`
+}

@@ -204,8 +204,135 @@ func TestBrowser(t *testing.T) {
 	run("explorer", chromedp.Navigate(base+"#/explorer/RemoveUser"), chromedp.WaitVisible(id("param-SdkAppId")),
 		chromedp.SendKeys(id("param-SdkAppId"), "1400000001"), chromedp.SendKeys(id("param-RoomId"), "1001"),
 		chromedp.SendKeys(id("param-UserIds"), "nobody"), chromedp.Click(id("send")), chromedp.WaitVisible(id("cli")), shot("explorer"))
-	cli, answer := text("cli"), text("response")
+	cli, answer, gosdk := text("cli"), text("response"), text("go-sdk")
 	if !strings.HasPrefix(cli, "trtcd api RemoveUser '{\"SdkAppId\":1400000001,\"RoomId\":1001,\"UserIds\":[\"nobody\"]}'") || !strings.Contains(answer, "RequestId") {
 		t.Fatalf("explorer: cli %q answer %q", cli, answer)
 	}
+	if !strings.Contains(gosdk, "client.RemoveUser(req)") || !strings.Contains(gosdk, "req.FromJsonString(`{\"SdkAppId\":1400000001,\"RoomId\":1001,\"UserIds\":[\"nobody\"]}`)") {
+		t.Fatalf("explorer: Go snippet %q", gosdk)
+	}
+
+	// this server keeps no history and App2 has no callback: the pages say so
+	run("history off", chromedp.Navigate(base+"#/history"), chromedp.WaitVisible(id("history-off")))
+	run("no callback", chromedp.Navigate(base+"#/callbacks/1400000002"), chromedp.WaitVisible(id("cb-none")))
+}
+
+// TestBrowserPages drives the History, Callbacks and room media pages in
+// headless Chromium: a `trtcd join` process removed from the console exits
+// 3; blocking a member's video shows on the room page without a reload;
+// the room's timeline in History shows the removal with its reason; the
+// Callbacks page shows a delivery to a real loopback receiver and replays
+// a dead letter that the receiver then gets.
+func TestBrowserPages(t *testing.T) {
+	rv := newReceiver(t)
+	rv.failing.Store(true) // the first events become dead letters
+	cfg := callbackConfigFor(rv.url)
+	cfg.History = ""
+	n := tk.Start(t, cfg)
+	bin := tk.BuildTrtcd(t)
+	join := exec.Command(bin, "join", "--server", "http://"+n.Addr(), "--sdkappid", strconv.FormatUint(tk.App, 10), "--key", tk.AppKey,
+		"--userid", "erin", "--roomid", "4321")
+	join.Stdout, join.Stderr = io.Discard, io.Discard
+	if err := join.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan int, 1)
+	go func() {
+		join.Wait()
+		exited <- join.ProcessState.ExitCode()
+	}()
+	t.Cleanup(func() { join.Process.Kill(); <-exited })
+	frank := joinAs(t, n.Addr(), "frank", 4321, "anchor")
+	api := newBrowser(t, n) // reads the state the page is checked against
+	api.signIn(tk.AcmeID, tk.AcmeKey)
+	var cb callbacksAnswer
+	eventually(t, "dead letters", func() bool { return api.getJSON("api/callbacks?app=1400000001", &cb) == 200 && cb.DeadCount >= 2 })
+	rv.failing.Store(false)
+
+	ctx, cancel := headless(t)
+	defer cancel()
+	base := "http://" + n.Addr() + "/console/"
+	run := func(step string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+	}
+	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
+	id := func(s string) chromedp.ID { return chromedp.ID(s) }
+	run("sign in", chromedp.Navigate(base), chromedp.WaitVisible(id("secret-id")), chromedp.SendKeys(id("secret-id"), tk.AcmeID),
+		chromedp.SendKeys(id("secret-key"), tk.AcmeKey), chromedp.Click(id("signin-submit")), chromedp.WaitVisible(css(`#rooms-table tr[data-room="n:4321"]`)))
+
+	// the room page: frank's video blocked, then erin removed
+	run("room page", chromedp.Navigate(base+"#/room/1400000001/n:4321"), chromedp.WaitVisible(css(`#members tr[data-user="erin"]`)),
+		chromedp.WaitVisible(css(`#members tr[data-user="frank"] td.media[data-blocked-video="false"]`)))
+	run("block frank's video", chromedp.Click(css(`button.block-video[data-user="frank"]`)), chromedp.WaitVisible(id("confirm-yes")),
+		chromedp.Click(id("confirm-yes")), chromedp.WaitVisible(id("blocked-video-frank")),
+		chromedp.WaitVisible(css(`#members tr[data-user="frank"] td.media[data-blocked-video="true"][data-blocked-audio="false"]`)),
+		chromedp.WaitVisible(css(`button.unblock[data-user="frank"]`)), shot("room-media"))
+	for ev := await.Next(t, frank); ev.Type != "user_blocked"; ev = await.Next(t, frank) {
+	}
+	run("remove erin", chromedp.Click(css(`button.remove[data-user="erin"]`)), chromedp.WaitVisible(id("confirm-yes")), chromedp.Click(id("confirm-yes")),
+		chromedp.WaitNotPresent(css(`#members tr[data-user="erin"]`)))
+	select {
+	case code := <-exited:
+		exited <- code // for the cleanup
+		if code != 3 {
+			t.Fatalf("trtcd join exited %d after Remove from the console, want 3", code)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("trtcd join did not exit after Remove from the console")
+	}
+
+	// History: the room's timeline has erin's removal
+	var rooms historyRoomsAnswer
+	eventually(t, "room 4321 in history", func() bool {
+		return api.getJSON("api/history/rooms?app=1400000001", &rooms) == 200 && len(rooms.Rooms) == 1
+	})
+	comm := rooms.Rooms[0].CommID
+	var room historyRoomAnswer
+	eventually(t, "erin's removal in history", func() bool {
+		if api.getJSON("api/history/room?app=1400000001&comm="+comm, &room) != 200 {
+			return false
+		}
+		for _, m := range room.Members {
+			if m.UserID == "erin" && m.LeaveReason == "removed" {
+				return true
+			}
+		}
+		return false
+	})
+	run("history rooms", chromedp.Navigate(base+"#/history"), chromedp.WaitVisible(css(`#history-rooms tr[data-room="4321"]`)), shot("history"))
+	run("timeline", chromedp.Click(css(`#history-rooms tr[data-room="4321"] a`)),
+		chromedp.WaitVisible(css(`#timeline g.stay[data-user="erin"][data-reason="removed"]`)),
+		chromedp.WaitVisible(css(`#timeline g.stay[data-user="frank"][data-reason="present"]`)),
+		chromedp.WaitVisible(chromedp.Search(`//table[@id="timeline-table"]//tr[@data-user="erin"]/td[@class="reason" and .="removed"]`)), shot("timeline"))
+
+	// Callbacks: a delivery to the receiver, and a dead letter replayed
+	run("callbacks", chromedp.Navigate(base+"#/callbacks"), chromedp.WaitVisible(id("cb-url")),
+		chromedp.WaitVisible(css(`#deliveries tr[data-state="delivered"] td.latency`)), chromedp.WaitVisible(css(`#deadletters tr[data-dead]`)))
+	url, err := chromedp.Run(ctx, chromedp.Text(id("cb-url")))
+	if err != nil || url != rv.url {
+		t.Fatalf("receiver shown %q %v, want %q", url, err, rv.url)
+	}
+	if html, _ := chromedp.Run(ctx, chromedp.OuterHTML(css("main"))); strings.Contains(html, callbackKey) {
+		t.Fatal("the page shows the callback key")
+	}
+	first, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#deadletters tr[data-dead]').dataset.dead`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	api.getJSON("api/callbacks?app=1400000001", &cb)
+	firstID, _ := strconv.ParseInt(first, 10, 64)
+	dead, eventID := cb.DeadCount, cb.deadEventID(t, firstID)
+	if rv.got(eventID) {
+		t.Fatal("the receiver has the dead letter's event already")
+	}
+	run("callbacks shot", shot("callbacks"))
+	run("replay", chromedp.Click(css(`button.replay[data-dead="`+first+`"]`)), chromedp.WaitVisible(id("confirm-yes")), chromedp.Click(id("confirm-yes")),
+		chromedp.WaitVisible(chromedp.Search(`//div[@id="cb-result"]/p[contains(., "1 dead letter(s) moved back")]`)),
+		chromedp.WaitNotPresent(css(`#deadletters tr[data-dead="`+first+`"]`)))
+	eventually(t, "the replayed event at the receiver", func() bool {
+		return rv.got(eventID) && api.getJSON("api/callbacks?app=1400000001", &cb) == 200 && cb.DeadCount == dead-1
+	})
 }

@@ -17,7 +17,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/trtcd/trtcd/internal/callbacks"
 	"github.com/trtcd/trtcd/internal/cloudapi"
+	"github.com/trtcd/trtcd/internal/history"
 	"github.com/trtcd/trtcd/internal/rooms"
 )
 
@@ -46,10 +48,22 @@ type Deps struct {
 	// DefaultRegion is the region named for actions that need one.
 	DefaultRegion string
 	Rooms         Rooms
-	Journal       bool // the tools are on (what the pages say when they are off)
-	Faults        bool
-	Log           *slog.Logger
-	Now           func() time.Time // nil: time.Now
+	// History is the history store (nil: history is off; the page says
+	// so).
+	History history.Reader
+	// Callbacks is the callbacks' outbox (nil: no app has a callback);
+	// CallbackURL names an app's receiver ("" for none); CallbackStats is
+	// the sender's counters (nil: none shown).
+	Callbacks     CallbackStore
+	CallbackURL   func(app uint64) string
+	CallbackStats func() callbacks.Stats
+	// Media reads the media state of a room's users on this node (nil:
+	// media is off).
+	Media   func(room rooms.Key) map[string]MediaState
+	Journal bool // the tools are on (what the pages say when they are off)
+	Faults  bool
+	Log     *slog.Logger
+	Now     func() time.Time // nil: time.Now
 }
 
 // Server serves /console/.
@@ -62,7 +76,26 @@ type Server struct {
 	close    sync.Once
 	streams  atomic.Int64
 
-	signIns [3]atomic.Uint64 // by signInResult
+	signIns  [3]atomic.Uint64 // by signInResult
+	replayed atomic.Uint64    // dead letters replayed from the console
+	cut      [2]atomic.Uint64 // answers cut at a limit, by cutList
+}
+
+// Lists the console cuts at a limit (Stats.Truncated).
+type cutList int
+
+const (
+	cutTimeline    cutList = iota // MaxTimelineMembers
+	cutDeadLetters                // MaxDeadLettersShown
+)
+
+// MediaState is one member's media as the room page shows it.
+type MediaState struct {
+	Audio        bool `json:"audio"`  // publishing audio
+	Video        bool `json:"video"`  // publishing video
+	Screen       bool `json:"screen"` // publishing a screen share
+	BlockedAudio bool `json:"blockedAudio"`
+	BlockedVideo bool `json:"blockedVideo"`
 }
 
 // New makes the console.
@@ -118,9 +151,12 @@ type Stats struct {
 	Sessions    int
 	LiveStreams int64
 	SignIns     map[string]uint64 // by result: ok, refused, limited
+	Replayed    uint64            // dead letters replayed from the callbacks page
+	Truncated   map[string]uint64 // answers cut at a limit: "timeline" (MaxTimelineMembers), "deadletters" (MaxDeadLettersShown)
 }
 
 func (s *Server) Stats() Stats {
 	return Stats{Sessions: s.sessions.count(), LiveStreams: s.streams.Load(), SignIns: map[string]uint64{
-		"ok": s.signIns[signInOK].Load(), "refused": s.signIns[signInRefused].Load(), "limited": s.signIns[signInLimited].Load()}}
+		"ok": s.signIns[signInOK].Load(), "refused": s.signIns[signInRefused].Load(), "limited": s.signIns[signInLimited].Load()}, Replayed: s.replayed.Load(),
+		Truncated: map[string]uint64{"timeline": s.cut[cutTimeline].Load(), "deadletters": s.cut[cutDeadLetters].Load()}}
 }

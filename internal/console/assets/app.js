@@ -6,6 +6,8 @@ import { renderRoom } from './pages/room.js';
 import { renderJournal } from './pages/journal.js';
 import { renderExplorer } from './pages/explorer.js';
 import { renderFaults } from './pages/faults.js';
+import { renderHistory } from './pages/history.js';
+import { renderCallbacks } from './pages/callbacks.js';
 
 export const state = { session: null, cleanup: [] };
 
@@ -96,7 +98,8 @@ export async function route() {
   }
   top.hidden = false;
   document.getElementById('who').textContent = state.session.account + ' · ' + state.session.secretId;
-  const parts = (location.hash.replace(/^#\/?/, '') || 'rooms').split('/').map(decodeURIComponent);
+  const [path, query] = location.hash.replace(/^#\/?/, '').split('?');
+  const parts = (path || 'rooms').split('/').map(decodeURIComponent);
   for (const a of document.querySelectorAll('#nav a')) a.classList.toggle('active', a.dataset.page === parts[0] || (parts[0] === 'room' && a.dataset.page === 'rooms'));
   try {
     switch (parts[0]) {
@@ -104,6 +107,8 @@ export async function route() {
       case 'journal': await renderJournal(m); break;
       case 'explorer': await renderExplorer(m, parts[1]); break;
       case 'faults': await renderFaults(m); break;
+      case 'history': await renderHistory(m, parts[1], parts.slice(2).join('/'), query); break;
+      case 'callbacks': await renderCallbacks(m, parts[1]); break;
       default: await renderRooms(m, parts[1]);
     }
   } catch (e) {

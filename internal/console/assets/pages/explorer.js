@@ -43,7 +43,9 @@ export async function renderExplorer(main, selected) {
           h('pre', { id: 'request' }, r.request.method + ' ' + r.request.url + '\n' + hdrs + '\n\n' + r.request.body)),
         h('div', {}, h('h2', {}, 'Answer ', err ? h('span', { class: 'code-err' }, err.Code) : h('span', { class: 'code-ok' }, 'OK')),
           h('pre', { id: 'response' }, JSON.stringify({ Response: r.response }, null, 2)))),
-        h('h2', {}, 'The same from a shell'), h('pre', { id: 'cli' }, r.cli));
+        h('h2', {}, 'The same from a shell'), h('pre', { id: 'cli' }, r.cli),
+        h('h2', {}, 'The same with the Go SDK (tencentcloud-sdk-go, trtc v20190722)'),
+        r.go ? h('pre', { id: 'go-sdk' }, r.go) : h('p', { class: 'muted', id: 'go-sdk-none' }, 'trtcd\'s own admin actions have no client in the official SDK.'));
     } catch (e) {
       out.replaceChildren(h('p', { class: 'error' }, e.message));
     }

@@ -27,9 +27,33 @@ export async function renderRoom(main, app, ref) {
   main.append(
     h('div', { class: 'toolbar' }, h('h1', {}, h('a', { href: '#/rooms/' + app }, 'Live rooms'), ' / ', name),
       h('span', { class: 'spacer' }), h('span', {}, h('span', { class: 'live' }), 'live'), dismiss),
-    h('p', { class: 'muted' }, 'SdkAppId ' + app + '. Buttons call the API as your account: its rate limits, faults and journal apply.'),
-    h('table', { id: 'members' }, h('thead', {}, h('tr', {}, h('th', {}, 'UserId'), h('th', {}, 'Role'), h('th', {}, 'Joined'), h('th', {}, 'Node'), h('th', {}, ''))), body),
+    h('p', { class: 'muted' }, 'SdkAppId ' + app + '. Buttons call the API as your account (RemoveUser, SetUserBlocked, DismissRoom): its rate limits, faults and journal apply. The media column is what this server\'s SFU holds.'),
+    h('table', { id: 'members' }, h('thead', {}, h('tr', {}, h('th', {}, 'UserId'), h('th', {}, 'Role'), h('th', {}, 'Joined'), h('th', {}, 'Node'), h('th', {}, 'Media'), h('th', {}, ''))), body),
     result);
+  const blockAction = str ? 'SetUserBlockedByStrRoomId' : 'SetUserBlocked';
+  const blockParams = (user, audio, video) => ({ SdkAppId: app, [str ? 'StrRoomId' : 'RoomId']: str ? roomId : Number(roomId), UserId: user,
+    IsMute: audio && video ? 1 : audio ? 2 : video ? 3 : 0 });
+  function mediaCell(m) {
+    const st = m.media;
+    if (!st) return h('td', { class: 'media muted' }, 'media off');
+    const pub = ['audio', 'video', 'screen'].filter((k) => st[k]);
+    return h('td', { class: 'media', 'data-blocked-audio': String(st.blockedAudio), 'data-blocked-video': String(st.blockedVideo) },
+      pub.length ? pub.map((k) => h('span', { class: 'badge pub' }, k)) : h('span', { class: 'muted' }, 'not publishing'), ' ',
+      st.blockedAudio ? h('span', { class: 'badge blocked', id: 'blocked-audio-' + m.userId }, 'audio blocked') : '',
+      st.blockedVideo ? h('span', { class: 'badge blocked', id: 'blocked-video-' + m.userId }, 'video blocked') : '');
+  }
+  function buttons(m) {
+    const st = m.media || { blockedAudio: false, blockedVideo: false };
+    const b = (cls, label, audio, video, q) => h('button', { class: 'small ' + cls, 'data-user': m.userId, onclick: () =>
+      act(blockAction, blockParams(m.userId, audio, video), q) }, label);
+    return [
+      st.blockedAudio ? '' : b('block-audio', 'Block audio', true, st.blockedVideo, 'Block the audio of ' + m.userId + ' in ' + name + '? Nobody hears it until unblocked.'),
+      st.blockedVideo ? '' : b('block-video', 'Block video', st.blockedAudio, true, 'Block the video of ' + m.userId + ' in ' + name + '? Nobody sees it until unblocked.'),
+      st.blockedAudio || st.blockedVideo ? b('unblock', 'Unblock', false, false, 'Unblock the audio and video of ' + m.userId + ' in ' + name + '?') : '',
+      h('button', { class: 'small remove', 'data-user': m.userId, onclick: () =>
+        act(str ? 'RemoveUserByStrRoomId' : 'RemoveUser', { ...roomParams(), UserIds: [m.userId] }, 'Remove ' + m.userId + ' from ' + name + '? The client is disconnected.') }, 'Remove'),
+    ];
+  }
   live('room?app=' + app + '&room=' + encodeURIComponent(ref), (d) => {
     if (d.error) { result.replaceChildren(h('p', { class: 'error' }, d.error)); return; }
     body.replaceChildren(...d.members.map((m) => h('tr', { 'data-user': m.userId },
@@ -37,8 +61,8 @@ export async function renderRoom(main, app, ref) {
       h('td', {}, h('span', { class: 'badge ' + m.role }, m.role)),
       h('td', {}, fmtTime(m.joinedAt)),
       h('td', { class: 'muted' }, m.node),
-      h('td', {}, h('button', { class: 'small remove', 'data-user': m.userId, onclick: () =>
-        act(str ? 'RemoveUserByStrRoomId' : 'RemoveUser', { ...roomParams(), UserIds: [m.userId] }, 'Remove ' + m.userId + ' from ' + name + '? The client is disconnected.') }, 'Remove')))));
-    if (!d.members.length) body.append(h('tr', {}, h('td', { colspan: 5, class: 'empty', id: 'room-empty' }, 'The room is empty (it no longer exists).')));
+      mediaCell(m),
+      h('td', { class: 'actions' }, buttons(m)))));
+    if (!d.members.length) body.append(h('tr', {}, h('td', { colspan: 6, class: 'empty', id: 'room-empty' }, 'The room is empty (it no longer exists).')));
   });
 }
