@@ -105,6 +105,8 @@ if [ "$FUZZTIME" != "0" ]; then
 ./internal/console FuzzParseSignIn
 ./internal/console FuzzParseCall
 ./internal/console FuzzParseRoom
+./internal/console FuzzParseReplay
+./internal/console FuzzParseHistoryQuery
 TARGETS
 fi
 
