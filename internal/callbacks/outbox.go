@@ -14,6 +14,10 @@ type Outbox interface {
 	// Depth is the number of undelivered events, the event time (Unix ms)
 	// of the oldest of them (0 when none), and the number of dead letters.
 	Depth() (pending int64, oldestMs int64, dead int64, err error)
+	// Recent lists app's newest rows (recent.go), AppDepth its undelivered
+	// events and dead letters: read-only views for the console.
+	Recent(app uint64, limit int) ([]Delivery, error)
+	AppDepth(app uint64) (pending, dead int64, err error)
 	Close() error
 
 	// insert adds rows (setting their ids), skipping events already held

@@ -54,6 +54,9 @@ func TestRedisStoreDedupesDeadLettersReplaysAndPrunes(t *testing.T) {
 	if got := s.Stats().Duplicates; got != 2 {
 		t.Fatalf("duplicates %d after a dead event", got)
 	}
+	if pend, dead, err := st.AppDepth(app1); err != nil || pend != 0 || dead != 3 {
+		t.Fatalf("AppDepth = %d, %d, %v; want 0 pending, 3 dead", pend, dead, err)
+	}
 	dl, err := st.DeadLetters(DeadFilter{App: app1})
 	if err != nil || len(dl) != 3 || dl[0].LastError != "HTTP 502" || dl[0].Attempts < 1 || len(dl[0].EventInfo) == 0 {
 		t.Fatalf("dead letters %+v %v", dl, err)
@@ -85,4 +88,38 @@ func TestRedisStoreDedupesDeadLettersReplaysAndPrunes(t *testing.T) {
 	}
 	handle(t, s, evs[0]) // forgotten: taken and sent again
 	await(t, "the event sent again after pruning", func() bool { return len(rv.delivered()) == 3 })
+}
+
+// Recent and AppDepth (the console's view) list one app's pending rows of
+// every shard, newest first, with their failed attempts; another app's rows
+// are not shown.
+func TestRedisStoreRecentAndAppDepth(t *testing.T) {
+	st := benchRedisStore(t)
+	t.Cleanup(func() { st.Close() })
+	var rows []*row
+	for i, e := range []Event{ev(app1, 1, 1, TypeEnter, "a", "anchor", ""), ev(app1, 7, 1, TypeEnter, "b", "anchor", ""),
+		ev(app1+1, 1, 1, TypeEnter, "c", "anchor", "")} {
+		typ, info, err := Render(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows = append(rows, &row{app: e.App, room: e.Room, seq: e.Seq, etype: typ, eventMs: e.TimeMs + int64(i), info: info, startMs: e.TimeMs})
+	}
+	if added, err := st.insert(context.Background(), rows); err != nil || len(added) != 3 || !added[0] || !added[2] {
+		t.Fatalf("insert %v %v", added, err)
+	}
+	st.markFailed(rows[0], 2, "HTTP 502")
+	got, err := st.Recent(app1, 10)
+	if err != nil || len(got) != 2 {
+		t.Fatalf("Recent = %+v, %v", got, err)
+	}
+	if got[0].Room != rows[1].room || got[1].Room != rows[0].room || got[1].Attempts != 2 || got[1].LastError != "HTTP 502" || got[0].Delivered {
+		t.Fatalf("Recent = %+v", got)
+	}
+	if one, _ := st.Recent(app1, 1); len(one) != 1 || one[0].Room != rows[1].room {
+		t.Fatalf("Recent limit 1 = %+v", one)
+	}
+	if pend, dead, err := st.AppDepth(app1); err != nil || pend != 2 || dead != 0 {
+		t.Fatalf("AppDepth = %d, %d, %v", pend, dead, err)
+	}
 }
