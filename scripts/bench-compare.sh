@@ -9,6 +9,7 @@
 #   scripts/bench-compare.sh [REV]          REV defaults to origin/main or main~1
 #   ROUNDS=3 CLIENTS=5000 KICKS=2000 scripts/bench-compare.sh main
 #   NEW_ENV="TRTCD_HISTORY=off" scripts/bench-compare.sh     the new server with a feature off
+#   DISMISS=10000 scripts/bench-compare.sh   also dismiss a room of 10 000 members (time to the last kick)
 # Needs git, jq and curl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,6 +38,10 @@ run_one() { # binary label round
     --sources 2 --hold 3s --baseline=false --json 2>"$work/$label-clients-$round.err" >"$work/$label-clients-$round.json" || { cat "$work/$label-clients-$round.err" >&2; exit 1; }
   "$bin" bench kick --server "http://$ADDR" --count "$KICKS" --rate 500 --sources 2 \
     --baseline=false --json 2>"$work/$label-kick-$round.err" >"$work/$label-kick-$round.json" || { cat "$work/$label-kick-$round.err" >&2; exit 1; }
+  if [ "${DISMISS:-0}" -gt 0 ]; then
+    "$bin" bench dismiss --server "http://$ADDR" --members "$DISMISS" --sources 2 \
+      --baseline=false --json 2>"$work/$label-dismiss-$round.err" >"$work/$label-dismiss-$round.json" || { cat "$work/$label-dismiss-$round.err" >&2; exit 1; }
+  fi
   kill "$server" 2>/dev/null || { echo "the $label server had exited (is $ADDR taken?)" >&2; exit 1; }
   wait "$server" 2>/dev/null || true
 }
@@ -62,3 +67,7 @@ row "kick p99 (ms)" kick '.latency | to_entries[] | select(.key|startswith("kick
 row "server CPU per join (ms)" clients '.figures.server_cpu_ms_per_join'
 row "server bytes per client" clients '.figures.server_bytes_per_client'
 row "join p50 (ms)" clients '.latency.join.p50_ms'
+if [ "${DISMISS:-0}" -gt 0 ]; then
+  row "dismiss $DISMISS: last kick (ms)" dismiss '.figures.last_kicked_ms'
+  row "dismiss $DISMISS: server CPU (ms)" dismiss '.figures.server_cpu_ms'
+fi

@@ -15,6 +15,7 @@ import (
 
 	"github.com/trtcd/trtcd/internal/cloudapi"
 	"github.com/trtcd/trtcd/internal/rooms"
+	"github.com/trtcd/trtcd/internal/trtc"
 )
 
 type signInResult int
@@ -376,7 +377,7 @@ func (r *recorder) Write(b []byte) (int, error) { return r.body.Write(b) }
 // (tencentcloud-sdk-go, trtc v20190722); "" for an action of another
 // service (trtcd's admin actions have no SDK client).
 func goSnippet(a cloudapi.ActionInfo, region, body, host, scheme string) string {
-	if a.Service != "trtc" || a.Version != "2019-07-22" {
+	if a.Service != trtc.Service || a.Version != trtc.Version {
 		return ""
 	}
 	lit := "`" + body + "`"
