@@ -178,7 +178,11 @@ func TestBenchSmoke(t *testing.T) {
 		t.Helper()
 		out, err := exec.Command(bin, append([]string{"bench"}, append(args, server, "--json", "--timeout=60s")...)...).Output()
 		if err != nil {
-			t.Fatalf("bench %v: %v\n%s", args, err, out)
+			var stderr []byte
+			if ee, ok := err.(*exec.ExitError); ok {
+				stderr = ee.Stderr
+			}
+			t.Fatalf("bench %v: %v\n%s\nstderr:\n%s", args, err, out, stderr)
 		}
 		var rep struct {
 			Figures map[string]float64

@@ -152,11 +152,18 @@ func metric(server, name string) (float64, error) {
 		return 0, err
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("%s/metrics: %s", server, resp.Status)
+	}
 	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
 		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
 			return strconv.ParseFloat(strings.TrimSpace(v), 64)
 		}
+	}
+	if err := sc.Err(); err != nil {
+		return 0, fmt.Errorf("reading %s/metrics: %w", server, err)
 	}
 	return 0, fmt.Errorf("no %s in %s/metrics", name, server)
 }
