@@ -15,6 +15,9 @@ import (
 
 	"github.com/trtcd/trtcd/client/media/wire"
 	"github.com/trtcd/trtcd/internal/config"
+	"github.com/trtcd/trtcd/internal/media"
+	"github.com/trtcd/trtcd/internal/node"
+	"github.com/trtcd/trtcd/internal/rooms"
 	tk "github.com/trtcd/trtcd/internal/testkit"
 )
 
@@ -112,7 +115,7 @@ func TestMediaEventsReachCallbacksAndHistory(t *testing.T) {
 	}
 
 	// The history shows alice's media events between her enter and leave.
-	var rooms struct {
+	var info struct {
 		Total    int
 		RoomList []struct {
 			CommId     string
@@ -122,8 +125,8 @@ func TestMediaEventsReachCallbacksAndHistory(t *testing.T) {
 	end := time.Now().Add(time.Minute).Unix()
 	until(t, "the room in the history, finished", func() bool {
 		describe(t, n.Addr(), "DescribeRoomInfo", map[string]any{"SdkAppId": tk.App, "StartTime": start, "EndTime": end,
-			"RoomId": fmt.Sprint(roomID)}, &rooms)
-		return rooms.Total == 1 && rooms.RoomList[0].IsFinished
+			"RoomId": fmt.Sprint(roomID)}, &info)
+		return info.Total == 1 && info.RoomList[0].IsFinished
 	})
 	var events struct {
 		Data []struct {
@@ -138,7 +141,7 @@ func TestMediaEventsReachCallbacksAndHistory(t *testing.T) {
 	}
 	var ids []string
 	until(t, "alice's events in the history", func() bool {
-		describe(t, n.Addr(), "DescribeUserEvent", map[string]any{"SdkAppId": tk.App, "CommId": rooms.RoomList[0].CommId,
+		describe(t, n.Addr(), "DescribeUserEvent", map[string]any{"SdkAppId": tk.App, "CommId": info.RoomList[0].CommId,
 			"StartTime": start, "EndTime": end, "UserId": "alice", "RoomId": fmt.Sprint(roomID)}, &events)
 		if events.Error != nil {
 			t.Fatalf("DescribeUserEvent: %+v", events.Error)
@@ -166,4 +169,33 @@ func sortedPair(a, b string) []string {
 		return []string{b, a}
 	}
 	return []string{a, b}
+}
+
+// TestMediaEventNotLoggedIsCounted: a media event that cannot be recorded
+// (its user is not in the room, a bad room key, an unknown type) appends
+// nothing and is counted in trtcd_media_events_unlogged_total by reason,
+// while one of a member is recorded.
+func TestMediaEventNotLoggedIsCounted(t *testing.T) {
+	n := tk.Start(t, tk.Config())
+	const roomID = 7021
+	key := rooms.NumRoom(tk.App, roomID)
+	tk.Join(t, n.Addr(), tk.App, tk.AppKey, "alice", roomID, "")
+	before := n.EventsAppended()
+	now := time.Now()
+	node.OnMediaEvent(n, media.MediaEvent{Type: media.EventStartAudio, Room: key.String(), User: "bob", Time: now})
+	node.OnMediaEvent(n, media.MediaEvent{Type: media.EventStartAudio, Room: "1400000001:n:0", User: "alice", Time: now})
+	node.OnMediaEvent(n, media.MediaEvent{Type: 299, Room: key.String(), User: "alice", Time: now})
+	if got := n.EventsAppended(); got != before {
+		t.Fatalf("refused media events appended %d events", got-before)
+	}
+	node.OnMediaEvent(n, media.MediaEvent{Type: media.EventStartAudio, Room: key.String(), User: "alice", Time: now})
+	if got := n.EventsAppended(); got != before+1 {
+		t.Fatalf("alice's media event appended %d events, want 1", got-before)
+	}
+	m := scrape(t, n.Addr())
+	if m[`trtcd_media_events_unlogged_total{reason="not_member"}`] != 1 || m[`trtcd_media_events_unlogged_total{reason="failed"}`] != 2 ||
+		m["trtcd_media_events_total"] != 4 {
+		t.Fatalf("metrics: unlogged not_member %v, failed %v, events %v; want 1, 2, 4",
+			m[`trtcd_media_events_unlogged_total{reason="not_member"}`], m[`trtcd_media_events_unlogged_total{reason="failed"}`], m["trtcd_media_events_total"])
+	}
 }
