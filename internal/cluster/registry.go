@@ -424,6 +424,36 @@ func (r *Registry) SwitchRole(ctx context.Context, room rooms.Key, userID, sessi
 	return seq, nil
 }
 
+// LogMedia: one script on the room's keys, refused after the change
+// deadline like the others. A lost answer is reported as unavailable; the
+// event may then be in the log (there is no outcome record to ask).
+func (r *Registry) LogMedia(ctx context.Context, room rooms.Key, userID string, typ eventlog.Type) (uint64, error) {
+	if !rooms.IsMediaType(typ) {
+		return 0, rooms.ErrNotMediaType
+	}
+	k := keysOf(room)
+	cctx, cancel := r.opCtx(ctx)
+	defer cancel()
+	reply, err := mediaScript.Run(cctx, r.rdb, []string{k.members, k.seq, k.stream, k.counter},
+		userID, string(typ), r.deadline(), k.room, r.opt.LogMaxLen).Result()
+	res, err := r.strs(reply, "", err)
+	if err != nil {
+		return 0, unavailable(err)
+	}
+	if len(res) != 2 {
+		return 0, unavailable(fmt.Errorf("unexpected answer %v", res))
+	}
+	if res[0] == "-2" {
+		return 0, rooms.ErrNotMember
+	}
+	seq, err := strconv.ParseUint(res[0], 10, 64)
+	if err != nil {
+		return 0, unavailable(fmt.Errorf("unexpected answer %v", res))
+	}
+	r.appended(res[1])
+	return seq, nil
+}
+
 // strs reads a fenced script's answer, or its outcome record (JSON), as
 // the list of strings both are.
 func (r *Registry) strs(reply any, rec string, err error) ([]string, error) {

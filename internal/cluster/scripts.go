@@ -237,6 +237,22 @@ redis.call('SET', KEYS[4], cjson.encode(out), 'PX', ARGV[5])
 return out
 `)
 
+// media: KEYS members, seq, stream, counter; ARGV user, type, deadline,
+// room key, maxlen. Records a member's media event (rooms.Registry.LogMedia):
+// answers {seq, appended}, or {"-2", "0"} when the user is not a member
+// (nothing appended). It changes no room state and publishes nothing, so it
+// needs no outcome record: refused after the deadline, like the changes, it
+// either ran before it or never runs.
+var mediaScript = redis.NewScript(luaHelpers + `
+if late(ARGV[3]) then return redis.error_reply('` + replyLate + `') end
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if not cur then return {'-2', '0'} end
+local L = newlog(KEYS[3], KEYS[4], ARGV[5], ARGV[4])
+local seq = nextseq(KEYS[2])
+logev(L, seq, ARGV[2], cjson.decode(cur), '')
+return {seq, tostring(L.n)}
+`)
+
 // outcome: KEYS op; ARGV deadline, horizon (ms after the deadline while the
 // record is surely still there). TRTCD_PENDING before the deadline (the
 // script may still run), then {1, record} if it ran or {0} if it never will.

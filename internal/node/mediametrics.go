@@ -6,6 +6,7 @@ import "github.com/prometheus/client_golang/prometheus"
 var (
 	descMediaMsgs      = newDesc("media_messages_total", "Media signalling messages on client WebSockets, by direction: in, out, refused (answered with a media_error).", "direction")
 	descMediaEvents    = newDesc("media_events_total", "Media events (201-206: tracks started and stopped).")
+	descMediaUnlogged  = newDesc("media_events_unlogged_total", "Media events not recorded in the room-event log, by reason: not_member (the user had left the room), failed (the registry failed or the room key was bad).", "reason")
 	descMediaForwarded = newDesc("media_packets_forwarded_total", "RTP packets forwarded to subscribers (once per published packet).")
 	descMediaBlocked   = newDesc("media_packets_blocked_total", "RTP packets withheld because their publisher is blocked (SetUserBlocked).")
 	descMediaOverRate  = newDesc("media_packets_over_bitrate_total", "RTP packets dropped by the bitrate policy.")
@@ -22,7 +23,7 @@ var (
 type mediaCollector struct{ n *Node }
 
 func (c mediaCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descMediaMsgs, descMediaEvents, descMediaForwarded, descMediaBlocked, descMediaOverRate,
+	for _, d := range []*prometheus.Desc{descMediaMsgs, descMediaEvents, descMediaUnlogged, descMediaForwarded, descMediaBlocked, descMediaOverRate,
 		descMediaKeyframes, descMediaKFMerged, descMediaOffersRef, descMediaRenegLim, descMediaCandsRef, descMediaPubRef} {
 		ch <- d
 	}
@@ -40,6 +41,8 @@ func (c mediaCollector) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	k(descMediaEvents, c.n.mediaEvents.Load())
+	k(descMediaUnlogged, c.n.mediaNotMember.Load(), "not_member")
+	k(descMediaUnlogged, c.n.mediaFailed.Load(), "failed")
 	m := c.n.Media.Metrics()
 	k(descMediaForwarded, m.PacketsForwarded)
 	k(descMediaBlocked, m.PacketsBlocked)

@@ -22,6 +22,7 @@ import (
 	"github.com/trtcd/trtcd/internal/config"
 	"github.com/trtcd/trtcd/internal/console"
 	"github.com/trtcd/trtcd/internal/devtools"
+	"github.com/trtcd/trtcd/internal/eventlog"
 	"github.com/trtcd/trtcd/internal/history"
 	"github.com/trtcd/trtcd/internal/joinauth"
 	"github.com/trtcd/trtcd/internal/media"
@@ -51,7 +52,9 @@ type Node struct {
 	DevTools  *devtools.Tools   // request journal and faults; nil when both are off
 	Console   *console.Server   // the web console; nil with console: false
 
-	mediaEvents atomic.Uint64 // media events seen (OnMediaEvent)
+	mediaEvents    atomic.Uint64 // media events seen (OnMediaEvent)
+	mediaNotMember atomic.Uint64 // ... not logged: the user was no member of the room
+	mediaFailed    atomic.Uint64 // ... not logged: the registry failed, or a bad room key
 
 	groups        groups
 	stopRetention func()                     // set by Start when there is history
@@ -274,13 +277,39 @@ func (n *Node) closeMedia() {
 	}
 }
 
-// onMediaEvent receives the SFU's media events (201-206).
-// TODO(event log): append them to the room-event log as video_start/stop,
-// audio_start/stop, substream_start/stop once the registry can append a
-// non-membership event with the room's next sequence number.
+// onMediaEvent receives the SFU's media events (201-206) and records each
+// in the room-event log (rooms.Service.LogMedia), from where callbacks and
+// history read them. The SFU calls it one event at a time per room, in
+// order, so the log keeps the room's media order. An event that cannot be
+// recorded (its user has left the room, or the registry failed) is logged
+// and counted (trtcd_media_events_unlogged_total); it is not retried.
 func (n *Node) onMediaEvent(ev media.MediaEvent) {
 	n.mediaEvents.Add(1)
-	n.Logger.Debug("media event", "type", int(ev.Type), "room", ev.Room, "user", ev.User)
+	typ, ok := mediaLogType[ev.Type]
+	room, err := rooms.ParseKey(ev.Room)
+	if !ok || err != nil {
+		n.mediaFailed.Add(1)
+		n.Logger.Error("media event not logged: bad event", "type", int(ev.Type), "room", ev.Room, "user", ev.User, "err", err)
+		return
+	}
+	seq, err := n.Rooms.LogMedia(context.Background(), room, ev.User, typ)
+	switch {
+	case errors.Is(err, rooms.ErrNotMember):
+		n.mediaNotMember.Add(1)
+		n.Logger.Info("media event not logged: the user is not in the room", "type", int(ev.Type), "room", ev.Room, "user", ev.User)
+	case err != nil:
+		n.mediaFailed.Add(1)
+		n.Logger.Warn("media event not logged", "type", int(ev.Type), "room", ev.Room, "user", ev.User, "err", err)
+	default:
+		n.Logger.Debug("media event", "type", int(ev.Type), "room", ev.Room, "user", ev.User, "seq", seq)
+	}
+}
+
+// mediaLogType names the SFU's event types in the room-event log.
+var mediaLogType = map[media.EventType]eventlog.Type{
+	media.EventStartVideo: eventlog.TypeVideoStart, media.EventStopVideo: eventlog.TypeVideoStop,
+	media.EventStartAudio: eventlog.TypeAudioStart, media.EventStopAudio: eventlog.TypeAudioStop,
+	media.EventStartSubVideo: eventlog.TypeSubStart, media.EventStopSubVideo: eventlog.TypeSubStop,
 }
 
 func (n *Node) healthz(w http.ResponseWriter, r *http.Request) {

@@ -117,4 +117,22 @@ var (
 	ErrDraining     = errors.New("rooms: this node is shutting down")
 	ErrNotMember    = errors.New("rooms: the session is not a member of the room")
 	ErrSameRole     = errors.New("rooms: the member already has that role")
+	ErrNotMediaType = errors.New("rooms: not a media event type")
 )
+
+// MediaTypes are the event types LogMedia records (TRTC's 201-206).
+var MediaTypes = []eventlog.Type{
+	eventlog.TypeVideoStart, eventlog.TypeVideoStop,
+	eventlog.TypeAudioStart, eventlog.TypeAudioStop,
+	eventlog.TypeSubStart, eventlog.TypeSubStop,
+}
+
+// IsMediaType says whether typ is one of MediaTypes.
+func IsMediaType(typ eventlog.Type) bool {
+	for _, t := range MediaTypes {
+		if t == typ {
+			return true
+		}
+	}
+	return false
+}

@@ -1,6 +1,8 @@
 package rooms
 
 import (
+	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -67,4 +69,35 @@ func ValidStrRoom(s string) bool {
 		}
 	}
 	return true
+}
+
+// ErrBadKey is ParseKey's error.
+var ErrBadKey = errors.New("rooms: not a room key")
+
+// ParseKey reads Key.String's form back: "<app>:n:<num>" with a valid room
+// number or "<app>:s:<room>" with a valid string room. Anything else is
+// refused with an error wrapping ErrBadKey.
+func ParseKey(s string) (Key, error) {
+	parts := strings.SplitN(s, ":", 3)
+	if len(parts) != 3 {
+		return Key{}, fmt.Errorf("%w: %q", ErrBadKey, s)
+	}
+	app, err := strconv.ParseUint(parts[0], 10, 64)
+	if err != nil || strconv.FormatUint(app, 10) != parts[0] {
+		return Key{}, fmt.Errorf("%w: app %q", ErrBadKey, parts[0])
+	}
+	switch parts[1] {
+	case "n":
+		n, err := strconv.ParseUint(parts[2], 10, 64)
+		if err != nil || !ValidRoomNum(n) || strconv.FormatUint(n, 10) != parts[2] {
+			return Key{}, fmt.Errorf("%w: room number %q", ErrBadKey, parts[2])
+		}
+		return NumRoom(app, n), nil
+	case "s":
+		if !ValidStrRoom(parts[2]) {
+			return Key{}, fmt.Errorf("%w: string room %q", ErrBadKey, parts[2])
+		}
+		return StrRoom(app, parts[2]), nil
+	}
+	return Key{}, fmt.Errorf("%w: kind %q", ErrBadKey, parts[1])
 }

@@ -257,6 +257,26 @@ func (m *Memory) SwitchRole(_ context.Context, room Key, userID, sessionID strin
 	return c.publish(Event{Room: room, Kind: RoleChanged, Member: next, Old: &cur}), nil
 }
 
+func (m *Memory) LogMedia(_ context.Context, room Key, userID string, typ eventlog.Type) (uint64, error) {
+	if !IsMediaType(typ) {
+		return 0, ErrNotMediaType
+	}
+	s := m.shard(room)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.rooms[room]
+	if r == nil {
+		return 0, ErrNotMember
+	}
+	cur, ok := r.members[userID]
+	if !ok {
+		return 0, ErrNotMember
+	}
+	c := m.begin(room, r)
+	c.log(typ, &cur, "")
+	return c.seq, nil
+}
+
 func (m *Memory) Members(_ context.Context, room Key) ([]Member, error) {
 	s := m.shard(room)
 	s.mu.Lock()

@@ -1,6 +1,10 @@
 package rooms
 
-import "context"
+import (
+	"context"
+
+	"github.com/trtcd/trtcd/internal/eventlog"
+)
 
 // Registry is where membership lives: the only stateful dependency of rooms.
 // Each method is one atomic change that also assigns the room's next sequence
@@ -35,6 +39,15 @@ type Registry interface {
 	// is empty; ErrSameRole when it has that role already). It returns the
 	// sequence number of the change.
 	SwitchRole(ctx context.Context, room Key, userID, sessionID string, role Role) (uint64, error)
+
+	// LogMedia records that the room's member userID started or stopped
+	// publishing (typ one of the media types of MediaTypes) as one log event
+	// with the room's next sequence number, the member's role and session and
+	// the commit time, and returns that number. Only the log hears of it:
+	// nothing is published to the sessions. ErrNotMember, and nothing is
+	// appended, when the user is not a member of the room now (also when the
+	// room is empty); ErrNotMediaType for any other type.
+	LogMedia(ctx context.Context, room Key, userID string, typ eventlog.Type) (uint64, error)
 
 	// Members lists the room's members (anchors and audience); nil if empty.
 	Members(ctx context.Context, room Key) ([]Member, error)

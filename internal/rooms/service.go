@@ -1,6 +1,10 @@
 package rooms
 
-import "context"
+import (
+	"context"
+
+	"github.com/trtcd/trtcd/internal/eventlog"
+)
 
 // Service is the room domain as the actions see it (the TRTC API today, a
 // console later): changes committed in the registry, whichever node holds
@@ -31,4 +35,10 @@ func (s *Service) Members(ctx context.Context, room Key) ([]Member, error) {
 // returns the change's sequence number (Registry.SwitchRole).
 func (s *Service) SwitchRole(ctx context.Context, room Key, userID, sessionID string, role Role) (uint64, error) {
 	return s.reg.SwitchRole(ctx, room, userID, sessionID, role)
+}
+
+// LogMedia records a member's media event (Registry.LogMedia): the media
+// plane's 201-206, as log events of the room.
+func (s *Service) LogMedia(ctx context.Context, room Key, userID string, typ eventlog.Type) (uint64, error) {
+	return s.reg.LogMedia(ctx, room, userID, typ)
 }

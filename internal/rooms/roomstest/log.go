@@ -2,6 +2,7 @@ package roomstest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -31,6 +32,96 @@ type LogFactory func(t *testing.T) LogTarget
 func RunLogSuite(t *testing.T, f LogFactory) {
 	t.Run("EveryChangeOncePerGroupWithTheMapping", func(t *testing.T) { testLogMapping(t, f) })
 	t.Run("TwoConsumersOfOneGroupSplitTheWork", func(t *testing.T) { testLogSplit(t, f) })
+	t.Run("MediaEventsOfMembersOnly", func(t *testing.T) { testLogMedia(t, f) })
+}
+
+// testLogMedia: LogMedia appends one event of a member, in room order with
+// the membership changes and with the room's next seq; it refuses a user
+// who is not a member now (never in, left, empty room) and a type that is
+// not a media one, appending nothing; the sessions are not told.
+func testLogMedia(t *testing.T, f LogFactory) {
+	tg := f(t)
+	reg := tg.Reg
+	t.Cleanup(func() { reg.Close() })
+	c := newCollector()
+	reg.SetSink(c.sink)
+	ctx := context.Background()
+	if err := reg.Watch(ctx, roomA); err != nil {
+		t.Fatal(err)
+	}
+	lc := newLogCollector()
+	eventlogtest.Start(t, group(t, tg.Node(t), "callbacks", lc.handle))
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	refused := func(room rooms.Key, user string, typ eventlog.Type, want error) {
+		t.Helper()
+		if seq, err := reg.LogMedia(ctx, room, user, typ); !errors.Is(err, want) || seq != 0 {
+			t.Fatalf("LogMedia(%v, %s, %s) = %d, %v; want %v", room, user, typ, seq, err, want)
+		}
+	}
+	media := func(user string, typ eventlog.Type) uint64 {
+		t.Helper()
+		seq, err := reg.LogMedia(ctx, roomA, user, typ)
+		must(err)
+		return seq
+	}
+	refused(roomA, "alice", eventlog.TypeAudioStart, rooms.ErrNotMember) // empty room
+	_, err := reg.Enter(ctx, roomA, member("alice", rooms.Anchor, "s1"))
+	must(err)
+	refused(roomA, "bob", eventlog.TypeVideoStart, rooms.ErrNotMember) // never entered
+	refused(roomA, "alice", eventlog.TypeEnter, rooms.ErrNotMediaType)
+	refused(roomA, "alice", "video_begin", rooms.ErrNotMediaType)
+	_, err = reg.Enter(ctx, roomA, member("bob", rooms.Audience, "s2"))
+	must(err)
+	var seqs []uint64
+	for _, typ := range rooms.MediaTypes {
+		seqs = append(seqs, media("alice", typ))
+	}
+	seqs = append(seqs, media("bob", eventlog.TypeAudioStart)) // the registry does not judge roles
+	must(reg.Leave(ctx, roomA, "alice", "s1", rooms.ReasonLeft))
+	refused(roomA, "alice", eventlog.TypeAudioStop, rooms.ErrNotMember) // left
+	must(reg.Leave(ctx, roomA, "bob", "s2", rooms.ReasonLeft))
+
+	want := []string{
+		"room_open alice anchor s1 ", "enter alice anchor s1 ", "enter bob audience s2 ",
+		"video_start alice anchor s1 ", "video_stop alice anchor s1 ",
+		"audio_start alice anchor s1 ", "audio_stop alice anchor s1 ",
+		"substream_start alice anchor s1 ", "substream_stop alice anchor s1 ",
+		"audio_start bob audience s2 ",
+		"leave alice anchor s1 left",
+		"leave bob audience s2 left", "room_close    left",
+	}
+	eventlogtest.Until(t, fmt.Sprintf("%d events in the log", len(want)), func() bool { return lc.n() >= len(want) })
+	// The sessions hear of the four membership changes only.
+	sink := c.waitFor(t, roomA, 4)
+	evs := lc.room(roomA)
+	checkBriefs(t, "callbacks", evs, want, false)
+	for i, ev := range evs {
+		if ev.TimeMs <= 0 || (i > 0 && ev.Seq <= evs[i-1].Seq) {
+			t.Fatalf("event %d %+v (seq after %d)", i, ev, evs[max(i-1, 0)].Seq)
+		}
+		if i >= 3 && i < 10 && ev.Seq != seqs[i-3] {
+			t.Fatalf("event %d (%s) has seq %d, LogMedia answered %d", i, brief(ev), ev.Seq, seqs[i-3])
+		}
+	}
+	if n := lc.n(); n != len(want) {
+		t.Fatalf("%d events in the log, want %d", n, len(want))
+	}
+	for _, e := range sink {
+		if e.Seq > evs[2].Seq && e.Seq < evs[10].Seq {
+			t.Fatalf("the sessions were sent %+v for a media event", e)
+		}
+	}
+	c.mu.Lock()
+	got := len(c.events)
+	c.mu.Unlock()
+	if got != 4 {
+		t.Fatalf("the sessions got %d events, want 4", got)
+	}
 }
 
 // logCollector records what a group was given.
