@@ -107,6 +107,7 @@ if [ "$FUZZTIME" != "0" ]; then
 ./internal/console FuzzParseRoom
 ./internal/console FuzzParseReplay
 ./internal/console FuzzParseHistoryQuery
+./internal/rooms FuzzParseKey
 TARGETS
 fi
 
