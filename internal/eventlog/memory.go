@@ -3,6 +3,7 @@ package eventlog
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -19,7 +20,8 @@ type Memory struct {
 
 	mu     sync.Mutex
 	groups map[string]*memGroup
-	sealed bool // no group will be added: keep only unacknowledged events
+	sealed bool        // no group will be added: keep only unacknowledged events
+	unread atomic.Bool // sealed without groups (Read)
 }
 
 type memShard struct {
@@ -65,6 +67,11 @@ func (m *Memory) Seal() {
 	}
 }
 
+// Read tells whether a group reads, or may yet read, what is appended: false
+// once the log is sealed without groups, when Append keeps nothing and a
+// writer may skip building the event.
+func (m *Memory) Read() bool { return !m.unread.Load() }
+
 // Retained is how many events the log holds now, all shards together.
 func (m *Memory) Retained() int {
 	n := 0
@@ -91,6 +98,7 @@ func (m *Memory) trimLocked(i int) {
 		upTo = min(upTo, g.cursor[i])
 	}
 	s.keep = len(m.groups) > 0
+	m.unread.Store(!s.keep)
 	for ; s.base < upTo; s.base++ {
 		s.ring[s.base%uint64(len(s.ring))] = Event{} // let its strings go
 	}

@@ -121,4 +121,7 @@ func TestMemorySealedKeepsOnlyUnacknowledged(t *testing.T) {
 	if n := bare.Retained(); n != 0 {
 		t.Fatalf("a sealed log without groups keeps %d events", n)
 	}
+	if bare.Read() || !m.Read() {
+		t.Fatalf("Read: sealed without groups %v, with a group %v", bare.Read(), m.Read())
+	}
 }

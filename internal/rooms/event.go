@@ -75,11 +75,14 @@ func (c Client) ext() map[string]string {
 		return nil
 	}
 	x := make(map[string]string, 3)
-	for k, v := range map[string]string{eventlog.ExtClientIP: c.IP, eventlog.ExtDevice: c.Device, eventlog.ExtSdkVersion: c.SdkVersion} {
+	put := func(k, v string) {
 		if v != "" {
 			x[k] = v
 		}
 	}
+	put(eventlog.ExtClientIP, c.IP)
+	put(eventlog.ExtDevice, c.Device)
+	put(eventlog.ExtSdkVersion, c.SdkVersion)
 	return x
 }
 

@@ -34,17 +34,28 @@ type memShard struct {
 // of anchors, not the size of the room (a big audience is cheap to join).
 type memRoom struct {
 	key     string            // Key.String(), computed once for the log
-	members map[string]Member // userID → member
-	anchors map[string]Member // the anchors among them
+	members map[string]*Member // userID → member (never changed in place: put replaces)
+	anchors map[string]*Member // the anchors among them, sharing members' values
 }
 
+// put stores m once, shared by both maps: a member is kept once however many
+// views list it (memory per client).
 func (r *memRoom) put(m Member) {
-	r.members[m.UserID] = m
+	p := &m
+	r.members[m.UserID] = p
 	if m.Role == Anchor {
-		r.anchors[m.UserID] = m
+		r.anchors[m.UserID] = p
 	} else {
 		delete(r.anchors, m.UserID)
 	}
+}
+
+// get is user's member record, copied.
+func (r *memRoom) get(user string) (Member, bool) {
+	if p := r.members[user]; p != nil {
+		return *p, true
+	}
+	return Member{}, false
 }
 
 func (r *memRoom) remove(user string) {
@@ -112,6 +123,10 @@ func (c *change) log(typ eventlog.Type, mem *Member, reason Reason) {
 	if c.m.log == nil {
 		return
 	}
+	if !c.m.log.Read() { // no group will ever read it: the event need not be built
+		c.m.appended.Add(1)
+		return
+	}
 	ev := eventlog.Event{App: c.room.App, Room: c.r.key, StrRoom: c.room.IsStr(), RoomNum: c.room.Num, RoomStr: c.room.Str,
 		Seq: c.seq, TimeMs: c.at.UnixMilli(), Type: typ, Reason: string(reason)}
 	if mem != nil {
@@ -138,10 +153,10 @@ func (m *Memory) Enter(_ context.Context, room Key, mem Member) (Snapshot, error
 	defer s.mu.Unlock()
 	r := s.rooms[room]
 	if r == nil {
-		r = &memRoom{key: room.String(), members: map[string]Member{}, anchors: map[string]Member{}}
+		r = &memRoom{key: room.String(), members: map[string]*Member{}, anchors: map[string]*Member{}}
 		s.rooms[room] = r
 	}
-	old, existed := r.members[mem.UserID]
+	old, existed := r.get(mem.UserID)
 	opened := len(r.members) == 0
 	r.put(mem)
 	c := m.begin(room, r)
@@ -159,7 +174,7 @@ func (m *Memory) Enter(_ context.Context, room Key, mem Member) (Snapshot, error
 	}
 	snap.Anchors = make([]Member, 0, len(r.anchors))
 	for _, x := range r.anchors {
-		snap.Anchors = append(snap.Anchors, x)
+		snap.Anchors = append(snap.Anchors, *x)
 	}
 	return snap, nil
 }
@@ -185,7 +200,7 @@ func (m *Memory) Leave(_ context.Context, room Key, userID, sessionID string, re
 	if r == nil {
 		return nil
 	}
-	cur, ok := r.members[userID]
+	cur, ok := r.get(userID)
 	if !ok || cur.SessionID != sessionID {
 		return nil
 	}
@@ -202,7 +217,7 @@ func (m *Memory) Remove(_ context.Context, room Key, userIDs []string) error {
 		return ErrRoomNotFound
 	}
 	for _, u := range userIDs {
-		cur, ok := r.members[u]
+		cur, ok := r.get(u)
 		if !ok {
 			continue // absent or a duplicate already removed: idempotent
 		}
@@ -222,7 +237,7 @@ func (m *Memory) Dismiss(_ context.Context, room Key) error {
 	delete(s.rooms, room)
 	all := make([]Member, 0, len(r.members))
 	for _, x := range r.members {
-		all = append(all, x)
+		all = append(all, *x)
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].UserID < all[j].UserID })
 	c := m.begin(room, r)
@@ -242,7 +257,7 @@ func (m *Memory) SwitchRole(_ context.Context, room Key, userID, sessionID strin
 	if r == nil {
 		return 0, ErrRoomNotFound
 	}
-	cur, ok := r.members[userID]
+	cur, ok := r.get(userID)
 	if !ok || cur.SessionID != sessionID {
 		return 0, ErrNotMember
 	}
@@ -268,7 +283,7 @@ func (m *Memory) LogMedia(_ context.Context, room Key, userID string, typ eventl
 	if r == nil {
 		return 0, ErrNotMember
 	}
-	cur, ok := r.members[userID]
+	cur, ok := r.get(userID)
 	if !ok {
 		return 0, ErrNotMember
 	}
@@ -287,7 +302,7 @@ func (m *Memory) Members(_ context.Context, room Key) ([]Member, error) {
 	}
 	out := make([]Member, 0, len(r.members))
 	for _, x := range r.members {
-		out = append(out, x)
+		out = append(out, *x)
 	}
 	return out, nil
 }
