@@ -4,7 +4,7 @@
 # CPU per join and memory per client. Each server is driven by its own
 # build's load tool (the metric names it reads may differ between versions;
 # the clients it runs do the same work), in alternating rounds (old, new,
-# old, new, ...), and
+# new, old, old, new, ...), and
 # the table gives the median of each figure and the ratio new/old.
 #   scripts/bench-compare.sh [REV]          REV defaults to origin/main or main~1
 #   ROUNDS=3 CLIENTS=5000 KICKS=2000 scripts/bench-compare.sh main
@@ -47,8 +47,13 @@ run_one() { # binary label round
 }
 for r in $(seq "$ROUNDS"); do
   echo "round $r/$ROUNDS" >&2
-  run_one "$work/trtcd-old" old "$r"
-  run_one "$work/trtcd-new" new "$r"
+  if [ $((r % 2)) = 1 ]; then # ABBA: neither build always runs second
+    run_one "$work/trtcd-old" old "$r"
+    run_one "$work/trtcd-new" new "$r"
+  else
+    run_one "$work/trtcd-new" new "$r"
+    run_one "$work/trtcd-old" old "$r"
+  fi
 done
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
