@@ -95,11 +95,16 @@ type Conn struct {
 	done     chan struct{}
 
 	mediaMu sync.Mutex
-	media   *media.Client     // nil until Media
-	mediaIn chan wire.Message // the server's media messages, in order, to media.Handle
-	errMu   sync.Mutex
-	err     error
-	wg      sync.WaitGroup
+	media   *media.Client // nil until Media
+	// mediaIn carries the server's media messages, in order, to
+	// media.Handle; made by the first Media call (under mediaMu), so a
+	// connection without media holds no buffer for it.
+	mediaIn  chan wire.Message
+	mediaEnd bool // the reader has stopped: Media is refused (under mediaMu)
+	buffer   int  // Options.Buffer
+	errMu    sync.Mutex
+	err      error
+	wg       sync.WaitGroup
 }
 
 // Join dials server (http://host:port, https://…, or a ws:// URL), sends the
@@ -141,7 +146,7 @@ func Join(ctx context.Context, server string, p JoinParams, opt Options) (*Conn,
 	if opt.Buffer <= 0 {
 		opt.Buffer = 256
 	}
-	c := &Conn{ws: ws, joined: first, events: make(chan Event, opt.Buffer), done: make(chan struct{}), mediaIn: make(chan wire.Message, opt.Buffer)}
+	c := &Conn{ws: ws, joined: first, events: make(chan Event, opt.Buffer), done: make(chan struct{}), buffer: opt.Buffer}
 	c.wg.Add(1)
 	go c.readLoop()
 	if opt.Heartbeat == 0 {
@@ -213,7 +218,14 @@ func (c *Conn) setErr(err error) {
 func (c *Conn) readLoop() {
 	defer c.wg.Done()
 	defer close(c.events)
-	defer close(c.mediaIn)
+	defer func() {
+		c.mediaMu.Lock()
+		c.mediaEnd = true
+		if c.mediaIn != nil {
+			close(c.mediaIn)
+		}
+		c.mediaMu.Unlock()
+	}()
 	defer close(c.done)
 	for {
 		_, b, err := c.ws.ReadMessage()
@@ -227,10 +239,10 @@ func (c *Conn) readLoop() {
 		}
 		if strings.HasPrefix(e.Type, mediaPrefix) {
 			c.mediaMu.Lock()
-			on := c.media != nil
+			in := c.mediaIn
 			c.mediaMu.Unlock()
-			if m, err := wire.Decode(b); err == nil && on {
-				c.mediaIn <- m
+			if m, err := wire.Decode(b); err == nil && in != nil {
+				in <- m
 			}
 			continue
 		}
@@ -402,13 +414,19 @@ func (c *Conn) Media(o MediaOptions) (*media.Client, error) {
 	if c.media != nil {
 		return c.media, nil
 	}
+	if c.mediaEnd {
+		if err := c.Err(); err != nil && err != errLeft {
+			return nil, fmt.Errorf("trtcd: the connection has ended: %w", err)
+		}
+		return nil, errors.New("trtcd: the connection has ended")
+	}
 	mc, err := media.New(func(m wire.Message) error { return c.send(m) }, o)
 	if err != nil {
 		return nil, err
 	}
-	c.media = mc
+	c.media, c.mediaIn = mc, make(chan wire.Message, c.buffer)
 	c.wg.Add(1)
-	go c.mediaLoop(mc)
+	go c.mediaLoop(mc, c.mediaIn)
 	if err := c.send(wire.Message{Type: wire.TypeRenegotiate, PC: wire.PCSub}); err != nil {
 		return nil, err
 	}
@@ -417,9 +435,9 @@ func (c *Conn) Media(o MediaOptions) (*media.Client, error) {
 
 // mediaLoop hands the server's media messages to the media client, in
 // order, until the connection ends.
-func (c *Conn) mediaLoop(mc *media.Client) {
+func (c *Conn) mediaLoop(mc *media.Client, in <-chan wire.Message) {
 	defer c.wg.Done()
-	for m := range c.mediaIn {
+	for m := range in {
 		mc.Handle(m)
 	}
 }
