@@ -157,6 +157,15 @@ func (s *Server) Room(key string) *Room {
 	return r
 }
 
+// Existing is the room of key if this server has one now, else nil: for
+// the paths that only tidy up (a leave, a removal, a dismissal) and must not
+// make a room for signalling-only members.
+func (s *Server) Existing(key string) *Room {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rooms[key]
+}
+
 func (s *Server) forget(r *Room) {
 	s.mu.Lock()
 	if s.rooms[r.key] == r {

@@ -44,3 +44,18 @@ func TestStates(t *testing.T) {
 		t.Fatalf("after unblocking %+v", st["alice"])
 	}
 }
+
+// Existing finds a room without making one.
+func TestExistingMakesNoRoom(t *testing.T) {
+	s := newEnv(t, media.Config{}).srv
+	if r := s.Existing("1:n:404"); r != nil {
+		t.Fatalf("Existing made or found %v", r)
+	}
+	r := s.Room("1:n:405")
+	if got := s.Existing("1:n:405"); got != r {
+		t.Fatalf("Existing = %v, want the room Room made", got)
+	}
+	if got := s.Existing("1:n:404"); got != nil {
+		t.Fatal("a room appeared")
+	}
+}

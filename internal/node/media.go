@@ -56,15 +56,19 @@ func (m *mediaPlane) Left(room rooms.Key, user string, reason rooms.Reason) {
 	if reason == rooms.ReasonDuplicate {
 		return
 	}
-	r := m.srv.Room(room.String())
-	r.SetBlocked(user, false, false)
-	r.CloseIfIdle()
+	if r := m.srv.Existing(room.String()); r != nil {
+		r.SetBlocked(user, false, false)
+		r.CloseIfIdle()
+	}
 }
 
 // remove cuts the media of users removed from room (RemoveUser): their
 // connections close and their tracks end for every subscriber.
 func (m *mediaPlane) remove(room rooms.Key, users []string) {
-	r := m.srv.Room(room.String())
+	r := m.srv.Existing(room.String())
+	if r == nil {
+		return // nobody in the room has media or is blocked
+	}
 	for _, u := range users {
 		r.Remove(u, string(rooms.ReasonRemoved))
 		r.SetBlocked(u, false, false)
@@ -73,7 +77,11 @@ func (m *mediaPlane) remove(room rooms.Key, users []string) {
 }
 
 // dismiss closes room's media (DismissRoom).
-func (m *mediaPlane) dismiss(room rooms.Key) { m.srv.Room(room.String()).Close() }
+func (m *mediaPlane) dismiss(room rooms.Key) {
+	if r := m.srv.Existing(room.String()); r != nil {
+		r.Close()
+	}
+}
 
 // block withholds or releases user's audio and video; it returns once
 // blocked packets are no longer forwarded.
