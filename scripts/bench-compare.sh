@@ -9,6 +9,7 @@
 #   scripts/bench-compare.sh [REV]          REV defaults to origin/main or main~1
 #   ROUNDS=3 CLIENTS=5000 KICKS=2000 scripts/bench-compare.sh main
 #   NEW_ENV="TRTCD_HISTORY=off" scripts/bench-compare.sh     the new server with a feature off
+#   OLD_ENV=... likewise for the old server (REV=HEAD with OLD_ENV/NEW_ENV: one feature on vs off)
 #   DISMISS=10000 scripts/bench-compare.sh   also dismiss a room of 10 000 members (time to the last kick)
 # Needs git, jq and curl.
 set -euo pipefail
@@ -29,6 +30,7 @@ go build -o "$work/trtcd-new" ./cmd/trtcd
 run_one() { # binary label round
   local bin=$1 label=$2 round=$3 server extra=()
   [ "$label" = new ] && [ -n "${NEW_ENV:-}" ] && read -r -a extra <<<"$NEW_ENV"
+  [ "$label" = old ] && [ -n "${OLD_ENV:-}" ] && read -r -a extra <<<"$OLD_ENV"
   env "${extra[@]}" TRTCD_LISTEN=$ADDR TRTCD_DATA_DIR="$work/data-$label" TRTCD_LOG_LEVEL=warn TRTCD_IDLE_TIMEOUT=30s \
   TRTCD_RATE_LIMIT_RemoveUser=100000 "$bin" serve >/dev/null 2>&1 &
   server=$!
@@ -60,7 +62,7 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+
 fig() { # label kind jq-expression
   for f in "$work/$1-$2-"*.json; do jq -r "$3" "$f"; done | median
 }
-echo "# $(date -u +%FT%TZ) $(go version | cut -d' ' -f3) $(nproc) cores; old=$(git rev-parse --short "$REV") new=$(git rev-parse --short HEAD)$(git diff --quiet || echo +dirty) ${NEW_ENV:-}; $ROUNDS rounds, medians"
+echo "# $(date -u +%FT%TZ) $(go version | cut -d' ' -f3) $(nproc) cores; old=$(git rev-parse --short "$REV") new=$(git rev-parse --short HEAD)$(git diff --quiet || echo +dirty) old_env=[${OLD_ENV:-}] new_env=[${NEW_ENV:-}]; $ROUNDS rounds, medians"
 printf '%-34s %12s %12s %8s\n' figure old new new/old
 row() {
   local o n
