@@ -19,6 +19,13 @@ ROUNDS=${ROUNDS:-3}
 CLIENTS=${CLIENTS:-5000}
 KICKS=${KICKS:-2000}
 ADDR=${ADDR:-127.0.0.1:18081}
+# PIN=1 (the default on 2 or more cores, with taskset) runs the server on
+# core 0 and the load tool on core 1: they no longer take turns on the same
+# cores, which is most of the noise of a comparison on a small machine.
+PIN_SERVER="" PIN_LOAD=""
+if [ "${PIN:-1}" = 1 ] && [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
+  PIN_SERVER="taskset -c 0" PIN_LOAD="taskset -c 1"
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -32,16 +39,16 @@ run_one() { # binary label round
   [ "$label" = new ] && [ -n "${NEW_ENV:-}" ] && read -r -a extra <<<"$NEW_ENV"
   [ "$label" = old ] && [ -n "${OLD_ENV:-}" ] && read -r -a extra <<<"$OLD_ENV"
   env "${extra[@]}" TRTCD_LISTEN=$ADDR TRTCD_DATA_DIR="$work/data-$label" TRTCD_LOG_LEVEL=warn TRTCD_IDLE_TIMEOUT=30s \
-  TRTCD_RATE_LIMIT_RemoveUser=100000 "$bin" serve >/dev/null 2>&1 &
+  TRTCD_RATE_LIMIT_RemoveUser=100000 $PIN_SERVER "$bin" serve >/dev/null 2>&1 &
   server=$!
   trap 'kill '"$server"' 2>/dev/null; rm -rf "$work"' EXIT
   for _ in $(seq 50); do curl -sf "http://$ADDR/healthz" >/dev/null && break; sleep 0.2; done
-  "$bin" bench clients --server "http://$ADDR" --clients "$CLIENTS" --rooms $((CLIENTS / 10)) \
+  $PIN_LOAD "$bin" bench clients --server "http://$ADDR" --clients "$CLIENTS" --rooms $((CLIENTS / 10)) \
     --sources 2 --hold 3s --baseline=false --json 2>"$work/$label-clients-$round.err" >"$work/$label-clients-$round.json" || { cat "$work/$label-clients-$round.err" >&2; exit 1; }
-  "$bin" bench kick --server "http://$ADDR" --count "$KICKS" --rate 500 --sources 2 \
+  $PIN_LOAD "$bin" bench kick --server "http://$ADDR" --count "$KICKS" --rate 500 --sources 2 \
     --baseline=false --json 2>"$work/$label-kick-$round.err" >"$work/$label-kick-$round.json" || { cat "$work/$label-kick-$round.err" >&2; exit 1; }
   if [ "${DISMISS:-0}" -gt 0 ]; then
-    "$bin" bench dismiss --server "http://$ADDR" --members "$DISMISS" --sources 2 \
+    $PIN_LOAD "$bin" bench dismiss --server "http://$ADDR" --members "$DISMISS" --sources 2 \
       --baseline=false --json 2>"$work/$label-dismiss-$round.err" >"$work/$label-dismiss-$round.json" || { cat "$work/$label-dismiss-$round.err" >&2; exit 1; }
   fi
   kill "$server" 2>/dev/null || { echo "the $label server had exited (is $ADDR taken?)" >&2; exit 1; }
@@ -62,7 +69,7 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+
 fig() { # label kind jq-expression
   for f in "$work/$1-$2-"*.json; do jq -r "$3" "$f"; done | median
 }
-echo "# $(date -u +%FT%TZ) $(go version | cut -d' ' -f3) $(nproc) cores; old=$(git rev-parse --short "$REV") new=$(git rev-parse --short HEAD)$(git diff --quiet || echo +dirty) old_env=[${OLD_ENV:-}] new_env=[${NEW_ENV:-}]; $ROUNDS rounds, medians"
+echo "# $(date -u +%FT%TZ) $(go version | cut -d' ' -f3) $(nproc) cores; old=$(git rev-parse --short "$REV") new=$(git rev-parse --short HEAD)$(git diff --quiet || echo +dirty) old_env=[${OLD_ENV:-}] new_env=[${NEW_ENV:-}] pinned=[${PIN_SERVER:-no}]; $ROUNDS rounds, medians"
 printf '%-34s %12s %12s %8s\n' figure old new new/old
 row() {
   local o n
