@@ -33,7 +33,7 @@ type memShard struct {
 // memRoom keeps the anchors apart so that a join's snapshot costs the number
 // of anchors, not the size of the room (a big audience is cheap to join).
 type memRoom struct {
-	key     string            // Key.String(), computed once for the log
+	key     string             // Key.String(), computed once for the log
 	members map[string]*Member // userID → member (never changed in place: put replaces)
 	anchors map[string]*Member // the anchors among them, sharing members' values
 }
