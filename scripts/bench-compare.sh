@@ -10,6 +10,7 @@
 #   ROUNDS=3 CLIENTS=5000 KICKS=2000 scripts/bench-compare.sh main
 #   NEW_ENV="TRTCD_HISTORY=off" scripts/bench-compare.sh     the new server with a feature off
 #   OLD_ENV=... likewise for the old server (REV=HEAD with OLD_ENV/NEW_ENV: one feature on vs off)
+#   VERBOSE=1 ...                   also print every round's figure
 #   DISMISS=10000 scripts/bench-compare.sh   also dismiss a room of 10 000 members (time to the last kick)
 # Needs git, jq and curl.
 set -euo pipefail
@@ -75,6 +76,10 @@ row() {
   local o n
   o=$(fig old "$2" "$3"); n=$(fig new "$2" "$3")
   printf '%-34s %12.4g %12.4g %8.3f\n' "$1" "$o" "$n" "$(echo "$n $o" | awk '{print ($2==0)?0:$1/$2}')"
+  [ -n "${VERBOSE:-}" ] && for l in old new; do
+    printf '    %s rounds: %s\n' "$l" "$(for r in $(seq "$ROUNDS"); do jq -r "$3" "$work/$l-$2-$r.json"; done | xargs printf '%.4g ')"
+  done
+  return 0
 }
 row "kick p50 (ms)" kick '.latency | to_entries[] | select(.key|startswith("kick")) | .value.p50_ms'
 row "kick p99 (ms)" kick '.latency | to_entries[] | select(.key|startswith("kick")) | .value.p99_ms'
