@@ -126,12 +126,10 @@ func TestClusterRefusedJoinLeavesNoGhost(t *testing.T) {
 	refused := ""
 	for i := 0; i < 10 && refused == ""; i++ {
 		user := tk.Name("ghost", i)
-		paused := srv.PauseOn(t, "sadd", strings.ToLower(user))
+		pause := srv.PauseOn(t, "sadd", strings.ToLower(user))
 		c, err := tryJoin(b.Addr(), user, room)
-		select {
-		case <-paused:
+		if pause.End() {
 			srv.Resume(t)
-		default:
 		}
 		if err != nil {
 			refused = user

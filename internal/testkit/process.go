@@ -147,36 +147,66 @@ func (r *Redis) Resume(t testing.TB) {
 	}
 }
 
+// Pause is a watch set by PauseOn.
+type Pause struct {
+	c      net.Conn
+	mu     sync.Mutex
+	ended  bool
+	paused chan struct{}
+}
+
+// Paused is closed once the watch has stopped the server.
+func (p *Pause) Paused() <-chan struct{} { return p.paused }
+
+// End ends the watch and reports whether it stopped the server (which the
+// caller then resumes): after End it never will, so a command that arrives
+// late cannot leave the server stopped with nobody to resume it.
+func (p *Pause) End() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.ended = true
+	p.c.Close()
+	select {
+	case <-p.paused:
+		return true
+	default:
+		return false
+	}
+}
+
 // PauseOn pauses the server (SIGSTOP) as soon as it has executed a command
 // whose MONITOR line, in lower case, contains every one of parts (lower
-// case), and then closes the
-// returned channel. The watch ends with the test.
-func (r *Redis) PauseOn(t testing.TB, parts ...string) <-chan struct{} {
+// case), unless End came first. The watch ends with the test at the latest.
+func (r *Redis) PauseOn(t testing.TB, parts ...string) *Pause {
 	t.Helper()
 	c, err := net.Dial("tcp", r.Addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	fmt.Fprintf(c, "MONITOR\r\n")
-	paused := make(chan struct{})
+	p := &Pause{c: c, paused: make(chan struct{})}
 	proc := r.cmd.Process
 	go func() {
 		sc := bufio.NewScanner(c)
 		for sc.Scan() {
 			line := strings.ToLower(sc.Text())
 			all := true
-			for _, p := range parts {
-				all = all && strings.Contains(line, p)
+			for _, part := range parts {
+				all = all && strings.Contains(line, part)
 			}
 			if all {
-				proc.Signal(syscall.SIGSTOP)
-				close(paused)
+				p.mu.Lock()
+				if !p.ended {
+					proc.Signal(syscall.SIGSTOP)
+					close(p.paused)
+				}
+				p.mu.Unlock()
 				return
 			}
 		}
 	}()
-	t.Cleanup(func() { c.Close() })
-	return paused
+	t.Cleanup(func() { p.End() })
+	return p
 }
 
 // UnstartedRedis is a Redis on a free port that is not running yet (Start
