@@ -363,18 +363,28 @@ func testLogSplit(t *testing.T, f LogFactory) {
 	if c1.n() == 0 || c2.n() == 0 {
 		t.Fatalf("one consumer did all the work: %d and %d", c1.n(), c2.n())
 	}
+	// A room stays with one consumer unless its shard changed hands (a
+	// lease that a starved consumer failed to renew in time is taken over:
+	// that is the design, docs/eventlog.md); then the first owner delivered
+	// a prefix of the room's events and the next one the rest, in order.
+	moved := g1.Stats().Acquired+g2.Stats().Acquired > int64(eventlog.Shards)
+	const want = "room_open,enter,leave,room_close"
 	for _, k := range keys {
 		a, b := c1.room(k), c2.room(k)
-		if len(a) > 0 && len(b) > 0 {
-			t.Fatalf("room %v was split between consumers", k)
+		if len(a) > 0 && len(b) > 0 && !moved {
+			t.Fatalf("room %v was split between consumers, and no shard changed hands", k)
 		}
-		evs := append(a, b...)
-		var got []string
-		for _, ev := range evs {
-			got = append(got, string(ev.Type))
-		}
-		if strings.Join(got, ",") != "room_open,enter,leave,room_close" {
-			t.Fatalf("room %v: %v", k, got)
+		if types(append(a, b...)) != want && types(append(b, a...)) != want {
+			t.Fatalf("room %v: %v then %v", k, types(a), types(b))
 		}
 	}
+}
+
+// types lists events' types, comma-separated.
+func types(evs []eventlog.Event) string {
+	var got []string
+	for _, ev := range evs {
+		got = append(got, string(ev.Type))
+	}
+	return strings.Join(got, ",")
 }
