@@ -1,7 +1,6 @@
 package node_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -11,10 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -106,28 +102,7 @@ func checkCallbackMetrics(t *testing.T, addr string) {
 			m[`trtcd_callback_events_accepted_total`] == 6 &&
 			m[`trtcd_callback_outbox_depth`] == 0 && m[`trtcd_callback_dead_letters`] == 0
 	})
-	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "metrics.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.Get("http://" + addr + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	families := 0
-	for _, line := range strings.Split(string(body), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 4 || f[0] != "#" || f[1] != "TYPE" || !strings.HasPrefix(f[2], "trtcd_callback_") {
-			continue
-		}
-		families++
-		if !bytes.Contains(doc, []byte("| `"+f[2]+"` | "+f[3]+" |")) {
-			t.Errorf("docs/metrics.md has no row for %s (%s)", f[2], f[3])
-		}
-	}
-	if families < 7 { // retries, dead_lettered and skipped appear once they count something
+	if families := documentedFamilies(t, addr, "trtcd_callback_"); families < 7 { // retries, dead_lettered and skipped appear once they count something
 		t.Fatalf("only %d trtcd_callback_ metric families served", families)
 	}
 }

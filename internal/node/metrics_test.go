@@ -293,14 +293,24 @@ func TestMetricsEventLog(t *testing.T) {
 // TestMetricsAreDocumented: every trtcd metric a cluster node serves (with
 // an API call made and the event log wired) has a line in docs/metrics.md.
 func TestMetricsAreDocumented(t *testing.T) {
+	n := startCluster(t, tk.StartRedis(t), 1)[0]
+	n.Metrics.SetEventLog(eventLog{})
+	signedPost(t, n.Addr(), "RemoveUser", "{}")
+	if families := documentedFamilies(t, n.Addr(), "trtcd_"); families < 30 {
+		t.Fatalf("only %d trtcd metric families served", families)
+	}
+}
+
+// documentedFamilies reads addr's /metrics and fails t for every metric
+// family named with prefix that has no row in docs/metrics.md; it returns
+// how many such families were served.
+func documentedFamilies(t *testing.T, addr, prefix string) int {
+	t.Helper()
 	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "metrics.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := startCluster(t, tk.StartRedis(t), 1)[0]
-	n.Metrics.SetEventLog(eventLog{})
-	signedPost(t, n.Addr(), "RemoveUser", "{}")
-	resp, err := http.Get("http://" + n.Addr() + "/metrics")
+	resp, err := http.Get("http://" + addr + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,7 +319,7 @@ func TestMetricsAreDocumented(t *testing.T) {
 	families := 0
 	for _, line := range strings.Split(string(body), "\n") {
 		f := strings.Fields(line)
-		if len(f) < 4 || f[0] != "#" || f[1] != "TYPE" || !strings.HasPrefix(f[2], "trtcd_") {
+		if len(f) < 4 || f[0] != "#" || f[1] != "TYPE" || !strings.HasPrefix(f[2], prefix) {
 			continue
 		}
 		families++
@@ -317,7 +327,5 @@ func TestMetricsAreDocumented(t *testing.T) {
 			t.Errorf("docs/metrics.md has no row for %s (%s)", f[2], f[3])
 		}
 	}
-	if families < 30 {
-		t.Fatalf("only %d trtcd metric families served", families)
-	}
+	return families
 }
