@@ -22,6 +22,13 @@ import (
 // (Room, Seq).
 type Handler func(ctx context.Context, ev Event) error
 
+// BatchHandler processes the events of one read of a shard (at most
+// Options.Batch, in shard order) at once, for consumers that write them in
+// one transaction. nil: all are done, and are acknowledged. An error makes
+// the group retry the whole batch as Handler's are retried, so events
+// before the one that failed may come again.
+type BatchHandler func(ctx context.Context, evs []Event) error
+
 // Policies of the consumer side (docs/eventlog.md).
 const (
 	DefaultLeaseTTL  = 5 * time.Second // a shard's owner must renew its lease within this
@@ -158,7 +165,8 @@ var errLeaseLost = errors.New("eventlog: lease lost")
 // Lag and Stats from anywhere.
 type Group struct {
 	name string
-	h    Handler
+	h    Handler      // one event at a time, or
+	hb   BatchHandler // a read's events at once
 	b    backend
 	opt  Options
 
@@ -168,14 +176,14 @@ type Group struct {
 	lastLag                                 atomic.Pointer[Lag]
 }
 
-func newGroup(b backend, opt Options, name string, h Handler) (*Group, error) {
+func newGroup(b backend, opt Options, name string, h Handler, hb BatchHandler) (*Group, error) {
 	if !ValidGroupName(name) {
 		return nil, fmt.Errorf("%w: group: %q is not 1-%d bytes of a-z 0-9 _ -", ErrInvalid, name, MaxGroupNameLen)
 	}
-	if h == nil {
+	if h == nil && hb == nil {
 		return nil, fmt.Errorf("%w: handler: missing", ErrInvalid)
 	}
-	return &Group{name: name, h: h, b: b, opt: opt}, nil
+	return &Group{name: name, h: h, hb: hb, b: b, opt: opt}, nil
 }
 
 // Name is the group's name.
@@ -460,6 +468,12 @@ func (r *run) work(ctx context.Context, w *worker) {
 			g.opt.Log.Error("a consumer group fell behind retention: events lost to it",
 				"group", g.name, "shard", w.shard, "lost", lost)
 		}
+		if g.hb != nil {
+			if !r.handleBatch(ctx, w, rd, es) {
+				return
+			}
+			continue
+		}
 		for _, e := range es {
 			if !r.handle(ctx, w, rd, e) {
 				return
@@ -468,10 +482,8 @@ func (r *run) work(ctx context.Context, w *worker) {
 	}
 }
 
-// handle runs the handler until it succeeds, then acknowledges. It returns
-// false when the worker must stop (ctx ended, lease lost); the event is
-// then not acknowledged, unless the handler had already succeeded.
-func (r *run) handle(ctx context.Context, w *worker, rd reader, e entry) bool {
+// skip counts and logs an entry no handler gets; false for a good one.
+func (r *run) skip(w *worker, e entry) bool {
 	g := r.g
 	switch {
 	case e.bad != nil:
@@ -480,24 +492,73 @@ func (r *run) handle(ctx context.Context, w *worker, rd reader, e entry) bool {
 	case e.gone:
 		g.opt.Log.Warn("pending event was trimmed", "group", g.name, "shard", w.shard, "id", e.id)
 	default:
-		for attempt := 1; ; attempt++ {
-			err := g.h(ctx, e.ev)
-			if err == nil {
-				break
-			}
-			if ctx.Err() != nil {
-				return false
-			}
-			g.retries.Add(1)
-			if attempt == 1 || attempt%10 == 0 {
-				g.opt.Log.Warn("event handler failed; retrying", "group", g.name, "room", e.ev.Room, "seq", e.ev.Seq, "attempt", attempt, "err", err)
-			}
-			if !sleep(ctx, backoff(attempt, RetryHandlerMin, RetryHandlerMax)) {
-				return false
-			}
-		}
-		g.delivered.Add(1)
+		return false
 	}
+	return true
+}
+
+// retry runs fn until it succeeds; false when ctx ended first.
+func (r *run) retry(ctx context.Context, ev Event, fn func() error) bool {
+	g := r.g
+	for attempt := 1; ; attempt++ {
+		err := fn()
+		if err == nil {
+			return true
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		g.retries.Add(1)
+		if attempt == 1 || attempt%10 == 0 {
+			g.opt.Log.Warn("event handler failed; retrying", "group", g.name, "room", ev.Room, "seq", ev.Seq, "attempt", attempt, "err", err)
+		}
+		if !sleep(ctx, backoff(attempt, RetryHandlerMin, RetryHandlerMax)) {
+			return false
+		}
+	}
+}
+
+// handleBatch runs the batch handler over es's good events until it
+// succeeds, then acknowledges every entry in order. It returns false when
+// the worker must stop; nothing of es is then acknowledged, unless the
+// handler had already succeeded.
+func (r *run) handleBatch(ctx context.Context, w *worker, rd reader, es []entry) bool {
+	evs := make([]Event, 0, len(es))
+	for _, e := range es {
+		if !r.skip(w, e) {
+			evs = append(evs, e.ev)
+		}
+	}
+	if len(evs) > 0 {
+		if !r.retry(ctx, evs[0], func() error { return r.g.hb(ctx, evs) }) {
+			return false
+		}
+		r.g.delivered.Add(int64(len(evs)))
+	}
+	for _, e := range es {
+		if !r.ack(ctx, w, rd, e) {
+			return false
+		}
+	}
+	return true
+}
+
+// handle runs the handler until it succeeds, then acknowledges. It returns
+// false when the worker must stop (ctx ended, lease lost); the event is
+// then not acknowledged, unless the handler had already succeeded.
+func (r *run) handle(ctx context.Context, w *worker, rd reader, e entry) bool {
+	if !r.skip(w, e) {
+		if !r.retry(ctx, e.ev, func() error { return r.g.h(ctx, e.ev) }) {
+			return false
+		}
+		r.g.delivered.Add(1)
+	}
+	return r.ack(ctx, w, rd, e)
+}
+
+// ack acknowledges a handled entry, retrying while the log is unreachable.
+// It returns false when the worker must stop.
+func (r *run) ack(ctx context.Context, w *worker, rd reader, e entry) bool {
 	if ctx.Err() != nil {
 		// Done but cut short: one try to acknowledge, to spare a redelivery.
 		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)

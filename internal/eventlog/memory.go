@@ -148,8 +148,15 @@ func (m *Memory) Append(ev Event) error {
 // Group makes a consumer of group name on this log; Run it.
 // The group's cursors start at the oldest event kept, and it counts for
 // Seal from now on.
-func (m *Memory) Group(name string, h Handler) (*Group, error) {
-	g, err := newGroup(m, m.opt, name, h)
+func (m *Memory) Group(name string, h Handler) (*Group, error) { return m.newGroupOn(name, h, nil) }
+
+// GroupBatch is Group with a handler that takes each read's events at once.
+func (m *Memory) GroupBatch(name string, h BatchHandler) (*Group, error) {
+	return m.newGroupOn(name, nil, h)
+}
+
+func (m *Memory) newGroupOn(name string, h Handler, hb BatchHandler) (*Group, error) {
+	g, err := newGroup(m, m.opt, name, h, hb)
 	if err != nil {
 		return nil, err
 	}

@@ -36,7 +36,14 @@ func NewRedis(rdb redis.UniversalClient, opt Options) *Redis {
 }
 
 // Group makes a consumer of group name on this node; Run it.
-func (r *Redis) Group(name string, h Handler) (*Group, error) { return newGroup(r, r.opt, name, h) }
+func (r *Redis) Group(name string, h Handler) (*Group, error) {
+	return newGroup(r, r.opt, name, h, nil)
+}
+
+// GroupBatch is Group with a handler that takes each read's events at once.
+func (r *Redis) GroupBatch(name string, h BatchHandler) (*Group, error) {
+	return newGroup(r, r.opt, name, nil, h)
+}
 
 // appendScript is what the registries' scripts do, on its own: take the
 // room's next seq, the time, and append. KEYS stream, counter, seq;

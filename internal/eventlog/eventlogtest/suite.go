@@ -16,6 +16,7 @@ import (
 // Node is the log as one node sees it.
 type Node interface {
 	Group(name string, h eventlog.Handler) (*eventlog.Group, error)
+	GroupBatch(name string, h eventlog.BatchHandler) (*eventlog.Group, error)
 }
 
 // Target is one fresh, empty log.
@@ -43,6 +44,8 @@ func Run(t *testing.T, f Factory) {
 	t.Run("TwoConsumersSplitTheShards", func(t *testing.T) { testSplit(t, f(t)) })
 	t.Run("CancelledBeforeAckIsRedelivered", func(t *testing.T) { testCancelBeforeAck(t, f(t)) })
 	t.Run("HandlerErrorsRetriedInOrder", func(t *testing.T) { testRetry(t, f(t)) })
+	t.Run("BatchHandlerGetsReadsInRoomOrder", func(t *testing.T) { testBatch(t, f(t)) })
+	t.Run("BatchHandlerErrorRetriesTheBatch", func(t *testing.T) { testBatchRetry(t, f(t)) })
 	t.Run("LagCountAndAge", func(t *testing.T) { testLag(t, f(t)) })
 	t.Run("BadInput", func(t *testing.T) { testBadInput(t, f(t)) })
 	t.Run("RestartEmptyDoesNotWedge", func(t *testing.T) {
@@ -359,4 +362,92 @@ func testRestart(t *testing.T, tg Target) {
 	Until(t, "events after the restart", func() bool { return c.Total() >= 20 })
 	checkExact(t, "before", c, want)
 	checkExact(t, "after", c, after)
+}
+
+// batches records a batch handler's calls: each call's seqs.
+type batches struct {
+	mu    sync.Mutex
+	calls [][]uint64
+	c     *Collector
+	fail  int // fail this many calls first
+}
+
+func (b *batches) handle(ctx context.Context, evs []eventlog.Event) error {
+	b.mu.Lock()
+	var seqs []uint64
+	for _, ev := range evs {
+		seqs = append(seqs, ev.Seq)
+	}
+	b.calls = append(b.calls, seqs)
+	fail := b.fail > 0
+	if fail {
+		b.fail--
+	}
+	b.mu.Unlock()
+	if fail {
+		return errors.New("the database is down")
+	}
+	for _, ev := range evs {
+		b.c.Handle(ctx, ev)
+	}
+	return nil
+}
+
+func (b *batches) largest() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := 0
+	for _, c := range b.calls {
+		n = max(n, len(c))
+	}
+	return n
+}
+
+func testBatch(t *testing.T, tg Target) {
+	b := &batches{c: NewCollector()}
+	before := appendRooms(t, tg, 600, 1, 20) // one room, so one shard: one read holds all 20
+	g, err := tg.Node(t).GroupBatch("history", b.handle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	Start(t, g)
+	after := appendRooms(t, tg, 600, 3, 5)
+	for room, s := range after {
+		before[room] = append(before[room], s...)
+	}
+	n := total(before)
+	Until(t, fmt.Sprintf("%d events", n), func() bool { return b.c.Total() >= n })
+	checkExact(t, "history (batches)", b.c, before)
+	if got := b.largest(); got < 20 {
+		t.Fatalf("the 20 events waiting at the start came in batches of at most %d, want one batch", got)
+	}
+	if st := g.Stats(); st.Delivered != int64(n) {
+		t.Fatalf("Delivered %d, want %d", st.Delivered, n)
+	}
+}
+
+func testBatchRetry(t *testing.T, tg Target) {
+	b := &batches{c: NewCollector(), fail: 2}
+	want := appendRooms(t, tg, 700, 1, 5)
+	g, err := tg.Node(t).GroupBatch("history", b.handle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	Start(t, g)
+	Until(t, "the batch to succeed", func() bool { return b.c.Total() >= 5 })
+	checkExact(t, "history (retried batch)", b.c, want)
+	b.mu.Lock()
+	calls := fmt.Sprint(b.calls)
+	b.mu.Unlock()
+	var room string
+	for r := range want {
+		room = r
+	}
+	one := fmt.Sprint(want[room])
+	if wantCalls := "[" + one + " " + one + " " + one + "]"; calls != wantCalls {
+		t.Fatalf("handler calls %s, want the whole batch three times %s", calls, wantCalls)
+	}
+	if st := g.Stats(); st.Retries != 2 || st.Delivered != 5 {
+		t.Fatalf("stats %+v, want 2 retries and 5 delivered", st)
+	}
 }
