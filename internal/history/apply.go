@@ -15,18 +15,18 @@ import (
 // see commit.go), so a busy consumer group pays for one commit per batch,
 // not per event.
 func (s *Store) Apply(ctx context.Context, ev Event) error {
-	return s.submit(ctx, ev)
+	return s.submit(ctx, []Event{ev})
 }
 
-// ApplyAll writes events in order in one transaction. Malformed events are
-// skipped (the error wraps ErrBadEvent and the others are stored); any other
-// error means none was stored.
+// ApplyAll writes events in order in one transaction (shared with other
+// callers' events, as Apply's). Malformed events are skipped (the error
+// wraps ErrBadEvent and the others are stored); any other error means none
+// was stored.
 func (s *Store) ApplyAll(ctx context.Context, evs []Event) error {
-	bad, err := s.applyBatch(ctx, evs)
-	if err != nil {
-		return err
+	if len(evs) == 0 {
+		return nil
 	}
-	return errors.Join(bad...)
+	return s.submit(ctx, evs)
 }
 
 // applyBatch writes evs in one transaction, in order. bad holds an error

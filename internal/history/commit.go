@@ -3,12 +3,13 @@ package history
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
 )
 
-// Group commit: Apply hands its event to one writer goroutine, which writes
+// Group commit: Apply (and ApplyAll) hands its events to one writer goroutine, which writes
 // every event waiting at that moment in one transaction and then answers
 // each caller. The history group calls Apply from one goroutine per shard,
 // so under load a transaction carries many events and the store pays one
@@ -29,8 +30,10 @@ const (
 	CommitTimeout = 30 * time.Second
 )
 
+// pending is one caller's events (one Apply, or one ApplyAll: in order, in
+// the same transaction) and where its outcome goes.
 type pending struct {
-	ev   Event
+	evs  []Event
 	done chan error
 }
 
@@ -47,9 +50,9 @@ func newWriter() writer {
 	return writer{queue: make(chan *pending, MaxCommitBatch), closing: make(chan struct{}), done: make(chan struct{})}
 }
 
-// submit queues ev for the next transaction and waits for its outcome. An
+// submit queues evs for the next transaction and waits for the outcome. An
 // event whose caller gave up (ctx) may still be written: Apply is idempotent.
-func (s *Store) submit(ctx context.Context, ev Event) error {
+func (s *Store) submit(ctx context.Context, evs []Event) error {
 	closed := fmt.Errorf("%w: store closed", ErrUnavailable)
 	select {
 	case <-s.w.closing:
@@ -57,7 +60,7 @@ func (s *Store) submit(ctx context.Context, ev Event) error {
 	default:
 	}
 	s.w.start.Do(func() { go s.writeLoop() })
-	p := &pending{ev: ev, done: make(chan error, 1)}
+	p := &pending{evs: evs, done: make(chan error, 1)}
 	select {
 	case s.w.queue <- p:
 	case <-s.w.closing:
@@ -96,11 +99,13 @@ func (s *Store) writeLoop() {
 			return
 		}
 		timer.Reset(CommitDelay)
+		n := len(batch[0].evs)
 	more:
-		for len(batch) < MaxCommitBatch {
+		for n < MaxCommitBatch {
 			select {
 			case p := <-s.w.queue:
 				batch = append(batch, p)
+				n += len(p.evs)
 			case <-timer.C:
 				break more
 			case <-s.w.closing:
@@ -109,7 +114,7 @@ func (s *Store) writeLoop() {
 		}
 		timer.Stop()
 		for _, p := range batch {
-			evs = append(evs, p.ev)
+			evs = append(evs, p.evs...)
 		}
 		s.commitBatch(batch, evs)
 	}
@@ -121,8 +126,9 @@ func (s *Store) writeLoop() {
 func (s *Store) commitBatch(batch []*pending, evs []Event) {
 	bad, err := s.applyWithTimeout(evs)
 	if err == nil {
-		for i, p := range batch {
-			p.done <- bad[i]
+		for _, p := range batch {
+			p.done <- errors.Join(bad[:len(p.evs)]...)
+			bad = bad[len(p.evs):]
 		}
 		return
 	}
@@ -130,10 +136,10 @@ func (s *Store) commitBatch(batch []*pending, evs []Event) {
 		batch[0].done <- err
 		return
 	}
-	for i, p := range batch {
-		bad, err := s.applyWithTimeout(evs[i : i+1])
+	for _, p := range batch {
+		bad, err := s.applyWithTimeout(p.evs)
 		if err == nil {
-			err = bad[0]
+			err = errors.Join(bad...)
 		}
 		p.done <- err
 	}

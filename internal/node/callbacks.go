@@ -11,7 +11,7 @@ import (
 const CallbacksGroup = "callbacks"
 
 // openCallbacks feeds the callback sender from the event log's callbacks
-// group, when some app has a callback. Handle returns once the event is in
+// group, when some app has a callback. HandleBatch returns once the events are in
 // the durable outbox (or deliberately skipped), so acknowledging after it
 // loses nothing; the sender delivers from the outbox from Start to Shutdown.
 func (n *Node) openCallbacks() error {
@@ -28,14 +28,23 @@ func (n *Node) openCallbacks() error {
 	if err != nil {
 		return err
 	}
-	if _, err := n.AddGroup(CallbacksGroup, func(ctx context.Context, ev eventlog.Event) error {
-		return s.Handle(ctx, ev.Record())
+	if _, err := n.AddBatchGroup(CallbacksGroup, func(ctx context.Context, evs []eventlog.Event) error {
+		return s.HandleBatch(ctx, records(evs))
 	}); err != nil {
 		s.Close()
 		return err
 	}
 	n.Callbacks = s
 	return nil
+}
+
+// records are evs as the log's readers take them.
+func records(evs []eventlog.Event) []eventlog.Record {
+	out := make([]eventlog.Record, len(evs))
+	for i, ev := range evs {
+		out[i] = ev.Record()
+	}
+	return out
 }
 
 // startCallbacks runs the sender's delivery until Shutdown.

@@ -17,6 +17,7 @@ import (
 // register consumer groups on it with Node.AddGroup.
 type Log interface {
 	Group(name string, h eventlog.Handler) (*eventlog.Group, error)
+	GroupBatch(name string, h eventlog.BatchHandler) (*eventlog.Group, error)
 }
 
 // groups are the consumer groups this node runs.
@@ -33,6 +34,16 @@ type groups struct {
 // nodes running the group, in room order, at least once (docs/eventlog.md).
 // Call it before Start; at most MaxGroups groups, each name once.
 func (n *Node) AddGroup(name string, h eventlog.Handler) (*eventlog.Group, error) {
+	return n.addGroup(name, func() (*eventlog.Group, error) { return n.Log.Group(name, h) })
+}
+
+// AddBatchGroup is AddGroup for a consumer that takes each read's events at
+// once (and writes them in one transaction).
+func (n *Node) AddBatchGroup(name string, h eventlog.BatchHandler) (*eventlog.Group, error) {
+	return n.addGroup(name, func() (*eventlog.Group, error) { return n.Log.GroupBatch(name, h) })
+}
+
+func (n *Node) addGroup(name string, mk func() (*eventlog.Group, error)) (*eventlog.Group, error) {
 	n.groups.mu.Lock()
 	defer n.groups.mu.Unlock()
 	if n.groups.started {
@@ -46,7 +57,7 @@ func (n *Node) AddGroup(name string, h eventlog.Handler) (*eventlog.Group, error
 			return nil, fmt.Errorf("node: group %q: registered twice", name)
 		}
 	}
-	g, err := n.Log.Group(name, h)
+	g, err := mk()
 	if err != nil {
 		return nil, err
 	}

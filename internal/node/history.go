@@ -29,10 +29,10 @@ func (n *Node) openHistory(cat *cloudapi.Catalog, owner trtc.Owner) error {
 		return nil
 	}
 	n.History = store
-	_, err = n.AddGroup(HistoryGroup, func(ctx context.Context, ev eventlog.Event) error {
-		err := store.Apply(ctx, ev.Record())
+	_, err = n.AddBatchGroup(HistoryGroup, func(ctx context.Context, evs []eventlog.Event) error {
+		err := store.ApplyAll(ctx, records(evs))
 		if errors.Is(err, history.ErrBadEvent) {
-			n.Logger.Warn("history: event dropped", "room", ev.Room, "seq", ev.Seq, "type", string(ev.Type), "err", err)
+			n.Logger.Warn("history: events dropped", "room", evs[0].Room, "events", len(evs), "err", err)
 			return nil
 		}
 		return err
