@@ -25,6 +25,15 @@ const DeliveredRetention = 10 * time.Minute
 // writeBatch is the most changes committed in one transaction.
 const writeBatch = 512
 
+// CommitDelay is how long the outbox's writer collects changes after the
+// first one before it commits them in one transaction (unless writeBatch
+// are waiting): a commit costs about as much as several rows, so under load
+// a transaction carries many events and their delivery marks, and the work
+// runs after the room change that caused it rather than beside it (the kick
+// whose 104 it records has answered by then). It delays each callback by at
+// most this much.
+const CommitDelay = 10 * time.Millisecond
+
 const schema = `
 CREATE TABLE IF NOT EXISTS outbox(
   id         INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -239,17 +248,20 @@ func (st *Store) async(fn func(tx *sql.Tx) error, after func()) {
 func (st *Store) writer() {
 	defer close(st.done)
 	batch := make([]*op, 0, writeBatch)
+	delay := time.NewTimer(CommitDelay)
+	defer delay.Stop()
 	for o := range st.ops {
 		batch = append(batch[:0], o)
+		delay.Reset(CommitDelay)
 	fill:
 		for len(batch) < writeBatch {
 			select {
 			case o, ok := <-st.ops:
 				if !ok {
-					break fill
+					break fill // closing: commit what is here at once
 				}
 				batch = append(batch, o)
-			default:
+			case <-delay.C:
 				break fill
 			}
 		}
