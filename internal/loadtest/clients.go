@@ -79,6 +79,10 @@ func RunClients(ctx context.Context, cfg ClientsConfig) (*Report, error) {
 	wg.Wait()
 	elapsed := time.Since(pacer.Start)
 	joined := lat.Count()
+	// The joins' deferred work (callbacks, history) is part of their cost.
+	if err := cfg.settle(ctx, rep, "settle_after_joins_ms"); err != nil {
+		return nil, err
+	}
 	if cpu1, err := ServerCPU(cfg.Server); err == nil && joined > 0 {
 		// Server CPU per join: what the join rate would be per server core
 		// with the load generator on other cores.

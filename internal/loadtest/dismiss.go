@@ -29,6 +29,9 @@ func RunDismiss(ctx context.Context, cfg DismissConfig) (*Report, error) {
 		return nil, err
 	}
 	defer closeAll(conns)
+	if err := cfg.settle(ctx, rep, "settle_after_joins_ms"); err != nil {
+		return nil, err
+	}
 	caller := cfg.newCaller("DismissRoomByStrRoomId", nil, 1)
 	defer caller.close()
 	kickLat := NewLatencies()
@@ -70,6 +73,9 @@ func RunDismiss(ctx context.Context, cfg DismissConfig) (*Report, error) {
 		return nil, fmt.Errorf("DismissRoomByStrRoomId: %v %s", err, code)
 	}
 	wg.Wait()
+	if err := cfg.settle(ctx, rep, "settle_after_dismiss_ms"); err != nil {
+		return nil, err
+	}
 	if cpu1, err := ServerCPU(cfg.Server); err == nil && cpuErr == nil {
 		// The server's own share of the work: the load generator shares
 		// the machine, so this is what one core of a dedicated server spends.

@@ -33,6 +33,9 @@ func RunKick(ctx context.Context, cfg KickConfig) (*Report, error) {
 		return nil, err
 	}
 	defer closeAll(conns)
+	if err := cfg.settle(ctx, rep, "settle_after_joins_ms"); err != nil {
+		return nil, err
+	}
 	caller := cfg.newCaller("RemoveUser", nil, 64)
 	defer caller.close()
 	kickLat, apiLat := NewLatencies(), NewLatencies()
