@@ -42,6 +42,7 @@ func RunClients(ctx context.Context, cfg ClientsConfig) (*Report, error) {
 		return nil, err
 	}
 	lat := NewLatencies()
+	lag := WatchLag(ctx, cfg.Server)
 	conns := make([]*client.Conn, cfg.Clients)
 	var failed atomic.Int64
 	var firstErr error
@@ -80,7 +81,11 @@ func RunClients(ctx context.Context, cfg ClientsConfig) (*Report, error) {
 	elapsed := time.Since(pacer.Start)
 	joined := lat.Count()
 	// The joins' deferred work (callbacks, history) is part of their cost.
-	if err := cfg.settle(ctx, rep, "settle_after_joins_ms"); err != nil {
+	err = cfg.settle(ctx, rep, "settle_after_joins_ms")
+	for group, n := range lag.Stop() {
+		rep.Figures["max_lag_events_"+group] = n // how far the group fell behind the joins
+	}
+	if err != nil {
 		return nil, err
 	}
 	if cpu1, err := ServerCPU(cfg.Server); err == nil && joined > 0 {

@@ -31,17 +31,21 @@ func Settle(ctx context.Context, server string) (time.Duration, error) {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, SettleTimeout)
 	defer cancel()
+	last := ""
 	for {
 		busy, err := unsettled(ctx, server)
-		if err != nil {
+		switch {
+		case err != nil && ctx.Err() != nil && last != "":
+			busy = last // the deadline came during a read
+		case err != nil:
 			return time.Since(start), err
-		}
-		if busy == "" {
+		case busy == "":
 			return time.Since(start), nil
 		}
+		last = busy
 		select {
 		case <-ctx.Done():
-			return time.Since(start), fmt.Errorf("server not settled after %v (SettleTimeout): %s", SettleTimeout, busy)
+			return time.Since(start), fmt.Errorf("server not settled (SettleTimeout %v, or the caller's deadline): %s", SettleTimeout, busy)
 		case <-time.After(SettlePoll):
 		}
 	}
@@ -50,19 +54,44 @@ func Settle(ctx context.Context, server string) (time.Duration, error) {
 // unsettled reads server's /metrics and says what is still pending ("" when
 // nothing is).
 func unsettled(ctx context.Context, server string) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(server, "/")+"/metrics", nil)
+	b, err := readBacklog(ctx, server)
 	if err != nil {
 		return "", err
+	}
+	for group, n := range b.lag {
+		if n > 0 {
+			return fmt.Sprintf("group %s: %.0f events not consumed", group, n), nil
+		}
+	}
+	if b.outbox > 0 {
+		return fmt.Sprintf("callback outbox depth %.0f", b.outbox), nil
+	}
+	return "", nil
+}
+
+// backlog is the work a server's events left: per consumer group, the
+// events appended and not yet consumed on this node; and the callback
+// outbox's depth.
+type backlog struct {
+	lag    map[string]float64
+	outbox float64
+}
+
+func readBacklog(ctx context.Context, server string) (backlog, error) {
+	b := backlog{lag: map[string]float64{}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(server, "/")+"/metrics", nil)
+	if err != nil {
+		return b, err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return "", err
+		return b, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("%s/metrics: %s", server, resp.Status)
+		return b, fmt.Errorf("%s/metrics: %s", server, resp.Status)
 	}
-	appended, consumed, depth := -1.0, map[string]float64{}, 0.0
+	appended, consumed := 0.0, map[string]float64{}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
@@ -77,24 +106,62 @@ func unsettled(ctx context.Context, server string) (string, error) {
 		switch {
 		case series == "trtcd_events_appended_total":
 			appended = f
-		case strings.HasPrefix(series, "trtcd_events_consumed_total{"):
-			consumed[series] = f
+		case strings.HasPrefix(series, `trtcd_events_consumed_total{group="`):
+			group := strings.TrimSuffix(strings.TrimPrefix(series, `trtcd_events_consumed_total{group="`), `"}`)
+			consumed[group] = f
 		case series == "trtcd_callback_outbox_depth":
-			depth = f
+			b.outbox = f
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return "", err
+		return b, err
 	}
-	for series, c := range consumed {
-		if c < appended {
-			return fmt.Sprintf("%s %.0f of %.0f appended", series, c, appended), nil
+	for group, c := range consumed {
+		b.lag[group] = max(appended-c, 0)
+	}
+	return b, nil
+}
+
+// LagPoll is how often a LagWatch reads /metrics.
+const LagPoll = 100 * time.Millisecond
+
+// LagWatch records the largest backlog of each consumer group of a server
+// while a phase runs (read every LagPoll).
+type LagWatch struct {
+	stop func()
+	done chan struct{}
+	max  map[string]float64
+}
+
+// WatchLag starts watching server's consumer groups.
+func WatchLag(ctx context.Context, server string) *LagWatch {
+	ctx, cancel := context.WithCancel(ctx)
+	w := &LagWatch{stop: cancel, done: make(chan struct{}), max: map[string]float64{}}
+	go func() {
+		defer close(w.done)
+		t := time.NewTicker(LagPoll)
+		defer t.Stop()
+		for {
+			if b, err := readBacklog(ctx, server); err == nil {
+				for g, n := range b.lag {
+					w.max[g] = max(w.max[g], n)
+				}
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
 		}
-	}
-	if depth > 0 {
-		return fmt.Sprintf("callback outbox depth %.0f", depth), nil
-	}
-	return "", nil
+	}()
+	return w
+}
+
+// Stop ends the watch and returns each group's largest backlog in events.
+func (w *LagWatch) Stop() map[string]float64 {
+	w.stop()
+	<-w.done
+	return w.max
 }
 
 // settle runs Settle (the settle policy) and records its time as figure.

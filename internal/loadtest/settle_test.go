@@ -2,9 +2,11 @@ package loadtest_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -62,5 +64,48 @@ func TestSettleWithoutConsumers(t *testing.T) {
 	}
 	if _, err := loadtest.Settle(context.Background(), "http://127.0.0.1:1"); err == nil {
 		t.Fatal("Settle on a closed port returned no error")
+	}
+}
+
+// TestWatchLagReadsEachGroupsBacklog: the watch reads appended minus
+// consumed per group from /metrics text (served here as a node writes it,
+// with the numbers changing between reads) and keeps each group's largest.
+func TestWatchLagReadsEachGroupsBacklog(t *testing.T) {
+	var mu sync.Mutex
+	reads := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		reads++
+		n := reads
+		mu.Unlock()
+		history := 4.0
+		if n > 1 {
+			history = 9 // caught up (or nearly) after the first read
+		}
+		fmt.Fprintf(w, "# HELP trtcd_events_appended_total x\n# TYPE trtcd_events_appended_total counter\n"+
+			"trtcd_events_appended_total 10\n"+
+			"trtcd_events_consumed_total{group=\"callbacks\"} 10\n"+
+			"trtcd_events_consumed_total{group=\"history\"} %g\n"+
+			"trtcd_callback_outbox_depth 0\n", history)
+	}))
+	defer srv.Close()
+	w := loadtest.WatchLag(context.Background(), srv.URL)
+	for {
+		mu.Lock()
+		n := reads
+		mu.Unlock()
+		if n >= 3 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	got := w.Stop()
+	if got["history"] != 6 || got["callbacks"] != 0 || len(got) != 2 {
+		t.Fatalf("largest backlogs %v, want history 6 and callbacks 0", got)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if _, err := loadtest.Settle(ctx, srv.URL); err == nil || !strings.Contains(err.Error(), "history") {
+		t.Fatalf("Settle with history one event behind = %v, want an error naming the group", err)
 	}
 }
