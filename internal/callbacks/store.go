@@ -304,7 +304,7 @@ func (st *Store) commit(batch []*op) error {
 }
 
 // yield lets whatever else is runnable go first between two statements of
-// the writer's transaction (the writer yields policy): a transaction of a
+// the writer's transaction: a transaction of a
 // few hundred statements is milliseconds of CPU that the Go scheduler would
 // otherwise not interrupt for a kick or a join waiting on the same core (a
 // server given one core runs one goroutine at a time), so the outbox's work
