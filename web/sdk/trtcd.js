@@ -9,6 +9,7 @@
 //   room.on('kicked', (e) => console.log('out of the room:', e.reason));
 //   await room.join();
 //   await room.publish({ audio: true, video: true });
+//   await room.switchRole('audience'); // stops publishing; others see user-left role_switch
 //
 // Two RTCPeerConnections per member: "pub" is offered by this client and
 // carries what it publishes; "sub" is offered by the server and carries the
