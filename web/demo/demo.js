@@ -83,12 +83,43 @@ function blockedText(e) {
   return '';
 }
 
-function reset() {
-  for (const t of document.querySelectorAll('figure.remote')) t.remove();
+// showRole shows this page's current role and what the switch button does.
+function showRole(role) {
+  const cur = $('current-role');
+  cur.dataset.role = role;
+  cur.textContent = role ? role : 'not joined';
+  const button = $('switch-button');
+  button.textContent = role === 'audience' ? 'Switch to anchor' : 'Switch to audience';
+  button.disabled = !role;
+}
+
+function roleNote(text, code = '') {
+  const n = $('role-note');
+  n.textContent = text;
+  n.dataset.code = code;
+}
+
+function hideLocal() {
   $('local-tile').hidden = true;
   $('local-video').srcObject = null;
+}
+
+function reset() {
+  for (const t of document.querySelectorAll('figure.remote')) t.remove();
+  hideLocal();
   $('join-button').disabled = false;
   $('leave-button').disabled = true;
+  showRole('');
+  roleNote('');
+}
+
+// publishLocal publishes the camera and microphone and shows them.
+async function publishLocal(r) {
+  const stream = await r.publish({ audio: true, video: { width: 640, height: 480 } });
+  $('local-video').srcObject = stream;
+  $('local-caption').textContent = `${r.userId} (you)`;
+  $('local-tile').hidden = false;
+  log('publishing camera and microphone');
 }
 
 async function mint(userId) {
@@ -127,6 +158,10 @@ function wire(r) {
     } else {
       badge(e.userId, text);
     }
+  });
+  r.on('role-switched', (e) => {
+    log(`now ${e.role} (seq ${e.seq})`);
+    showRole(e.role);
   });
   r.on('connection-state', (e) => log(`${e.pc} connection ${e.state}`));
   r.on('error', (e) => {
@@ -172,13 +207,8 @@ form.addEventListener('submit', async (ev) => {
     setStatus('joined', `In the room as ${userId} (app ${sig.sdkAppId}).`);
     $('leave-button').disabled = false;
     log(`joined room ${roomText} as ${userId} (${role})`);
-    if (role === 'anchor' && $('publish').checked) {
-      const stream = await r.publish({ audio: true, video: { width: 640, height: 480 } });
-      $('local-video').srcObject = stream;
-      $('local-caption').textContent = `${userId} (you)`;
-      $('local-tile').hidden = false;
-      log('publishing camera and microphone');
-    }
+    showRole(r.role);
+    if (role === 'anchor' && $('publish').checked) await publishLocal(r);
   } catch (e) {
     const code = e instanceof TrtcdError ? e.code : e.name || 'Error';
     log(`failed: ${e.message}`);
@@ -198,4 +228,31 @@ $('leave-button').addEventListener('click', () => {
   room.leave();
   log('left');
   reset();
+});
+
+// The switch button: anchor -> audience stops publishing (the SDK does it);
+// audience -> anchor publishes again when "publish" is ticked.
+$('switch-button').addEventListener('click', async () => {
+  const r = room;
+  if (!r || r.state !== 'joined') return;
+  const target = r.role === 'anchor' ? 'audience' : 'anchor';
+  $('switch-button').disabled = true;
+  roleNote('');
+  let step = `switch to ${target}`;
+  try {
+    await r.switchRole(target);
+    if (target === 'audience') {
+      hideLocal();
+    } else if ($('publish').checked) {
+      step = 'publishing';
+      await publishLocal(r);
+    }
+  } catch (e) {
+    const code = e instanceof TrtcdError ? e.code : e.name || 'Error';
+    log(`${step} failed: ${e.message}`);
+    if (r.kickReason || r.state !== 'joined') return;
+    roleNote(step === 'publishing' ? `Publishing failed: ${e.message}` : `Could not ${step}: ${e.message}`, code);
+  } finally {
+    if (room === r && r.state === 'joined') showRole(r.role);
+  }
 });

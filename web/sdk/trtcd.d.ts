@@ -5,13 +5,15 @@ export declare const VERSION: string;
 export declare const HEARTBEAT_MS: number;
 /** Longest wait for local ICE candidates before a description is sent, in milliseconds. */
 export declare const GATHER_TIMEOUT_MS: number;
-/** Longest wait for the server's answer to a join or a publish offer, in milliseconds. */
+/** Longest wait for the server's answer to a join, a publish offer or a role switch, in milliseconds. */
 export declare const ANSWER_TIMEOUT_MS: number;
 
 export type Role = 'anchor' | 'audience';
+/** The roles switchRole() takes: ['anchor', 'audience']. */
+export declare const ROLES: readonly Role[];
 export type Kind = 'audio' | 'video' | 'subvideo';
-/** Why another member left. */
-export type LeftReason = 'left' | 'removed' | 'timeout';
+/** Why another member left; role_switch: it became audience (still in the room, no longer listed). */
+export type LeftReason = 'left' | 'removed' | 'timeout' | 'role_switch';
 /** Why this member is out of the room. */
 export type KickReason = 'removed' | 'dismissed' | 'duplicate' | 'timeout';
 
@@ -59,6 +61,8 @@ export interface RoomEvents {
   'user-entered': { userId: string; role: Role };
   'user-left': { userId: string; role: Role; reason: LeftReason };
   kicked: { reason: KickReason };
+  /** This member's role switch was committed (seq: its place in the room's order). */
+  'role-switched': RoleSwitchedEvent;
   /** The server stopped (true) or resumes (false) forwarding a user's audio and video. */
   blocked: { userId: string; audio: boolean; video: boolean; self: boolean };
   'track-added': TrackEvent;
@@ -67,6 +71,11 @@ export interface RoomEvents {
   error: { code: string; message: string; ref: string; fatal: boolean };
   closed: { code: number; reason: string };
   'connection-state': { pc: 'pub' | 'sub'; state: RTCPeerConnectionState };
+}
+
+export interface RoleSwitchedEvent {
+  role: Role;
+  seq: number;
 }
 
 export interface PublishOptions {
@@ -121,6 +130,14 @@ export declare class Room {
   join(): Promise<JoinedEvent>;
   /** Leaves the room and stops every track. */
   leave(): void;
+
+  /**
+   * Switches to anchor or audience; resolves once the server committed it (role is then the new
+   * role). To audience: stops publishing first. Rejects with a TrtcdError: InvalidParameter.Role
+   * (not anchor or audience; nothing is sent), InvalidState, FailedOperation.RoleUnchanged,
+   * FailedOperation.SwitchRole, AnswerTimeout or FailedOperation.Closed.
+   */
+  switchRole(role: Role): Promise<RoleSwitchedEvent>;
 
   /** Publishes the camera and microphone (or a given stream); resolves with the local stream. */
   publish(options?: PublishOptions): Promise<MediaStream>;

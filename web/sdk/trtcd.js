@@ -9,6 +9,7 @@
 //   room.on('kicked', (e) => console.log('out of the room:', e.reason));
 //   await room.join();
 //   await room.publish({ audio: true, video: true });
+//   await room.switchRole('audience'); // stops publishing; others see user-left role_switch
 //
 // Two RTCPeerConnections per member: "pub" is offered by this client and
 // carries what it publishes; "sub" is offered by the server and carries the
@@ -23,8 +24,15 @@ export const HEARTBEAT_MS = 3000;
 /** Longest wait for local ICE candidates before a description is sent. */
 export const GATHER_TIMEOUT_MS = 10000;
 
-/** Longest wait for the server's answer to a join or a publish offer. */
+/** Longest wait for the server's answer to a join, a publish offer or a role switch. */
 export const ANSWER_TIMEOUT_MS = 20000;
+
+/** The roles of a member: anchors publish and are listed; audience members only receive. */
+export const ROLES = Object.freeze(['anchor', 'audience']);
+
+// The error codes that answer a switch_role without ending the session
+// (docs/protocol.md "Switching role"): they reject switchRole() only.
+const SWITCH_ERRORS = new Set(['InvalidParameter.Role', 'FailedOperation.RoleUnchanged', 'FailedOperation.SwitchRole']);
 
 /** An error answered by the server (`code` is the protocol's code) or raised by the SDK. */
 export class TrtcdError extends Error {
@@ -93,7 +101,8 @@ function gathered(pc, timeoutMs) {
  * Events (room.on(type, handler); each handler gets one object):
  *   joined          {roomId, strRoomId, sessionId, members}
  *   user-entered    {userId, role}
- *   user-left       {userId, role, reason}            reason: left | removed | timeout
+ *   user-left       {userId, role, reason}            reason: left | removed | timeout | role_switch
+ *   role-switched   {role, seq}                       this member's switchRole() was committed
  *   kicked          {reason}                          reason: removed | dismissed | duplicate | timeout
  *   blocked         {userId, audio, video, self}      the server stopped (true) or resumed (false) forwarding
  *   track-added     {userId, kind, track, stream}     kind: audio | video | subvideo
@@ -138,6 +147,7 @@ export class Room {
     this._midOwner = new Map(); // mid -> {userId, kind} of the track last received on it
     this._pending = new Map(); // offer id -> {resolve, reject, timer}
     this._offers = 0;
+    this._switch = null; // the switchRole() waiting for its answer: {role, resolve, reject, timer}
     this._queue = Promise.resolve(); // media messages, handled in order
   }
 
@@ -272,6 +282,9 @@ export class Room {
         this._dropUser(m.userId);
         this._emit('user-left', { userId: m.userId, role: m.role || 'anchor', reason: m.reason || 'left' });
         return;
+      case 'role_switched':
+        this._roleSwitched(m);
+        return;
       case 'kicked':
         this._kicked(m.reason || 'removed');
         return;
@@ -281,9 +294,22 @@ export class Room {
         this._emit('blocked', { userId: m.userId, audio, video, self: m.userId === this.userId });
         return;
       }
-      case 'error':
+      case 'error': {
+        // A refused switch_role is answered with an error and the session
+        // stays; any other error after the join ends it.
+        const sw = this._switch;
+        if (sw) {
+          this._switch = null;
+          clearTimeout(sw.timer);
+          sw.reject(new TrtcdError(m.code, m.message || '', m));
+        }
+        if (SWITCH_ERRORS.has(m.code)) {
+          this._emit('error', { code: m.code, message: m.message || '', ref: 'switch_role', fatal: false });
+          return;
+        }
         this._emit('error', { code: m.code, message: m.message || '', ref: '', fatal: true });
         return;
+      }
       default:
         return; // newer servers may send more; unknown types are ignored
     }
@@ -315,6 +341,11 @@ export class Room {
       p.reject(new TrtcdError('FailedOperation.Closed', 'the session ended'));
     }
     this._pending.clear();
+    if (this._switch) {
+      clearTimeout(this._switch.timer);
+      this._switch.reject(new TrtcdError('FailedOperation.Closed', 'the session ended'));
+      this._switch = null;
+    }
     for (const pc of [this._pub, this._sub]) if (pc) pc.close();
     this._pub = null;
     this._sub = null;
@@ -329,6 +360,60 @@ export class Room {
     if (this.state === 'closed') return;
     this._send({ type: 'leave' });
     this._shutdown();
+  }
+
+  // ---- role -------------------------------------------------------------
+
+  /**
+   * Switches this member's role: 'anchor' (publishes, listed in the room)
+   * or 'audience' (only receives). Resolves with {role, seq} once the server
+   * committed the switch (role_switched), after which `role` is the new role
+   * and the `role-switched` event has fired. Switching to audience stops
+   * publishing first (unpublish()), as audience members may not publish; it
+   * stays stopped if the switch is then refused. Rejects with a TrtcdError:
+   * InvalidParameter.Role (a role other than anchor or audience, refused
+   * here without sending anything), InvalidState (not joined, or another
+   * switch is waiting for its answer), or the server's refusal
+   * (FailedOperation.RoleUnchanged, FailedOperation.SwitchRole), after which
+   * the session goes on unchanged.
+   * @param {'anchor'|'audience'} role
+   * @returns {Promise<{role: string, seq: number}>}
+   */
+  switchRole(role) {
+    if (!ROLES.includes(role)) {
+      return Promise.reject(new TrtcdError('InvalidParameter.Role', `role must be anchor or audience, not ${JSON.stringify(role)}`));
+    }
+    if (this.state !== 'joined') return Promise.reject(new TrtcdError('InvalidState', `switchRole on a room that is ${this.state}`));
+    if (this._switch) return Promise.reject(new TrtcdError('InvalidState', 'a role switch is already waiting for its answer'));
+    if (role === 'audience') this.unpublish();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (this._switch !== sw) return;
+        this._switch = null;
+        reject(new TrtcdError('AnswerTimeout', 'the server did not answer the role switch'));
+      }, ANSWER_TIMEOUT_MS);
+      const sw = { role, resolve, reject, timer };
+      this._switch = sw;
+      if (!this._send({ type: 'switch_role', role })) {
+        this._switch = null;
+        clearTimeout(timer);
+        reject(new TrtcdError('FailedOperation.Closed', 'the session ended'));
+      }
+    });
+  }
+
+  _roleSwitched(m) {
+    const role = m.role === 'audience' ? 'audience' : 'anchor';
+    this.role = role;
+    this.members.set(this.userId, role);
+    const detail = { role, seq: m.seq || 0 };
+    const sw = this._switch;
+    if (sw) {
+      this._switch = null;
+      clearTimeout(sw.timer);
+      sw.resolve(detail);
+    }
+    this._emit('role-switched', detail);
   }
 
   // ---- publishing -------------------------------------------------------
