@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -135,20 +136,23 @@ func RunMedia(ctx context.Context, cfg MediaConfig) (*Report, error) {
 		return nil, err
 	}
 	time.Sleep(time.Second) // past the first keyframes and retransmissions
+	cpu, n, self, err := measure(ctx, cfg.Target, &win, st, cfg.Duration, func() (float64, error) { return ServerCPU(cfg.Server) })
+	if err != nil {
+		return nil, err
+	}
+	rep.Figures["server_cores_busy"] = cpu / cfg.Duration.Seconds()
+	rep.Figures["loadgen_cores_busy"] = self / cfg.Duration.Seconds()
+	rep.Figures["forwarded_packets"] = float64(n)
+	rep.Figures["server_cpu_us_per_packet"] = Ratio(cpu*1e6, float64(n))
+	rep.Figures["server_cpu_ms_per_s_per_stream"] = cpu * 1000 / cfg.Duration.Seconds() / float64(streams)
+	rep.Latency["forwarding trtcd (send → subscriber ReadRTP)"] = st.lat.Summary()
+	// RSS after the measured interval, once the per-stream retransmission
+	// buffers have filled.
 	rss1, err := ServerRSS(cfg.Server)
 	if err != nil {
 		return nil, err
 	}
 	rep.Figures["server_rss_bytes_per_participant"] = float64(rss1-rss0) / float64(cfg.Publishers+cfg.Subscribers)
-
-	cpu, n, err := measure(ctx, cfg.Target, &win, st, cfg.Duration, func() (float64, error) { return ServerCPU(cfg.Server) })
-	if err != nil {
-		return nil, err
-	}
-	rep.Figures["forwarded_packets"] = float64(n)
-	rep.Figures["server_cpu_us_per_packet"] = Ratio(cpu*1e6, float64(n))
-	rep.Figures["server_cpu_ms_per_s_per_stream"] = cpu * 1000 / cfg.Duration.Seconds() / float64(streams)
-	rep.Latency["forwarding trtcd (send → subscriber ReadRTP)"] = st.lat.Summary()
 
 	// RemoveUser every publisher; every subscriber's tracks must end.
 	caller := cfg.newCaller("RemoveUser", nil, 1)
@@ -205,24 +209,35 @@ func waitStreams(ctx context.Context, t Target, st *streamStats, want int) error
 
 // measure counts the packets received over d and the CPU seconds cpu()
 // grew by meanwhile.
-func measure(ctx context.Context, t Target, win *window, st *streamStats, d time.Duration, cpu func() (float64, error)) (float64, uint64, error) {
+// The bench process's own CPU over the same interval is also returned
+// (the load generator shares the machine with the server).
+func measure(ctx context.Context, t Target, win *window, st *streamStats, d time.Duration, cpu func() (float64, error)) (float64, uint64, float64, error) {
+	self := strconv.Itoa(os.Getpid())
 	c0, err := cpu()
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
+	}
+	s0, err := procstat.CPU(self)
+	if err != nil {
+		return 0, 0, 0, err
 	}
 	win.on.Store(true)
 	t.progress("measuring %s", d)
 	select {
 	case <-time.After(d):
 	case <-ctx.Done():
-		return 0, 0, ctx.Err()
+		return 0, 0, 0, ctx.Err()
 	}
 	win.on.Store(false)
 	c1, err := cpu()
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
-	return c1 - c0, win.packets.Load(), nil
+	s1, err := procstat.CPU(self)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	return c1 - c0, win.packets.Load(), s1 - s0, nil
 }
 
 // runRelay measures the bare relay: one publisher, streams/2 subscribers.
@@ -300,10 +315,12 @@ func runRelay(ctx context.Context, cfg MediaConfig, api *webrtc.API, streams int
 		return err
 	}
 	time.Sleep(time.Second)
-	cpu, n, err := measure(ctx, cfg.Target, &win, st, cfg.Duration, func() (float64, error) { return procstat.CPU(pid) })
+	cpu, n, self, err := measure(ctx, cfg.Target, &win, st, cfg.Duration, func() (float64, error) { return procstat.CPU(pid) })
 	if err != nil {
 		return err
 	}
+	rep.Figures["baseline_relay_cores_busy"] = cpu / cfg.Duration.Seconds()
+	rep.Figures["baseline_loadgen_cores_busy"] = self / cfg.Duration.Seconds()
 	rep.Figures["baseline_relay_forwarded_packets"] = float64(n)
 	rep.Figures["baseline_relay_cpu_us_per_packet"] = Ratio(cpu*1e6, float64(n))
 	rep.Latency["forwarding bare pion relay (send → subscriber ReadRTP)"] = st.lat.Summary()
