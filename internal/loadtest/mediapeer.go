@@ -227,7 +227,7 @@ func newStreamStats() *streamStats { return &streamStats{lat: NewLatencies()} }
 
 // receive reads one remote track until it ends; ended is called then.
 // Loss per track is the span of extended sequence numbers received minus
-// the packets received (duplicates from retransmission count once less).
+// the packets received, at least zero.
 func (st *streamStats) receive(t *webrtc.TrackRemote, win *window, ended func()) {
 	st.streams.Add(1)
 	var first, highest int64
@@ -265,8 +265,10 @@ func (st *streamStats) receive(t *webrtc.TrackRemote, win *window, ended func())
 		count++
 		st.received.Add(1)
 	}
-	if count > 0 {
-		st.lost.Add(highest - first + 1 - count)
+	// A retransmitted duplicate counts as received twice; a track's loss
+	// is not allowed below zero because of it.
+	if lost := highest - first + 1 - count; count > 0 && lost > 0 {
+		st.lost.Add(lost)
 	}
 	st.ended.Add(1)
 	if ended != nil {
