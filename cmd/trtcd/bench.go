@@ -17,7 +17,7 @@ func benchCmd() *cobra.Command {
 	var timeout time.Duration
 	root := &cobra.Command{
 		Use:   "bench",
-		Short: "Load a running server and measure it (clients, kick, api, dismiss)",
+		Short: "Load a running server and measure it (clients, kick, api, dismiss, media)",
 		Long: `Drives a server given by --server and credentials (default: the development account),
 reporting a table (or --json) with a baseline measured in the same run where one applies.
 Progress goes to stderr. Every run is bounded by --timeout. Raise the server's rate limits for
@@ -94,13 +94,31 @@ kick and api runs (e.g. TRTCD_RATE_LIMIT_RemoveUser=100000), and its open-file l
 		})}
 	dismiss.Flags().IntVar(&dc.Members, "members", 1000, "members")
 
+	var mc loadtest.MediaConfig
+	media := &cobra.Command{Use: "media", Short: "P publishers, N subscribers of synthetic 1.5 Mbit/s video + 48 kbit/s audio: CPU per packet, latency, loss, RemoveUser to track end, beside a bare pion relay",
+		Long: `One room: --publishers anchors each send VP8-shaped video (1.5 Mbit/s, 30 fps) and Opus-sized audio
+(48 kbit/s) with a send stamp in every payload; --subscribers audience members receive every track.
+Reports the server's CPU per forwarded packet and per subscriber stream over --duration, forwarding
+latency and loss (from RTP sequence numbers), server RSS per media participant, and the time from one
+RemoveUser of every publisher to each subscriber's track ending (ReadRTP EOF) and to its
+media_track_unpublished. The baseline is a bare pion relay process forwarding one publisher to the same
+number of subscriber streams. Media must be on in the server (the default on one node).`,
+		Args: cobra.NoArgs,
+		RunE: run(func(ctx context.Context, b *loadtest.Baseline) (*loadtest.Report, error) {
+			mc.Target, mc.Baseline = t, b
+			return loadtest.RunMedia(ctx, mc)
+		})}
+	media.Flags().IntVar(&mc.Publishers, "publishers", 1, "publishers (anchors sending audio and video)")
+	media.Flags().IntVar(&mc.Subscribers, "subscribers", 10, "subscribers (audience members receiving every track)")
+	media.Flags().DurationVar(&mc.Duration, "duration", 10*time.Second, "measured interval once every stream flows")
+
 	var listen string
-	baselineServer := &cobra.Command{Use: "baseline-server echo|bare", Hidden: true, Args: cobra.ExactArgs(1),
+	baselineServer := &cobra.Command{Use: "baseline-server echo|bare|relay", Hidden: true, Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return loadtest.ServeBaseline(args[0], listen, cmd.OutOrStdout())
 		}}
 	baselineServer.Flags().StringVar(&listen, "listen", "127.0.0.1:0", "address")
 
-	root.AddCommand(clients, kick, api, dismiss, baselineServer)
+	root.AddCommand(clients, kick, api, dismiss, media, baselineServer)
 	return root
 }

@@ -27,7 +27,8 @@ import (
 //     settings as trtcd's signalling (256-byte read buffer, pooled write
 //     buffers, the HTTP handler returning after the upgrade);
 //   - "bare": a bare net/http handler that parses the JSON body and answers
-//     a fixed envelope.
+//     a fixed envelope;
+//   - "relay": the bare pion relay of relay.go (media).
 type Baseline struct {
 	Exe  string   // this binary
 	Args []string // the arguments before the kind, e.g. ["bench", "baseline-server"]
@@ -42,6 +43,8 @@ func ServeBaseline(kind, listen string, out io.Writer) error {
 		h = echoHandler()
 	case "bare":
 		h = http.HandlerFunc(bareHandler)
+	case "relay":
+		return ServeRelay(listen, out)
 	default:
 		return fmt.Errorf("unknown baseline %q", kind)
 	}
