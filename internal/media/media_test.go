@@ -1,6 +1,7 @@
 package media_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/trtcd/trtcd/client/media/wire"
@@ -26,33 +27,49 @@ func TestPublishReachesAnchorsAndAudience(t *testing.T) {
 	}
 }
 
+// TestRemoveEndsTracksBeforeReturning: one subscriber, and five (the
+// subscribers' new offers are then made several at a time).
 func TestRemoveEndsTracksBeforeReturning(t *testing.T) {
+	for _, n := range []int{1, 5} {
+		t.Run(fmt.Sprintf("subscribers=%d", n), func(t *testing.T) { removeEndsTracks(t, n) })
+	}
+}
+
+func removeEndsTracks(t *testing.T, subscribers int) {
 	e := newEnv(t, media.Config{})
 	a := e.join("alice", rooms.Anchor)
-	b := e.join("bob", rooms.Anchor)
+	var subs []*member
+	for i := range subscribers {
+		subs = append(subs, e.join(fmt.Sprintf("sub%d", i), rooms.Anchor))
+	}
 	e.publish(a, av...)
-	grows(t, "audio from alice", packets(b.c, "alice", wire.Audio), 10)
-	grows(t, "video from alice", packets(b.c, "alice", wire.Video), 10)
-	audioEnded, videoEnded := b.c.Ended("alice", wire.Audio), b.c.Ended("alice", wire.Video)
+	var ended []<-chan struct{}
+	for _, b := range subs {
+		grows(t, "audio from alice", packets(b.c, "alice", wire.Audio), 10)
+		grows(t, "video from alice", packets(b.c, "alice", wire.Video), 10)
+		ended = append(ended, b.c.Ended("alice", wire.Audio), b.c.Ended("alice", wire.Video))
+	}
 
 	if !e.room.Remove("alice", "removed") {
 		t.Fatal("Remove says alice was not there")
 	}
 	// Synchronous: when Remove returns, alice's connections are closed and
-	// bob has been sent the end of both tracks.
+	// every subscriber has been sent the end of both tracks.
 	if !a.p.Closed() {
 		t.Fatal("alice's peer is still open after Remove returned")
 	}
-	for _, k := range []wire.Kind{wire.Audio, wire.Video} {
-		if !b.sent.has(wire.TypeTrackUnpublished, "alice", k) {
-			t.Fatalf("bob was not sent the end of alice's %s before Remove returned", k)
+	for _, b := range subs {
+		for _, k := range []wire.Kind{wire.Audio, wire.Video} {
+			if !b.sent.has(wire.TypeTrackUnpublished, "alice", k) {
+				t.Fatalf("%s was not sent the end of alice's %s before Remove returned", b.p.User(), k)
+			}
 		}
 	}
-	for _, ch := range []<-chan struct{}{audioEnded, videoEnded} {
+	for _, ch := range ended {
 		select {
 		case <-ch:
 		case <-e.ctx.Done():
-			t.Fatal("bob's tracks from alice did not end")
+			t.Fatal("a subscriber's track from alice did not end")
 		}
 	}
 	until(t, "alice's client to see its connection closed", func() bool {

@@ -109,9 +109,7 @@ func (r *Room) remove(user string, only *Peer, reason string) bool {
 		t.end()
 	}
 	p.close()
-	for _, o := range others {
-		o.removeTracks(ts)
-	}
+	removeFromAll(others, ts)
 	r.srv.log.Debug("media peer removed", "room", r.key, "user", user, "reason", reason)
 	return true
 }
@@ -308,9 +306,43 @@ func (r *Room) endTracks(ts []*pubTrack, ps []*Peer, stop bool) {
 			r.emit(t, false)
 		}
 	}
-	for _, p := range ps {
-		p.removeTracks(ended)
+	removeFromAll(ps, ended)
+}
+
+// TrackEndWorkers is how many subscribers at most are given their new
+// offer at once when tracks end (a removal, a role switch, an unpublish):
+// each offer is a CreateOffer over all of the subscriber's transceivers,
+// and done one after another on the caller's goroutine the last of 100
+// subscribers waited for the 99 before it.
+const TrackEndWorkers = 8
+
+// removeFromAll takes ts away from every peer of ps, several at a time.
+func removeFromAll(ps []*Peer, ts []*pubTrack) {
+	if len(ts) == 0 {
+		return
 	}
+	if len(ps) <= 2 {
+		for _, p := range ps {
+			p.removeTracks(ts)
+		}
+		return
+	}
+	next := make(chan *Peer)
+	var wg sync.WaitGroup
+	for range min(TrackEndWorkers, len(ps)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for p := range next {
+				p.removeTracks(ts)
+			}
+		}()
+	}
+	for _, p := range ps {
+		next <- p
+	}
+	close(next)
+	wg.Wait()
 }
 
 // emit sends t's start or stop event; a stop follows only a start.
