@@ -23,7 +23,7 @@ type relayMsg struct {
 	Msg    json.RawMessage `json:"msg,omitempty"` // a wire.Message
 	Audio  bool            `json:"audio,omitempty"`
 	Video  bool            `json:"video,omitempty"`
-	Req    uint64          `json:"req,omitempty"` // a request's number, echoed by its ack
+	Req    uint64          `json:"req,omitempty"`  // a request's number, echoed by its ack
 	Time   int64           `json:"time,omitempty"` // opBlocked: when, Unix ms
 }
 
