@@ -184,3 +184,6 @@ func (m *MediaRelay) Close() error { return m.watch.close() }
 func (r *Registry) Incarnations(ctx context.Context) ([]string, error) {
 	return r.rdb.SMembers(ctx, nodesKey()).Result()
 }
+
+// MediaKey is the Redis key of room's media claim (for tests and operators).
+func MediaKey(room rooms.Key) string { return mediaKey(room) }
