@@ -478,3 +478,10 @@ func (cm *clusterMedia) doClose() {
 	cm.relay.Close()
 	cm.wg.Wait()
 }
+
+// counts are the rooms claimed and the peers hosted now (/metrics).
+func (cm *clusterMedia) counts() (claimed, hosted int) {
+	cm.mu.Lock()
+	defer cm.mu.Unlock()
+	return len(cm.owned), len(cm.hosted)
+}

@@ -55,6 +55,16 @@ func TestClusterMediaAcrossNodes(t *testing.T) {
 			t.Fatalf("node %s runs the room's media too", n.Config.NodeID)
 		}
 	}
+	if documentedFamilies(t, nodes[1].Addr(), "trtcd_media_") == 0 {
+		t.Fatal("no media metric served")
+	}
+	m := scrape(t, nodes[0].Addr())
+	if m["trtcd_media_rooms_claimed"] != 1 || m["trtcd_media_peers_hosted"] != 2 {
+		t.Fatalf("node 0 claims %v rooms and hosts %v peers, want 1 and 2 (alice's and bob's)", m["trtcd_media_rooms_claimed"], m["trtcd_media_peers_hosted"])
+	}
+	if sent := scrape(t, nodes[1].Addr())[`trtcd_media_relay_messages_total{direction="sent"}`]; sent == 0 {
+		t.Fatal("node 1 relayed no message for alice")
+	}
 }
 
 // TestClusterMediaRemoveUserCuts: RemoveUser answered by node 2 (neither
