@@ -94,7 +94,7 @@ func (r *Registry) MediaKeep(ctx context.Context, list []rooms.Key) (lost []room
 	pipe := r.rdb.Pipeline()
 	cmds := make([]*redis.Cmd, len(list))
 	for i, room := range list {
-		cmds[i] = keepScript.Run(ctx, pipe, []string{mediaKey(room)}, r.inc, MediaClaimTTL.Milliseconds())
+		cmds[i] = keepScript.Eval(ctx, pipe, []string{mediaKey(room)}, r.inc, MediaClaimTTL.Milliseconds())
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return nil, err
