@@ -177,6 +177,12 @@ func (m *MediaRelay) Send(ctx context.Context, inc string, b []byte) error {
 	return m.r.rdb.Publish(ctx, mediaChannel(inc), m.mac(b)+" "+string(b)).Err()
 }
 
+// Keep writes the signing key back if Redis lost it (restarted empty), so
+// that a node started afterwards signs with the same key as the others.
+func (m *MediaRelay) Keep(ctx context.Context) error {
+	return m.r.rdb.SetNX(ctx, mediaSecretKey(), string(m.key), 0).Err()
+}
+
 // Close stops listening.
 func (m *MediaRelay) Close() error { return m.watch.close() }
 

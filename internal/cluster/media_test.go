@@ -65,7 +65,8 @@ func TestMediaClaim(t *testing.T) {
 }
 
 // TestMediaRelaySigned: a relayed message reaches its incarnation; one
-// published on the channel without the cluster's signature is refused.
+// published on the channel without the cluster's signature is refused; a
+// node started after Redis lost the key signs with the others' key.
 func TestMediaRelaySigned(t *testing.T) {
 	srv := tk.StartRedis(t)
 	a := newRegistry(t, srv, cluster.Options{NodeID: "a"})
@@ -98,7 +99,19 @@ func TestMediaRelaySigned(t *testing.T) {
 			t.Fatal("forged message neither refused nor delivered")
 		}
 	}
-	if err := ra.Send(ctx, b.Incarnation(), []byte(`{"op":"ack"}`)); err != nil {
+	// Redis restarted empty loses the key; Keep writes it back, so a node
+	// started afterwards signs like the others.
+	rdb.FlushAll(ctx)
+	if err := ra.Keep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c := newRegistry(t, srv, cluster.Options{NodeID: "c"})
+	rc, err := c.NewMediaRelay(ctx, func([]byte) {}, func() {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	if err := rc.Send(ctx, b.Incarnation(), []byte(`{"op":"ack"}`)); err != nil {
 		t.Fatal(err)
 	}
 	select {

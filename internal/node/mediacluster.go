@@ -382,6 +382,9 @@ func (cm *clusterMedia) checkOnce() {
 			cm.log.Warn("media claim not released (it expires)", "room", room.String(), "err", err)
 		}
 	}
+	if err := cm.relay.Keep(ctx); err != nil {
+		cm.log.Warn("media relay key not checked", "err", err)
+	}
 	lost, err := cm.reg.MediaKeep(ctx, keep)
 	cm.claimMu.Unlock()
 	if err != nil {
