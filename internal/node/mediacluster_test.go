@@ -1,6 +1,7 @@
 package node_test
 
 import (
+	"context"
 	"fmt"
 	"testing"
 
@@ -132,4 +133,31 @@ func TestClusterMediaDismissRoom(t *testing.T) {
 		await.Expect(t, nextOf(t, c, "kicked"), "kicked", "", "dismissed")
 	}
 	stoppedFor(t, "alice's audio after DismissRoom", alice.media, packets(bob.media, "alice", wire.Audio))
+}
+
+// TestClusterMediaNodeShutdown: the media node shut down gracefully sends
+// media_reset to the sessions it hosted and releases its claim at once;
+// alice's and bob's clients renegotiate by themselves with a live node and
+// bob receives alice's tracks again.
+func TestClusterMediaNodeShutdown(t *testing.T) {
+	const roomID = 7105
+	nodes, _, _, alice, bob := startMediaCluster(t, roomID)
+	publishAV(t, alice)
+	receiving(t, bob, "alice")
+
+	if err := nodes[0].Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	until(t, "alice and bob to follow a media_reset", func() bool { return alice.media.Resets() >= 1 && bob.media.Resets() >= 1 })
+	key := rooms.NumRoom(tk.App, roomID).String()
+	until(t, "a live node to run the room's media", func() bool {
+		return nodes[1].Media.Existing(key) != nil || nodes[2].Media.Existing(key) != nil
+	})
+	until(t, "bob to receive alice's tracks again", func() bool {
+		return bob.media.Received("alice", wire.Audio).Tracks >= 2 && bob.media.Received("alice", wire.Video).Tracks >= 2
+	})
+	receiving(t, bob, "alice")
+	if m := scrape(t, nodes[2].Addr()); m["trtcd_media_resets_total"] < 1 {
+		t.Fatalf("node 2 counted %v media resets, want at least 1", m["trtcd_media_resets_total"])
+	}
 }
