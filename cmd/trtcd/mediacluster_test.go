@@ -32,12 +32,12 @@ media:
   networks: [127.0.0.0/8]
 accounts:
   - name: acme
-    secret_id: AKIDacme
-    secret_key: acme-secret
+    secret_id: %s
+    secret_key: %s
     apps:
       - sdkappid: %d
         key: %s
-`, redisURL, tk.App, tk.AppKey)
+`, redisURL, tk.AcmeID, tk.AcmeKey, tk.App, tk.AppKey)
 	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -67,8 +67,9 @@ func joinMediaAt(t *testing.T, addr, user string, room uint64) (*client.Conn, *m
 // the room's media is on n0 (carol joined it there first); alice publishes
 // from n1 and bob receives on n2. After kill -9 of n0, a live node claims
 // the room's media, alice and bob are sent media_reset, and their Go
-// clients renegotiate by themselves: bob receives alice's audio and video
-// again, through the new media node.
+// clients renegotiate by themselves: bob receives alice's audio again,
+// through the new media node, which also keeps alice's video blocked
+// (SetUserBlocked IsMute 3 before the kill) until IsMute 0.
 func TestClusterMediaSurvivesKill9OfTheMediaNode(t *testing.T) {
 	rds := tk.StartRedis(t)
 	rdb := redis.NewClient(&redis.Options{Addr: rds.Addr})
@@ -97,6 +98,24 @@ func TestClusterMediaSurvivesKill9OfTheMediaNode(t *testing.T) {
 	}
 	grew("bob to receive alice's audio through n0", wire.Audio)
 	grew("bob to receive alice's video through n0", wire.Video)
+	block := func(mute int) {
+		t.Helper()
+		body := fmt.Sprintf(`{"SdkAppId":%d,"RoomId":%d,"UserId":"alice","IsMute":%d}`, tk.App, roomID, mute)
+		if code, msg := tk.Call(t, addr1, "SetUserBlocked", body); code != "" {
+			t.Fatalf("SetUserBlocked: %s %s", code, msg)
+		}
+	}
+	// stopped: at most the packets in flight arrive while alice sends 2 s of audio.
+	stopped := func(what string, k wire.Kind) {
+		t.Helper()
+		before, sent := bob.Received("alice", k).Packets, alice.Sent(wire.Audio)
+		waitFor(t, "alice to send 2 s of audio", func() bool { return alice.Sent(wire.Audio) > sent+100 })
+		if after := bob.Received("alice", k).Packets; after > before+20 {
+			t.Fatalf("%s: still arriving: %d -> %d packets", what, before, after)
+		}
+	}
+	block(3) // video blocked, on n0
+	stopped("alice's blocked video", wire.Video)
 
 	if err := victim.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -107,9 +126,14 @@ func TestClusterMediaSurvivesKill9OfTheMediaNode(t *testing.T) {
 		o := owner()
 		return strings.HasPrefix(o, "n1#") || strings.HasPrefix(o, "n2#")
 	})
-	waitFor(t, "bob to receive alice's tracks again", func() bool {
-		return bob.Received("alice", wire.Audio).Tracks >= 2 && bob.Received("alice", wire.Video).Tracks >= 2
-	})
+	// (a track is received with its first packet: alice's blocked video
+	// comes only once released)
+	waitFor(t, "bob to receive alice's audio track again", func() bool { return bob.Received("alice", wire.Audio).Tracks >= 2 })
 	grew("alice's audio to flow again", wire.Audio)
-	grew("alice's video to flow again", wire.Video)
+	stopped("alice's video, still blocked on the new media node", wire.Video)
+	block(0)
+	grew("alice's video to flow again once released", wire.Video)
+	if n := bob.Received("alice", wire.Video).Tracks; n < 2 {
+		t.Fatalf("bob received alice's video as %d track(s), want a second one from the new media node", n)
+	}
 }

@@ -19,6 +19,7 @@ import (
 // one node incarnation, recorded in the room's slot:
 //
 //	trtcd:{ev:NN}:room:<tag>:media  string with a TTL: the incarnation running the room's media
+//	trtcd:{ev:NN}:room:<tag>:mediablk hash userID → "a", "v" or "av": the room's blocks (SetUserBlocked)
 //	trtcd:media:{<inc>}             pub/sub channel: relayed media signalling for that incarnation
 //	trtcd:media:secret              string: the key that signs relayed messages (set once)
 //
@@ -32,7 +33,8 @@ import (
 // keeps its rooms. It equals the liveness TTL, the sweep bound of members.
 const MediaClaimTTL = 5 * time.Second
 
-func mediaKey(room rooms.Key) string { return keysOf(room).base + "media" }
+func mediaKey(room rooms.Key) string        { return keysOf(room).base + "media" }
+func mediaBlockedKey(room rooms.Key) string { return keysOf(room).base + "mediablk" }
 func mediaChannel(inc string) string { return prefix + "media:{" + inc + "}" }
 func mediaSecretKey() string         { return prefix + "media:secret" }
 
@@ -49,6 +51,40 @@ return 0`)
 var releaseScript = redis.NewScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`)
+
+// MediaSetBlocked records user's blocks in room, so that a media node
+// that takes the room over applies them (both false: the entry goes).
+func (r *Registry) MediaSetBlocked(ctx context.Context, room rooms.Key, user string, audio, video bool) error {
+	v := ""
+	if audio {
+		v += "a"
+	}
+	if video {
+		v += "v"
+	}
+	if v == "" {
+		return r.rdb.HDel(ctx, mediaBlockedKey(room), user).Err()
+	}
+	return r.rdb.HSet(ctx, mediaBlockedKey(room), user, v).Err()
+}
+
+// MediaBlocked reads room's recorded blocks: user → (audio, video).
+func (r *Registry) MediaBlocked(ctx context.Context, room rooms.Key) (map[string][2]bool, error) {
+	h, err := r.rdb.HGetAll(ctx, mediaBlockedKey(room)).Result()
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][2]bool, len(h))
+	for u, v := range h {
+		out[u] = [2]bool{strings.Contains(v, "a"), strings.Contains(v, "v")}
+	}
+	return out, nil
+}
+
+// MediaForget deletes room's recorded blocks (DismissRoom).
+func (r *Registry) MediaForget(ctx context.Context, room rooms.Key) error {
+	return r.rdb.Del(ctx, mediaBlockedKey(room)).Err()
+}
 
 var takeOverScript = redis.NewScript(`
 local cur = redis.call('GET', KEYS[1])

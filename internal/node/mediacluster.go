@@ -193,8 +193,36 @@ func (cm *clusterMedia) joinLocal(room rooms.Key, user string, role rooms.Role, 
 	if err != nil || owner != cm.inc {
 		return nil, owner, err
 	}
+	if cm.plane.srv.Existing(room.String()) == nil {
+		cm.restoreBlocks(room)
+	}
 	p, err := cm.plane.joinLocal(room, user, role, send)
 	return p, owner, err
+}
+
+// restoreBlocks applies room's recorded blocks to this node's fresh media
+// of the room (after a take-over, or a room whose media was let go while
+// nobody was blocked: then there are none). Under claimMu.
+func (cm *clusterMedia) restoreBlocks(room rooms.Key) {
+	ctx, cancel := context.WithTimeout(context.Background(), cluster.DefaultOpTimeout)
+	defer cancel()
+	blocks, err := cm.reg.MediaBlocked(ctx, room)
+	if err != nil {
+		cm.log.Warn("the room's blocks not read: its new media starts without them", "room", room.String(), "err", err)
+		return
+	}
+	for u, av := range blocks {
+		cm.plane.blockLocal(room, u, av[0], av[1])
+	}
+}
+
+// recordBlock writes a block to Redis, for a media node that takes over.
+func (cm *clusterMedia) recordBlock(room rooms.Key, user string, audio, video bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), cluster.DefaultOpTimeout)
+	defer cancel()
+	if err := cm.reg.MediaSetBlocked(ctx, room, user, audio, video); err != nil {
+		cm.log.Warn("block not recorded: a media node taking the room over would not know it", "room", room.String(), "user", user, "err", err)
+	}
 }
 
 // request sends an action to the media node and waits for its ack, at most
@@ -223,6 +251,9 @@ func (cm *clusterMedia) request(to string, m relayMsg) {
 
 // remove cuts users' media wherever the room's media is (RemoveUser).
 func (cm *clusterMedia) remove(room rooms.Key, users []string) {
+	for _, u := range users {
+		cm.recordBlock(room, u, false, false)
+	}
 	switch o := cm.owner(room); o {
 	case "", cm.inc:
 		cm.plane.removeLocal(room, users)
@@ -233,6 +264,11 @@ func (cm *clusterMedia) remove(room rooms.Key, users []string) {
 
 // dismiss closes the room's media wherever it is (DismissRoom).
 func (cm *clusterMedia) dismiss(room rooms.Key) {
+	ctx, cancel := context.WithTimeout(context.Background(), cluster.DefaultOpTimeout)
+	if err := cm.reg.MediaForget(ctx, room); err != nil {
+		cm.log.Warn("the room's recorded blocks not deleted", "room", room.String(), "err", err)
+	}
+	cancel()
 	switch o := cm.owner(room); o {
 	case "", cm.inc:
 		cm.plane.dismissLocal(room)
@@ -244,9 +280,13 @@ func (cm *clusterMedia) dismiss(room rooms.Key) {
 // block blocks user on the room's media node, claiming the room when it
 // has none, so that the state holds for tracks published later.
 func (cm *clusterMedia) block(room rooms.Key, user string, audio, video bool) {
+	cm.recordBlock(room, user, audio, video)
 	cm.claimMu.Lock()
 	o, err := cm.claim(room)
 	if err == nil && o == cm.inc {
+		if cm.plane.srv.Existing(room.String()) == nil {
+			cm.restoreBlocks(room) // the others' blocks, recorded by an earlier media node
+		}
 		cm.plane.blockLocal(room, user, audio, video)
 		cm.claimMu.Unlock()
 		return
@@ -279,6 +319,7 @@ func (cm *clusterMedia) announceBlocked(room rooms.Key, user string, audio, vide
 
 // left: user left room; its blocking goes, wherever the media is.
 func (cm *clusterMedia) left(room rooms.Key, user string, reason rooms.Reason) {
+	cm.recordBlock(room, user, false, false)
 	switch o := cm.owner(room); o {
 	case "", cm.inc:
 		cm.plane.leftLocal(room, user, reason)
