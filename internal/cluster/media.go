@@ -35,8 +35,8 @@ const MediaClaimTTL = 5 * time.Second
 
 func mediaKey(room rooms.Key) string        { return keysOf(room).base + "media" }
 func mediaBlockedKey(room rooms.Key) string { return keysOf(room).base + "mediablk" }
-func mediaChannel(inc string) string { return prefix + "media:{" + inc + "}" }
-func mediaSecretKey() string         { return prefix + "media:secret" }
+func mediaChannel(inc string) string        { return prefix + "media:{" + inc + "}" }
+func mediaSecretKey() string                { return prefix + "media:secret" }
 
 var claimScript = redis.NewScript(`
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return ARGV[1] end
