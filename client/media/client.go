@@ -59,6 +59,7 @@ type Client struct {
 	offers    uint64            // offers sent, for ids
 	recv      map[recvKey]*recvTrack
 	announced map[recvKey]bool // media_track_published minus unpublished
+	resets    int              // media_reset messages followed
 
 	gmu     sync.Mutex
 	gclosed bool
@@ -187,6 +188,8 @@ func (c *Client) Handle(m wire.Message) error {
 		case c.errs <- e:
 		default:
 		}
+	case wire.TypeReset:
+		c.handleReset()
 	case wire.TypeTrackPublished, wire.TypeTrackUnpublished:
 		c.mu.Lock()
 		c.announced[recvKey{m.UserID, m.Kind}] = m.Type == wire.TypeTrackPublished

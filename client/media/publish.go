@@ -71,7 +71,7 @@ func (c *Client) Publish(ctx context.Context, specs ...TrackSpec) error {
 	for _, s := range specs {
 		t, err := c.addLocal(pc, s)
 		if err != nil {
-			c.abortPublish(fresh, added)
+			c.abortPublish(pc, fresh, added)
 			c.mu.Unlock()
 			return err
 		}
@@ -83,7 +83,7 @@ func (c *Client) Publish(ctx context.Context, specs ...TrackSpec) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err != nil {
-		c.abortPublish(fresh, added)
+		c.abortPublish(pc, fresh, added)
 		return err
 	}
 	c.answer, c.answerID = nil, ""
@@ -94,15 +94,18 @@ func (c *Client) Publish(ctx context.Context, specs ...TrackSpec) error {
 	return nil
 }
 
-// abortPublish undoes a refused Publish; under c.mu.
-func (c *Client) abortPublish(fresh bool, added []*localTrack) {
+// abortPublish undoes a refused Publish on pc; under c.mu. After a
+// media_reset pc is no longer the client's (the reset closed it).
+func (c *Client) abortPublish(pc *webrtc.PeerConnection, fresh bool, added []*localTrack) {
 	c.answer, c.answerID = nil, ""
 	for _, t := range added {
-		delete(c.published, t.spec.Kind)
-		_ = c.pub.RemoveTrack(t.sender)
+		if c.published[t.spec.Kind] == t {
+			delete(c.published, t.spec.Kind)
+		}
+		_ = pc.RemoveTrack(t.sender)
 	}
-	if fresh {
-		c.pub.Close()
+	if fresh && c.pub == pc {
+		pc.Close()
 		c.pub = nil
 	}
 }

@@ -11,8 +11,9 @@ import (
 // its sockets, and the addresses it uses and accepts.
 type MediaConfig struct {
 	// Enabled runs the SFU. Unset: on for a single node, off in cluster
-	// mode (media placement across nodes is not implemented yet, so true
-	// together with redis is refused).
+	// mode, where each node that runs it may host rooms' media and must be
+	// reachable by clients on media.networks / media.public_ips, so it is
+	// turned on deliberately (docs/media.md, "Cluster mode").
 	Enabled   *bool    `yaml:"enabled"`
 	UDPPort   int      `yaml:"udp_port"`   // the one UDP port of every PeerConnection; 0: a free port
 	TCPPort   int      `yaml:"tcp_port"`   // ICE over TCP; 0: a free port, -1: off
@@ -67,9 +68,6 @@ func (c *Config) validateMedia() error {
 	m := &c.Media
 	bad := func(key, format string, args ...any) error {
 		return &KeyError{Key: "media." + key, Msg: fmt.Sprintf(format, args...)}
-	}
-	if m.Enabled != nil && *m.Enabled && c.Redis != "" {
-		return bad("enabled", "the media plane runs on a single node only (placing rooms' media across a cluster is not implemented yet): set it to false, or leave it unset, when redis is set")
 	}
 	if m.UDPPort < 0 || m.UDPPort > 65535 {
 		return bad("udp_port", "must be a port from 0 (a free port) to 65535")

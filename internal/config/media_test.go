@@ -6,8 +6,8 @@ import (
 	"testing"
 )
 
-// TestMediaKeys: media defaults (on for one node, off in cluster mode,
-// loopback networks), bad values named by key and line, and the
+// TestMediaKeys: media defaults (on for one node, off in cluster mode
+// unless enabled, loopback networks), bad values named by key and line, and the
 // environment's overrides named by variable.
 func TestMediaKeys(t *testing.T) {
 	c, err := Load(write(t, base), nil)
@@ -25,6 +25,10 @@ func TestMediaKeys(t *testing.T) {
 	if err != nil || c.MediaOn() {
 		t.Fatalf("cluster mode: on=%v err=%v; want off", c.MediaOn(), err)
 	}
+	c, err = Load(write(t, base+"redis: redis://127.0.0.1:1/0\nmedia:\n  enabled: true\n"), nil)
+	if err != nil || !c.MediaOn() {
+		t.Fatalf("cluster mode, enabled true: on=%v err=%v; want on", c.MediaOn(), err)
+	}
 	c, err = Load(write(t, base+"media:\n  enabled: false\n"), nil)
 	if err != nil || c.MediaOn() {
 		t.Fatalf("enabled false: on=%v err=%v", c.MediaOn(), err)
@@ -35,7 +39,6 @@ func TestMediaKeys(t *testing.T) {
 		{"tcp port", base + "media:\n  tcp_port: -2\n", "trtcd.yaml:10: media.tcp_port: must be a port"},
 		{"public ip", base + "media:\n  public_ips: [1.2.3.4, example.com]\n", "media.public_ips[1]: \"example.com\" is not an IP address"},
 		{"network", base + "media:\n  networks: [10.0.0.0/8, 10.0.0.1]\n", "media.networks[1]: \"10.0.0.1\" is not a network"},
-		{"cluster", base + "redis: redis://127.0.0.1:1/0\nmedia:\n  enabled: true\n", "media.enabled: the media plane runs on a single node only"},
 		{"type", base + "media:\n  udp_port: many\n", "media.udp_port: must be an integer"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -20,6 +20,7 @@ import (
 type mediaPlane struct {
 	srv *media.Server
 	log *slog.Logger
+	cl  *clusterMedia // cluster mode: rooms' media placed across the nodes; nil on one node
 }
 
 // joinRetries bounds the retries of a join that met a room being let go.
@@ -38,6 +39,14 @@ func newMediaPlane(cfg config.Config, log *slog.Logger, onEvent func(media.Media
 
 // Join implements signal.Media.
 func (m *mediaPlane) Join(room rooms.Key, user string, role rooms.Role, send func(wire.Message) error) (signal.MediaPeer, error) {
+	if m.cl != nil {
+		return m.cl.join(room, user, role, send)
+	}
+	return m.joinLocal(room, user, role, send)
+}
+
+// joinLocal joins user to room's media on this node's SFU.
+func (m *mediaPlane) joinLocal(room rooms.Key, user string, role rooms.Role, send func(wire.Message) error) (signal.MediaPeer, error) {
 	for i := 0; ; i++ {
 		r := m.srv.Room(room.String())
 		p, err := r.Join(user, role, send)
@@ -56,6 +65,18 @@ func (m *mediaPlane) Left(room rooms.Key, user string, reason rooms.Reason) {
 	if reason == rooms.ReasonDuplicate {
 		return
 	}
+	if m.cl != nil {
+		m.cl.left(room, user, reason)
+		return
+	}
+	m.leftLocal(room, user, reason)
+}
+
+// leftLocal: user left room; its blocking on this node's SFU goes.
+func (m *mediaPlane) leftLocal(room rooms.Key, user string, reason rooms.Reason) {
+	if reason == rooms.ReasonDuplicate {
+		return
+	}
 	if r := m.srv.Existing(room.String()); r != nil {
 		r.SetBlocked(user, false, false)
 		r.CloseIfIdle()
@@ -65,6 +86,15 @@ func (m *mediaPlane) Left(room rooms.Key, user string, reason rooms.Reason) {
 // remove cuts the media of users removed from room (RemoveUser): their
 // connections close and their tracks end for every subscriber.
 func (m *mediaPlane) remove(room rooms.Key, users []string) {
+	if m.cl != nil {
+		m.cl.remove(room, users)
+		return
+	}
+	m.removeLocal(room, users)
+}
+
+// removeLocal is remove on this node's SFU.
+func (m *mediaPlane) removeLocal(room rooms.Key, users []string) {
 	r := m.srv.Existing(room.String())
 	if r == nil {
 		return // nobody in the room has media or is blocked
@@ -78,6 +108,15 @@ func (m *mediaPlane) remove(room rooms.Key, users []string) {
 
 // dismiss closes room's media (DismissRoom).
 func (m *mediaPlane) dismiss(room rooms.Key) {
+	if m.cl != nil {
+		m.cl.dismiss(room)
+		return
+	}
+	m.dismissLocal(room)
+}
+
+// dismissLocal is dismiss on this node's SFU.
+func (m *mediaPlane) dismissLocal(room rooms.Key) {
 	if r := m.srv.Existing(room.String()); r != nil {
 		r.Close()
 	}
@@ -86,6 +125,15 @@ func (m *mediaPlane) dismiss(room rooms.Key) {
 // block withholds or releases user's audio and video; it returns once
 // blocked packets are no longer forwarded.
 func (m *mediaPlane) block(room rooms.Key, user string, audio, video bool) {
+	if m.cl != nil {
+		m.cl.block(room, user, audio, video)
+		return
+	}
+	m.blockLocal(room, user, audio, video)
+}
+
+// blockLocal is block on this node's SFU.
+func (m *mediaPlane) blockLocal(room rooms.Key, user string, audio, video bool) {
 	for i := 0; i <= joinRetries; i++ {
 		r := m.srv.Room(room.String())
 		r.SetBlocked(user, audio, video)
@@ -157,6 +205,10 @@ func (a roomActions) SetBlocked(ctx context.Context, room rooms.Key, user string
 	if a.media != nil {
 		a.media.block(room, user, audio, video)
 	}
-	a.hub.Announce(room, &rooms.Notice{Type: rooms.UserBlocked, Room: room, UserID: user, Audio: audio, Video: video, Time: time.Now()})
+	now := time.Now()
+	a.hub.Announce(room, &rooms.Notice{Type: rooms.UserBlocked, Room: room, UserID: user, Audio: audio, Video: video, Time: now})
+	if a.media != nil && a.media.cl != nil {
+		a.media.cl.announceBlocked(room, user, audio, video, now)
+	}
 	return nil
 }

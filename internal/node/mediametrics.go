@@ -16,6 +16,14 @@ var (
 	descMediaRenegLim  = newDesc("media_renegotiation_limited_total", "Offers and renegotiation requests refused by the renegotiation policy.")
 	descMediaCandsRef  = newDesc("media_candidates_refused_total", "Remote ICE candidates refused (outside media.networks, or malformed).")
 	descMediaPubRef    = newDesc("media_publish_refused_total", "Offers to publish from audience members.")
+
+	// cluster mode (docs/media.md, "Cluster mode")
+	descMediaRelay     = newDesc("media_relay_messages_total", "Media messages relayed between nodes, by direction: sent, received, dropped (a full queue or a failed publish), refused (a bad signature), bad (undecodable).", "direction")
+	descMediaActTO     = newDesc("media_relay_action_timeouts_total", "RemoveUser, DismissRoom and SetUserBlocked calls that answered without the media node's confirmation (MediaActionTimeout).")
+	descMediaResets    = newDesc("media_resets_total", "Sessions of this node sent media_reset (their room's media moved or its node died).")
+	descMediaTakeOvers = newDesc("media_takeovers_total", "Rooms whose media this node claimed from a dead node.")
+	descMediaClaimed   = newDesc("media_rooms_claimed", "Rooms whose media claim this node holds.")
+	descMediaHosted    = newDesc("media_peers_hosted", "Media peers this node runs for sessions on other nodes.")
 )
 
 // mediaCollector reads the media counters when /metrics is scraped; the
@@ -24,7 +32,8 @@ type mediaCollector struct{ n *Node }
 
 func (c mediaCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descMediaMsgs, descMediaEvents, descMediaUnlogged, descMediaForwarded, descMediaBlocked, descMediaOverRate,
-		descMediaKeyframes, descMediaKFMerged, descMediaOffersRef, descMediaRenegLim, descMediaCandsRef, descMediaPubRef} {
+		descMediaKeyframes, descMediaKFMerged, descMediaOffersRef, descMediaRenegLim, descMediaCandsRef, descMediaPubRef,
+		descMediaRelay, descMediaActTO, descMediaResets, descMediaTakeOvers, descMediaClaimed, descMediaHosted} {
 		ch <- d
 	}
 }
@@ -53,4 +62,19 @@ func (c mediaCollector) Collect(ch chan<- prometheus.Metric) {
 	k(descMediaRenegLim, m.RenegotiationLimit)
 	k(descMediaCandsRef, m.CandidatesRefused)
 	k(descMediaPubRef, m.PublishRefused)
+	if c.n.mplane == nil || c.n.mplane.cl == nil {
+		return
+	}
+	cm := c.n.mplane.cl
+	k(descMediaRelay, cm.st.sent.Load(), "sent")
+	k(descMediaRelay, cm.st.received.Load(), "received")
+	k(descMediaRelay, cm.st.dropped.Load(), "dropped")
+	k(descMediaRelay, cm.st.refused.Load(), "refused")
+	k(descMediaRelay, cm.st.bad.Load(), "bad")
+	k(descMediaActTO, cm.st.actionTimeouts.Load())
+	k(descMediaResets, cm.st.resets.Load())
+	k(descMediaTakeOvers, cm.st.takeOvers.Load())
+	claimed, hosted := cm.counts()
+	ch <- prometheus.MustNewConstMetric(descMediaClaimed, prometheus.GaugeValue, float64(claimed))
+	ch <- prometheus.MustNewConstMetric(descMediaHosted, prometheus.GaugeValue, float64(hosted))
 }

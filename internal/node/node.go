@@ -48,6 +48,7 @@ type Node struct {
 	History   *history.Store    // nil when history is not configured
 	Callbacks *callbacks.Sender // nil when no app has a callback
 	Media     *media.Server     // nil when media is off (media.enabled)
+	mplane    *mediaPlane       // nil when media is off
 	WebUI     *webui.UI         // the browser SDK, and the demo in development mode
 	DevTools  *devtools.Tools   // request journal and faults; nil when both are off
 	Console   *console.Server   // the web console; nil with console: false
@@ -95,7 +96,14 @@ func New(cfg config.Config, log *slog.Logger) (*Node, error) {
 			n.closeBackend()
 			return nil, fmt.Errorf("media: %v", err)
 		}
-		n.Media = mp.srv
+		n.Media, n.mplane = mp.srv, mp
+		if cr, ok := reg.(*cluster.Registry); ok {
+			if mp.cl, err = newClusterMedia(mp, cr, n.Hub, log); err != nil {
+				n.closeMedia()
+				n.closeBackend()
+				return nil, fmt.Errorf("media: cluster relay: %v", err)
+			}
+		}
 	}
 
 	creds := cfg.Credentials()
@@ -272,6 +280,9 @@ func (n *Node) closeBackend() error {
 
 // closeMedia closes the media plane: every room's connections, the sockets.
 func (n *Node) closeMedia() {
+	if n.mplane != nil && n.mplane.cl != nil {
+		n.mplane.cl.close()
+	}
 	if n.Media != nil {
 		n.Media.Close()
 	}

@@ -22,6 +22,7 @@ const (
 	TypeTrackPublished   = "media_track_published"   // server: a user's track is offered to you
 	TypeTrackUnpublished = "media_track_unpublished" // server: a user's track was taken away
 	TypeError            = "media_error"             // server: a refused message; the connection stays
+	TypeReset            = "media_reset"             // server: the room's media restarted elsewhere; publish and receive again
 )
 
 // PeerConnections of one client: it offers on "pub" (what it publishes) and
@@ -162,6 +163,7 @@ func (m Message) Check() *Error {
 		if !m.Kind.Valid() {
 			return Errorf(CodeInvalidMessage, "kind must be audio, video or subvideo")
 		}
+	case TypeReset:
 	case TypeError:
 		if m.Code == "" {
 			return Errorf(CodeInvalidMessage, "code is required")

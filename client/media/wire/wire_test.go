@@ -32,3 +32,15 @@ func TestDecodeRefusals(t *testing.T) {
 		}
 	}
 }
+
+// TestResetIsServerOnly: media_reset decodes (the client takes it from
+// the server) but is not a message a client may send.
+func TestResetIsServerOnly(t *testing.T) {
+	m, e := Decode([]byte(`{"type":"media_reset"}`))
+	if e != nil || m.Type != TypeReset {
+		t.Fatalf("media_reset: %+v %v", m, e)
+	}
+	if FromClient(TypeReset) {
+		t.Fatal("media_reset accepted from clients")
+	}
+}

@@ -1,0 +1,177 @@
+package node
+
+import (
+	"context"
+	"time"
+
+	"github.com/trtcd/trtcd/internal/cluster"
+	"github.com/trtcd/trtcd/internal/rooms"
+)
+
+// The claims side of the cluster media plane: taking a room's media,
+// keeping it, applying its recorded blocks, and the periodic check of
+// claims, media nodes and session nodes.
+
+// claim returns the room's media node, claiming the room if nobody (alive)
+// holds it. Under claimMu.
+func (cm *clusterMedia) claim(room rooms.Key) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), cluster.DefaultOpTimeout)
+	defer cancel()
+	owner, took, err := cm.reg.MediaClaim(ctx, room)
+	if err != nil {
+		return "", err
+	}
+	if took {
+		cm.st.takeOvers.Add(1)
+		cm.log.Warn("took over a room's media from a dead node", "room", room.String())
+	}
+	if owner == cm.inc {
+		cm.mu.Lock()
+		cm.owned[room] = true
+		cm.mu.Unlock()
+	}
+	return owner, nil
+}
+
+// restoreBlocks applies room's recorded blocks to this node's fresh media
+// of the room (after a take-over, or a room whose media was let go while
+// nobody was blocked: then there are none). Under claimMu.
+func (cm *clusterMedia) restoreBlocks(room rooms.Key) {
+	ctx, cancel := context.WithTimeout(context.Background(), cluster.DefaultOpTimeout)
+	defer cancel()
+	blocks, err := cm.reg.MediaBlocked(ctx, room)
+	if err != nil {
+		cm.log.Warn("the room's blocks not read: its new media starts without them", "room", room.String(), "err", err)
+		return
+	}
+	for u, av := range blocks {
+		cm.plane.blockLocal(room, u, av[0], av[1])
+	}
+}
+
+// recordBlock writes a block to Redis, for a media node that takes over.
+func (cm *clusterMedia) recordBlock(room rooms.Key, user string, audio, video bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), cluster.DefaultOpTimeout)
+	defer cancel()
+	if err := cm.reg.MediaSetBlocked(ctx, room, user, audio, video); err != nil {
+		cm.log.Warn("block not recorded: a media node taking the room over would not know it", "room", room.String(), "user", user, "err", err)
+	}
+}
+
+// check runs every MediaCheckInterval until close.
+func (cm *clusterMedia) check() {
+	defer cm.wg.Done()
+	t := time.NewTicker(MediaCheckInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-cm.stop:
+			return
+		case <-t.C:
+		}
+		cm.checkOnce()
+	}
+}
+
+// checkOnce: let go of the claims of rooms whose media closed, refresh the
+// others (resetting a room whose claim another node took), and reset the
+// sessions whose media node died and drop the hosted peers whose session
+// node died.
+func (cm *clusterMedia) checkOnce() {
+	ctx, cancel := context.WithTimeout(context.Background(), MediaCheckInterval)
+	defer cancel()
+	cm.claimMu.Lock()
+	cm.mu.Lock()
+	var keep []rooms.Key
+	var gone []rooms.Key
+	for room := range cm.owned {
+		if cm.plane.srv.Existing(room.String()) == nil {
+			gone = append(gone, room)
+			delete(cm.owned, room)
+		} else {
+			keep = append(keep, room)
+		}
+	}
+	cm.mu.Unlock()
+	for _, room := range gone {
+		if err := cm.reg.MediaRelease(ctx, room); err != nil {
+			cm.log.Warn("media claim not released (it expires)", "room", room.String(), "err", err)
+		}
+	}
+	if err := cm.relay.Keep(ctx); err != nil {
+		cm.log.Warn("media relay key not checked", "err", err)
+	}
+	lost, err := cm.reg.MediaKeep(ctx, keep)
+	cm.claimMu.Unlock()
+	if err != nil {
+		cm.log.Warn("media claims not refreshed", "err", err)
+	}
+	for _, room := range lost {
+		cm.log.Warn("another node took this room's media: resetting it here", "room", room.String())
+		cm.resetRoom(room)
+	}
+
+	cm.mu.Lock()
+	remote := map[string][]*routedPeer{}
+	for _, p := range cm.routed {
+		if o := p.remoteOwner(); o != "" {
+			remote[o] = append(remote[o], p)
+		}
+	}
+	origins := map[string][]*hostedPeer{}
+	for _, h := range cm.hosted {
+		origins[h.origin] = append(origins[h.origin], h)
+	}
+	cm.mu.Unlock()
+	for inc, ps := range remote {
+		if alive, err := cm.reg.Alive(ctx, inc); err == nil && !alive {
+			for _, p := range ps {
+				p.reset(inc)
+			}
+		}
+	}
+	for inc, hs := range origins {
+		if alive, err := cm.reg.Alive(ctx, inc); err == nil && !alive {
+			for _, h := range hs {
+				h.enqueue(relayMsg{Op: opLeave, Reason: rooms.ReasonTimeout})
+			}
+		}
+	}
+}
+
+// resetRoom ends this node's media of room: its sessions and the hosted
+// ones are told media_reset (they renegotiate with the room's media node).
+func (cm *clusterMedia) resetRoom(room rooms.Key) {
+	cm.mu.Lock()
+	delete(cm.owned, room)
+	var ps []*routedPeer
+	for _, p := range cm.routed {
+		if p.room == room {
+			ps = append(ps, p)
+		}
+	}
+	var hs []*hostedPeer
+	for _, h := range cm.hosted {
+		if h.room == room {
+			hs = append(hs, h)
+		}
+	}
+	cm.mu.Unlock()
+	for _, p := range ps {
+		p.reset("")
+	}
+	for _, h := range hs {
+		cm.send(h.origin, relayMsg{Op: opReset, Room: room.String(), Peer: h.id})
+		h.enqueue(relayMsg{Op: opLeave, Reason: rooms.ReasonLeft})
+	}
+	if r := cm.plane.srv.Existing(room.String()); r != nil {
+		r.Close()
+	}
+}
+
+// counts are the rooms claimed and the peers hosted now (/metrics).
+func (cm *clusterMedia) counts() (claimed, hosted int) {
+	cm.mu.Lock()
+	defer cm.mu.Unlock()
+	return len(cm.owned), len(cm.hosted)
+}
