@@ -108,6 +108,7 @@ if [ "$FUZZTIME" != "0" ]; then
 ./internal/console FuzzParseReplay
 ./internal/console FuzzParseHistoryQuery
 ./internal/rooms FuzzParseKey
+./internal/node FuzzDecodeRelay
 TARGETS
 fi
 
