@@ -147,7 +147,7 @@ export class Room {
     this.localStream = null;
     this.kickReason = '';
     this.mediaResets = 0; // media_reset messages followed
-    this._published = null; // {stream, bitrate}: what publish() published, to publish again after a media_reset
+    this._published = null; // {stream, bitrate, own}: what publish() published, to publish again after a media_reset
     this._handlers = new Map();
     this._ws = null;
     this._ping = 0;
@@ -377,7 +377,7 @@ export class Room {
       if (this.localStream === stream) this.localStream = null;
       throw e;
     }
-    this._published = { stream, bitrate };
+    this._published = { stream, bitrate, own: !o.stream };
     return stream;
   }
 
@@ -464,7 +464,9 @@ export class Room {
     this._midOwner.clear();
     const again = this._published;
     this._emit('media-reset', { count, republish: again !== null });
-    this._afterReset(count, again);
+    this._afterReset(count, again).catch((e) => {
+      this._emit('error', { code: 'MediaFailed', message: String(e && e.message ? e.message : e), ref: 'media_reset', fatal: false });
+    });
   }
 
   // _afterReset publishes again what was published (the same tracks),
@@ -484,6 +486,10 @@ export class Room {
         if (!current() || this._published !== again) break;
         const code = e instanceof TrtcdError ? e.code : 'MediaFailed';
         if (code !== CLOSED || Date.now() + RESET_RETRY_MS > end) {
+          // Given up: no longer publishing, as after a failed publish().
+          this._published = null;
+          if (again.own) for (const t of again.stream.getTracks()) t.stop();
+          if (this.localStream === again.stream) this.localStream = null;
           const message = `publishing again after media_reset: ${e && e.message ? e.message : e}`;
           this._emit('error', { code, message, ref: 'media_reset', fatal: false });
           break;
