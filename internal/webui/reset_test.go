@@ -86,6 +86,78 @@ func index(events []string, from int, ev string) int {
 	return -1
 }
 
+// resetCluster is three `trtcd serve` processes on one Redis, with room
+// roomID's media on n0: page C joined there first; page A publishes from
+// n1 and page B receives on n2.
+type resetCluster struct {
+	procs []*tk.Proc
+	rdb   *redis.Client
+	claim string // the room's media claim in Redis
+	a, b  *page
+}
+
+func startResetCluster(t *testing.T, roomID uint64) *resetCluster {
+	t.Helper()
+	chromium(t) // skip before building anything when there is no browser
+	rds := tk.StartRedis(t)
+	c := &resetCluster{rdb: redis.NewClient(&redis.Options{Addr: rds.Addr})}
+	t.Cleanup(func() { c.rdb.Close() })
+	c.claim = cluster.MediaKey(rooms.NumRoom(config.DevSdkAppID, roomID))
+	bin := tk.BuildTrtcd(t)
+	for i := 0; i < 3; i++ {
+		addr := tk.FreeAddr(t)
+		c.procs = append(c.procs, tk.StartProcess(t, bin, addr, devClusterYAML(addr, rds.URL(), fmt.Sprintf("n%d", i))))
+	}
+	for _, p := range c.procs {
+		p.WaitHealthy(t)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			for i, p := range c.procs {
+				t.Logf("n%d's output:\n%s", i, p.Stderr())
+			}
+		}
+	})
+	url := func(p *tk.Proc, q string) string { return fmt.Sprintf("http://%s/demo?room=%d&%s", p.Addr, roomID, q) }
+	b := newBrowser(t)
+	carol := b.open("C", url(c.procs[0], "user=carol&publish=0"))
+	carol.join() // its media_renegotiate claims the room's media on n0
+	poll(t, "n0 to claim the room's media", func() (bool, string) { o := c.owner(); return strings.HasPrefix(o, "n0#"), o })
+	c.a = b.open("A", url(c.procs[1], "user=alice"))
+	c.a.join()
+	c.b = b.open("B", url(c.procs[2], "user=bob&publish=0"))
+	c.b.join()
+	growing(t, c.b, 5, "alice/video", "alice/audio")
+	if o := c.owner(); !strings.HasPrefix(o, "n0#") {
+		t.Fatalf("the room's media moved to %q before the kill", o)
+	}
+	c.a.watchReset()
+	c.b.watchReset()
+	return c
+}
+
+// owner is the room's media node incarnation as Redis has it.
+func (c *resetCluster) owner() string {
+	v, _ := c.rdb.Get(context.Background(), c.claim).Result()
+	return v
+}
+
+// waitReset waits until A's and B's SDKs followed a media_reset (A's
+// publishing again), and a live node claims the room's media.
+func (c *resetCluster) waitReset(t *testing.T) {
+	t.Helper()
+	for _, p := range []*page{c.a, c.b} {
+		poll(t, p.name+" follows a media_reset", func() (bool, string) {
+			s := p.resetState()
+			return s.Resets >= 1 && index(s.Events, 0, "media-reset 1 "+fmt.Sprint(p == c.a)) >= 0, fmt.Sprintf("%+v", s.Events)
+		})
+	}
+	poll(t, "a live node to claim the room's media", func() (bool, string) {
+		o := c.owner()
+		return strings.HasPrefix(o, "n1#") || strings.HasPrefix(o, "n2#"), o
+	})
+}
+
 // TestBrowserMediaResetAfterKill9 (cluster mode, three `trtcd serve`
 // processes on one Redis): page C joins first on n0, which becomes the
 // room's media node; page A publishes from n1 and page B receives on n2.
@@ -94,64 +166,15 @@ func index(events []string, from int, ev string) int {
 // its same tracks again, B asks for the room's tracks again, and B decodes
 // A's video and receives A's audio again, through a live media node.
 func TestBrowserMediaResetAfterKill9(t *testing.T) {
-	chromium(t) // skip before building anything when there is no browser
-	rds := tk.StartRedis(t)
-	rdb := redis.NewClient(&redis.Options{Addr: rds.Addr})
-	defer rdb.Close()
-	bin := tk.BuildTrtcd(t)
-	var procs []*tk.Proc
-	for i := 0; i < 3; i++ {
-		addr := tk.FreeAddr(t)
-		p := tk.StartProcess(t, bin, addr, devClusterYAML(addr, rds.URL(), fmt.Sprintf("n%d", i)))
-		procs = append(procs, p)
-	}
-	for _, p := range procs {
-		p.WaitHealthy(t)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			for i, p := range procs {
-				t.Logf("n%d's output:\n%s", i, p.Stderr())
-			}
-		}
-	})
-
-	const roomID = 7301
-	claim := cluster.MediaKey(rooms.NumRoom(config.DevSdkAppID, roomID))
-	owner := func() string { v, _ := rdb.Get(context.Background(), claim).Result(); return v }
-	url := func(p *tk.Proc, q string) string { return fmt.Sprintf("http://%s/demo?room=%d&%s", p.Addr, roomID, q) }
-
-	b := newBrowser(t)
-	carol := b.open("C", url(procs[0], "user=carol&publish=0"))
-	carol.join() // its media_renegotiate claims the room's media on n0
-	poll(t, "n0 to claim the room's media", func() (bool, string) { o := owner(); return strings.HasPrefix(o, "n0#"), o })
-	a := b.open("A", url(procs[1], "user=alice"))
-	a.join()
-	bob := b.open("B", url(procs[2], "user=bob&publish=0"))
-	bob.join()
-	growing(t, bob, 5, "alice/video", "alice/audio")
-	if o := owner(); !strings.HasPrefix(o, "n0#") {
-		t.Fatalf("the room's media moved to %q before the kill", o)
-	}
-	a.watchReset()
-	bob.watchReset()
+	c := startResetCluster(t, 7301)
+	a, bob := c.a, c.b
 	localBefore := a.resetState().Local
 	if len(localBefore) != 2 {
 		t.Fatalf("A publishes %v, want an audio and a video track", localBefore)
 	}
 
-	procs[0].Kill9()
-
-	for _, p := range []*page{a, bob} {
-		poll(t, p.name+" follows a media_reset", func() (bool, string) {
-			s := p.resetState()
-			return s.Resets >= 1 && index(s.Events, 0, "media-reset 1 "+fmt.Sprint(p == a)) >= 0, fmt.Sprintf("%+v", s.Events)
-		})
-	}
-	poll(t, "a live node to claim the room's media", func() (bool, string) {
-		o := owner()
-		return strings.HasPrefix(o, "n1#") || strings.HasPrefix(o, "n2#"), o
-	})
+	c.procs[0].Kill9()
+	c.waitReset(t)
 	// Counters restart with B's new sub connection: they grow from there.
 	growing(t, bob, 5, "alice/video", "alice/audio")
 
@@ -181,7 +204,84 @@ func TestBrowserMediaResetAfterKill9(t *testing.T) {
 	if after := a.resetState().Local; strings.Join(after, ",") != strings.Join(localBefore, ",") {
 		t.Errorf("A's local tracks %v after the reset, want the same live tracks %v", after, localBefore)
 	}
-	if s := a.resetState(); index(s.Events, 0, "media-reset 1 true") < 0 {
-		t.Errorf("A's events %v: want media-reset with republish", s.Events)
+}
+
+// TestBrowserMediaResetRetriesWhileClosed: as above, but after the kill the
+// room's media claim in Redis is replaced by a hash, so that no node can
+// claim the room (the claim script fails) and the server answers every
+// media message FailedOperation.Closed. A's SDK repeats its publish offer
+// and B's its media_renegotiate, without error events; once the claim is
+// deleted, a live node claims the room and B receives A again.
+func TestBrowserMediaResetRetriesWhileClosed(t *testing.T) {
+	c := startResetCluster(t, 7302)
+	for _, p := range []*page{c.a, c.b} {
+		var ok bool
+		p.eval(`(() => {
+			window.mediaSent = [];
+			window.closedErrors = 0;
+			const send = WebSocket.prototype.send;
+			WebSocket.prototype.send = function (data) {
+				try {
+					const m = JSON.parse(data);
+					if (m.type.startsWith('media_')) window.mediaSent.push(m.type + ' ' + (m.pc || ''));
+				} catch {}
+				return send.call(this, data);
+			};
+			trtcdDemo.room.on('error', (e) => { if (e.code === 'FailedOperation.Closed') window.closedErrors++; });
+			return true;
+		})()`, &ok)
+	}
+	sent := func(p *page, what string) (n int, all []string, closedErrors int) {
+		var s struct {
+			Sent   []string
+			Closed int
+		}
+		p.eval(`({sent: window.mediaSent, closed: window.closedErrors})`, &s)
+		for _, m := range s.Sent {
+			if m == what {
+				n++
+			}
+		}
+		return n, s.Sent, s.Closed
+	}
+
+	c.procs[0].Kill9()
+	ctx := context.Background()
+	if _, err := c.rdb.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
+		pipe.Del(ctx, c.claim)
+		pipe.HSet(ctx, c.claim, "held", "by the test")
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []*page{c.a, c.b} {
+		poll(t, p.name+" follows a media_reset", func() (bool, string) {
+			s := p.resetState()
+			return s.Resets >= 1, fmt.Sprintf("%+v", s.Events)
+		})
+	}
+	poll(t, "A to offer again after FailedOperation.Closed", func() (bool, string) {
+		n, all, _ := sent(c.a, "media_offer pub")
+		return n >= 2, fmt.Sprint(all)
+	})
+	poll(t, "B to ask for the room's tracks again after FailedOperation.Closed", func() (bool, string) {
+		n, all, _ := sent(c.b, "media_renegotiate sub")
+		return n >= 2, fmt.Sprint(all)
+	})
+	if err := c.rdb.Del(ctx, c.claim).Err(); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, "a live node to claim the room's media", func() (bool, string) {
+		o := c.owner()
+		return strings.HasPrefix(o, "n1#") || strings.HasPrefix(o, "n2#"), o
+	})
+	growing(t, c.b, 5, "alice/video", "alice/audio")
+	for _, p := range []*page{c.a, c.b} {
+		if _, all, closed := sent(p, ""); closed != 0 {
+			t.Errorf("%s: %d error events FailedOperation.Closed while the SDK retried (sent %v)", p.name, closed, all)
+		}
+		if s := p.resetState(); s.Resets != 1 || s.Marker != "not reloaded" || s.State != "joined" {
+			t.Errorf("%s: %+v, want one reset, the same page, still joined", p.name, s)
+		}
 	}
 }

@@ -148,6 +148,7 @@ export class Room {
     this.kickReason = '';
     this.mediaResets = 0; // media_reset messages followed
     this._published = null; // {stream, bitrate, own}: what publish() published, to publish again after a media_reset
+    this._resetRecv = null; // {count, end}: media_renegotiate sent after a media_reset, repeated on FailedOperation.Closed
     this._handlers = new Map();
     this._ws = null;
     this._ping = 0;
@@ -334,6 +335,7 @@ export class Room {
     this._pub = null;
     this._sub = null;
     this._published = null;
+    this._resetRecv = null;
     if (this.localStream) for (const t of this.localStream.getTracks()) t.stop();
     for (const userId of [...this.remote.keys()]) this._dropUser(userId);
     const ws = this._ws;
@@ -497,7 +499,27 @@ export class Room {
         await new Promise((resolve) => setTimeout(resolve, RESET_RETRY_MS));
       }
     }
-    if (current() && (this.options.receive !== false || published)) this._send({ type: 'media_renegotiate', pc: 'sub' });
+    if (current() && (this.options.receive !== false || published)) {
+      this._resetRecv = { count, end };
+      this._send({ type: 'media_renegotiate', pc: 'sub' });
+    }
+  }
+
+  // _retryReceive repeats the media_renegotiate of _afterReset, after
+  // RESET_RETRY_MS, when the server answered it FailedOperation.Closed (an
+  // error without id: the room's media is not reachable yet), until
+  // RESET_WAIT_MS after the reset. Reports whether it will.
+  _retryReceive() {
+    const r = this._resetRecv;
+    if (!r || r.count !== this.mediaResets || this.state !== 'joined') return false;
+    if (Date.now() + RESET_RETRY_MS > r.end) {
+      this._resetRecv = null;
+      return false;
+    }
+    setTimeout(() => {
+      if (this._resetRecv === r && this.state === 'joined') this._send({ type: 'media_renegotiate', pc: 'sub' });
+    }, RESET_RETRY_MS);
+    return true;
   }
 
   // ---- receiving --------------------------------------------------------
@@ -541,6 +563,7 @@ export class Room {
           // The room's media cannot be reached (e.g. its node just died):
           // no waiting offer will be answered.
           quiet = this._rejectPending(new TrtcdError(m.code, m.message || '', m));
+          if (this._retryReceive()) quiet = true;
         }
         if (!quiet) this._emit('error', { code: m.code, message: m.message || '', ref: m.ref || '', fatal: false });
         return;
@@ -566,6 +589,7 @@ export class Room {
 
   async _onSubOffer(sdp) {
     if (this.state !== 'joined') return;
+    this._resetRecv = null; // the room's media answers
     let pc = this._sub;
     if (!pc) {
       // Default bundle policy: the first offer may have no m-section (and so
