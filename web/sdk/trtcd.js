@@ -400,7 +400,7 @@ export class Room {
     try {
       await pc.setLocalDescription(await pc.createOffer());
       await gathered(pc, GATHER_TIMEOUT_MS);
-      if (this._pub !== pc) throw new TrtcdError(CLOSED, "the room's media restarted (media_reset)");
+      if (this._pub !== pc) throw new TrtcdError(CLOSED, 'the publishing connection was closed (media_reset or unpublish)');
       const id = `o${++this._offers}`;
       const answer = this._await(id, quiet);
       this._send({ type: 'media_offer', pc: 'pub', sdp: pc.localDescription.sdp, tracks, id });
