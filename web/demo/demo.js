@@ -164,6 +164,11 @@ function wire(r) {
     showRole(e.role);
   });
   r.on('connection-state', (e) => log(`${e.pc} connection ${e.state}`));
+  r.on('media-reset', (e) => {
+    // The SDK publishes and receives again by itself; the tiles stay and get
+    // their tracks back with track-added.
+    log(`the room's media restarted on another server node (reset ${e.count}): ${e.republish ? 'publishing and ' : ''}receiving again`);
+  });
   r.on('error', (e) => {
     log(`${e.fatal ? 'error' : 'server notice'} ${e.code}: ${e.message}`);
     if (e.fatal) setStatus('error', `Error: ${e.code}: ${e.message}`, e.code);

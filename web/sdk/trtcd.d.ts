@@ -7,6 +7,10 @@ export declare const HEARTBEAT_MS: number;
 export declare const GATHER_TIMEOUT_MS: number;
 /** Longest wait for the server's answer to a join, a publish offer or a role switch, in milliseconds. */
 export declare const ANSWER_TIMEOUT_MS: number;
+/** After a media_reset, how long the SDK keeps publishing again while the server answers FailedOperation.Closed, in milliseconds (30 000). */
+export declare const RESET_WAIT_MS: number;
+/** Pause between two attempts to publish again after a media_reset, in milliseconds. */
+export declare const RESET_RETRY_MS: number;
 
 export type Role = 'anchor' | 'audience';
 /** The roles switchRole() takes: ['anchor', 'audience']. */
@@ -71,6 +75,13 @@ export interface RoomEvents {
   error: { code: string; message: string; ref: string; fatal: boolean };
   closed: { code: number; reason: string };
   'connection-state': { pc: 'pub' | 'sub'; state: RTCPeerConnectionState };
+  /**
+   * Cluster mode: the room's media restarted on another server node (media_reset). Both connections
+   * are closed (every received track was removed: track-removed came first); the SDK publishes the
+   * same tracks again when republish is true, then asks for the room's tracks again (track-added follows).
+   * count: the resets followed so far, this one included.
+   */
+  'media-reset': { count: number; republish: boolean };
 }
 
 export interface RoleSwitchedEvent {
@@ -122,6 +133,8 @@ export declare class Room {
   /** Set once kicked. */
   readonly kickReason: '' | KickReason;
   readonly localStream: MediaStream | null;
+  /** The media_reset messages followed (cluster mode). */
+  readonly mediaResets: number;
 
   on<K extends keyof RoomEvents>(type: K, handler: (event: RoomEvents[K]) => void): () => void;
   off<K extends keyof RoomEvents>(type: K, handler: (event: RoomEvents[K]) => void): void;

@@ -15,6 +15,10 @@
 // carries what it publishes; "sub" is offered by the server and carries the
 // room's tracks, each named after its kind in a stream named after its
 // publisher. Descriptions are sent complete (after ICE gathering).
+//
+// In cluster mode the server may send media_reset (the room's media moved
+// to another node): the SDK closes both connections, publishes the same
+// tracks again and asks for the room's tracks again by itself.
 
 export const VERSION = '0.1.0';
 
@@ -33,6 +37,17 @@ export const ROLES = Object.freeze(['anchor', 'audience']);
 // The error codes that answer a switch_role without ending the session
 // (docs/protocol.md "Switching role"): they reject switchRole() only.
 const SWITCH_ERRORS = new Set(['InvalidParameter.Role', 'FailedOperation.RoleUnchanged', 'FailedOperation.SwitchRole']);
+
+/**
+ * After a media_reset, how long the SDK keeps publishing again while the
+ * server answers FailedOperation.Closed (the room's media is moving).
+ */
+export const RESET_WAIT_MS = 30000;
+
+/** Pause between two attempts to publish again after a media_reset. */
+export const RESET_RETRY_MS = 250;
+
+const CLOSED = 'FailedOperation.Closed';
 
 /** An error answered by the server (`code` is the protocol's code) or raised by the SDK. */
 export class TrtcdError extends Error {
@@ -110,6 +125,8 @@ function gathered(pc, timeoutMs) {
  *   error           {code, message, ref, fatal}
  *   closed          {code, reason}                    the WebSocket closed (after kicked, leave, or a drop)
  *   connection-state {pc, state}                      pc: pub | sub
+ *   media-reset     {count, republish}                the room's media restarted (cluster mode): both
+ *                                                     connections closed; the SDK publishes and receives again
  */
 export class Room {
   /**
@@ -138,6 +155,9 @@ export class Room {
     this.remote = new Map(); // userId -> {stream: MediaStream, tracks: Map<kind, MediaStreamTrack>}
     this.localStream = null;
     this.kickReason = '';
+    this.mediaResets = 0; // media_reset messages followed
+    this._published = null; // {stream, bitrate, own}: what publish() published, to publish again after a media_reset
+    this._resetRecv = null; // {count, end}: media_renegotiate sent after a media_reset, repeated on FailedOperation.Closed
     this._handlers = new Map();
     this._ws = null;
     this._ping = 0;
@@ -336,19 +356,17 @@ export class Room {
   _shutdown() {
     this.state = 'closed';
     clearInterval(this._ping);
-    for (const [, p] of this._pending) {
-      clearTimeout(p.timer);
-      p.reject(new TrtcdError('FailedOperation.Closed', 'the session ended'));
-    }
-    this._pending.clear();
+    this._rejectPending(new TrtcdError(CLOSED, 'the session ended'));
     if (this._switch) {
       clearTimeout(this._switch.timer);
-      this._switch.reject(new TrtcdError('FailedOperation.Closed', 'the session ended'));
+      this._switch.reject(new TrtcdError(CLOSED, 'the session ended'));
       this._switch = null;
     }
     for (const pc of [this._pub, this._sub]) if (pc) pc.close();
     this._pub = null;
     this._sub = null;
+    this._published = null;
+    this._resetRecv = null;
     if (this.localStream) for (const t of this.localStream.getTracks()) t.stop();
     for (const userId of [...this.remote.keys()]) this._dropUser(userId);
     const ws = this._ws;
@@ -427,7 +445,7 @@ export class Room {
    */
   async publish(o = {}) {
     if (this.state !== 'joined') throw new TrtcdError('InvalidState', 'publish before join');
-    if (this._pub) throw new TrtcdError('InvalidState', 'already publishing; unpublish first');
+    if (this._pub || this._published) throw new TrtcdError('InvalidState', 'already publishing; unpublish first');
     let stream = o.stream;
     if (!stream) {
       const c = { audio: o.audio === undefined ? true : o.audio, video: o.video === undefined ? true : o.video };
@@ -435,14 +453,29 @@ export class Room {
     }
     if (this.state !== 'joined') {
       if (!o.stream) for (const t of stream.getTracks()) t.stop();
-      throw new TrtcdError('FailedOperation.Closed', 'the session ended');
+      throw new TrtcdError(CLOSED, 'the session ended');
     }
+    this.localStream = stream;
+    const bitrate = o.bitrate || {};
+    try {
+      await this._negotiatePub(stream, bitrate, false);
+    } catch (e) {
+      if (!o.stream) for (const t of stream.getTracks()) t.stop();
+      if (this.localStream === stream) this.localStream = null;
+      throw e;
+    }
+    this._published = { stream, bitrate, own: !o.stream };
+    return stream;
+  }
+
+  // _negotiatePub offers stream's tracks on a new pub connection and applies
+  // the server's answer. quiet: a refusal with FailedOperation.Closed emits
+  // no error event (the reset path retries it).
+  async _negotiatePub(stream, bitrate, quiet) {
     const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
     this._pub = pc;
-    this.localStream = stream;
     pc.addEventListener('connectionstatechange', () => this._emit('connection-state', { pc: 'pub', state: pc.connectionState }));
     const tracks = [];
-    const bitrate = o.bitrate || {};
     for (const t of stream.getTracks()) {
       pc.addTransceiver(t, { direction: 'sendonly', streams: [stream] });
       const info = { trackId: t.id, kind: t.kind };
@@ -452,37 +485,126 @@ export class Room {
     try {
       await pc.setLocalDescription(await pc.createOffer());
       await gathered(pc, GATHER_TIMEOUT_MS);
+      if (this._pub !== pc) throw new TrtcdError(CLOSED, 'the publishing connection was closed (media_reset or unpublish)');
       const id = `o${++this._offers}`;
-      const answer = this._await(id);
+      const answer = this._await(id, quiet);
       this._send({ type: 'media_offer', pc: 'pub', sdp: pc.localDescription.sdp, tracks, id });
       const m = await answer;
       await pc.setRemoteDescription({ type: 'answer', sdp: m.sdp });
     } catch (e) {
       if (this._pub === pc) this._pub = null;
       pc.close();
-      if (!o.stream) for (const t of stream.getTracks()) t.stop();
-      if (this.localStream === stream) this.localStream = null;
       throw e;
     }
-    return stream;
   }
 
   /** Stops publishing: the publishing connection closes and the local tracks stop. */
   unpublish() {
     if (this._pub) this._pub.close();
     this._pub = null;
+    this._published = null;
     if (this.localStream) for (const t of this.localStream.getTracks()) t.stop();
     this.localStream = null;
   }
 
-  _await(id) {
+  _await(id, quiet = false) {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this._pending.delete(id);
         reject(new TrtcdError('AnswerTimeout', 'the server did not answer the offer'));
       }, ANSWER_TIMEOUT_MS);
-      this._pending.set(id, { resolve, reject, timer });
+      this._pending.set(id, { resolve, reject, timer, quiet });
     });
+  }
+
+  // _rejectPending fails the offers waiting for an answer; reports whether
+  // one of them was quiet.
+  _rejectPending(err) {
+    let quiet = false;
+    for (const [, p] of this._pending) {
+      clearTimeout(p.timer);
+      quiet = quiet || p.quiet;
+      p.reject(err);
+    }
+    this._pending.clear();
+    return quiet;
+  }
+
+  // ---- media_reset ------------------------------------------------------
+
+  // _onReset follows a media_reset: the room's media restarted on another
+  // server node and the server dropped both connections. Both are closed
+  // here (the received tracks are removed), and in the background the
+  // published tracks are published again and the room's tracks asked for
+  // again. It must not wait for that: the answers come through the queue
+  // that runs it.
+  _onReset() {
+    if (this.state !== 'joined') return;
+    const count = ++this.mediaResets;
+    this._rejectPending(new TrtcdError(CLOSED, "the room's media restarted (media_reset)"));
+    const pcs = [this._pub, this._sub];
+    this._pub = null;
+    this._sub = null;
+    for (const pc of pcs) if (pc) pc.close();
+    for (const userId of [...this.remote.keys()]) this._dropUser(userId);
+    this._subMids = new Map();
+    this._midOwner.clear();
+    const again = this._published;
+    this._emit('media-reset', { count, republish: again !== null });
+    this._afterReset(count, again).catch((e) => {
+      this._emit('error', { code: 'MediaFailed', message: String(e && e.message ? e.message : e), ref: 'media_reset', fatal: false });
+    });
+  }
+
+  // _afterReset publishes again what was published (the same tracks),
+  // retrying while the server answers FailedOperation.Closed for up to
+  // RESET_WAIT_MS, then sends media_renegotiate on sub to receive again.
+  // A later reset, leave(), unpublish() or the end of the session stops it.
+  async _afterReset(count, again) {
+    const current = () => this.state === 'joined' && this.mediaResets === count;
+    let published = false;
+    const end = Date.now() + RESET_WAIT_MS;
+    while (again && current() && this._published === again) {
+      try {
+        await this._negotiatePub(again.stream, again.bitrate, true);
+        published = true;
+        break;
+      } catch (e) {
+        if (!current() || this._published !== again) break;
+        const code = e instanceof TrtcdError ? e.code : 'MediaFailed';
+        if (code !== CLOSED || Date.now() + RESET_RETRY_MS > end) {
+          // Given up: no longer publishing, as after a failed publish().
+          this._published = null;
+          if (again.own) for (const t of again.stream.getTracks()) t.stop();
+          if (this.localStream === again.stream) this.localStream = null;
+          const message = `publishing again after media_reset: ${e && e.message ? e.message : e}`;
+          this._emit('error', { code, message, ref: 'media_reset', fatal: false });
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, RESET_RETRY_MS));
+      }
+    }
+    if (current() && (this.options.receive !== false || published)) {
+      this._resetRecv = { count, end };
+      this._send({ type: 'media_renegotiate', pc: 'sub' });
+    }
+  }
+
+  // _retryReceive repeats the media_renegotiate of _afterReset, after
+  // RESET_RETRY_MS, when the server answered it FailedOperation.Closed (an
+  // error without id: the room's media is not reachable yet), until
+  // RESET_WAIT_MS after the reset. Reports whether it will.
+  _retryReceive() {
+    const r = this._resetRecv;
+    if (!r || r.count !== this.mediaResets || this.state !== 'joined') return false;
+    if (Date.now() + RESET_RETRY_MS > r.end) {
+      this._resetRecv = null;
+      return false;
+    }
+    setTimeout(() => {
+      if (this._resetRecv === r && this.state === 'joined') this._send({ type: 'media_renegotiate', pc: 'sub' });
+    }, RESET_RETRY_MS);
+    return true;
   }
 
   // ---- receiving --------------------------------------------------------
@@ -516,12 +638,19 @@ export class Room {
       }
       case 'media_error': {
         const p = m.id ? this._pending.get(m.id) : null;
+        let quiet = false;
         if (p) {
           this._pending.delete(m.id);
           clearTimeout(p.timer);
+          quiet = p.quiet && m.code === CLOSED;
           p.reject(new TrtcdError(m.code, m.message || '', m));
+        } else if (!m.id && m.code === CLOSED) {
+          // The room's media cannot be reached (e.g. its node just died):
+          // no waiting offer will be answered.
+          quiet = this._rejectPending(new TrtcdError(m.code, m.message || '', m));
+          if (this._retryReceive()) quiet = true;
         }
-        this._emit('error', { code: m.code, message: m.message || '', ref: m.ref || '', fatal: false });
+        if (!quiet) this._emit('error', { code: m.code, message: m.message || '', ref: m.ref || '', fatal: false });
         return;
       }
       case 'media_offer':
@@ -535,6 +664,9 @@ export class Room {
       case 'media_track_unpublished':
         this._dropTrack(m.userId, m.kind);
         return;
+      case 'media_reset':
+        this._onReset();
+        return;
       default:
         return; // media_track_published: the offer that follows brings the track
     }
@@ -542,6 +674,7 @@ export class Room {
 
   async _onSubOffer(sdp) {
     if (this.state !== 'joined') return;
+    this._resetRecv = null; // the room's media answers
     let pc = this._sub;
     if (!pc) {
       // Default bundle policy: the first offer may have no m-section (and so
