@@ -60,10 +60,14 @@ type Client struct {
 	recv      map[recvKey]*recvTrack
 	announced map[recvKey]bool // media_track_published minus unpublished
 	resets    int              // media_reset messages followed
+	// reneg, while a media_reset's renegotiation waits, hears whether the
+	// server offered on sub (true) or refused it as Closed (false).
+	reneg chan bool
 
 	gmu     sync.Mutex
 	gclosed bool
 	wg      sync.WaitGroup
+	closing chan struct{} // closed by Close
 }
 
 // New makes a client that sends its messages with send. send may be called
@@ -120,6 +124,7 @@ func New(send func(wire.Message) error, o Options) (*Client, error) {
 		send: send, log: log,
 		api:       webrtc.NewAPI(webrtc.WithMediaEngine(&m), webrtc.WithInterceptorRegistry(&reg), webrtc.WithSettingEngine(se)),
 		errs:      make(chan *wire.Error, 64),
+		closing:   make(chan struct{}),
 		published: map[wire.Kind]*localTrack{},
 		recv:      map[recvKey]*recvTrack{},
 		announced: map[recvKey]bool{},
@@ -170,10 +175,14 @@ func (c *Client) Handle(m wire.Message) error {
 		}
 	case wire.TypeError:
 		e := &wire.Error{Code: m.Code, Message: m.Message}
-		if m.Ref == wire.TypeOffer {
+		closedNoID := m.Code == wire.CodeClosed && m.ID == "" // the room's media unreachable: fails whatever waits
+		if m.Code == wire.CodeClosed && m.Ref == wire.TypeRenegotiate {
+			c.renegotiated(false)
+		}
+		if m.Ref == wire.TypeOffer || closedNoID {
 			c.mu.Lock()
 			ch := c.answer
-			if m.ID == "" || m.ID != c.answerID {
+			if !closedNoID && (m.ID == "" || m.ID != c.answerID) {
 				ch = nil
 			}
 			c.mu.Unlock()
@@ -268,6 +277,7 @@ func (c *Client) Close() {
 	c.gmu.Lock()
 	c.gclosed = true
 	c.gmu.Unlock()
+	close(c.closing)
 	c.wg.Wait()
 }
 

@@ -101,6 +101,7 @@ func (c *Client) handleOffer(m wire.Message) error {
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: m.SDP}); err != nil {
 		return err
 	}
+	c.renegotiated(true)
 	answer, err := pc.CreateAnswer(nil)
 	if err != nil {
 		return err

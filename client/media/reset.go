@@ -10,8 +10,13 @@ import (
 	"github.com/trtcd/trtcd/client/media/wire"
 )
 
-// resetWait bounds the client's own renegotiation after a media_reset.
-const resetWait = 30 * time.Second
+// The client's own renegotiation after a media_reset: it keeps publishing
+// again and asking for the room's tracks while the server answers
+// FailedOperation.Closed, every resetRetry, for at most resetWait.
+const (
+	resetWait  = 30 * time.Second
+	resetRetry = 100 * time.Millisecond
+)
 
 // handleReset follows a media_reset: the room's media restarted on another
 // server node, so both connections are closed (the received tracks end)
@@ -63,11 +68,64 @@ func (c *Client) renegotiateAfterReset(specs []TrackSpec) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(100 * time.Millisecond):
+		case <-time.After(resetRetry):
 		}
 	}
-	if err := c.sendMsg(wire.Message{Type: wire.TypeRenegotiate, PC: wire.PCSub}); err != nil {
-		c.log.Warn("media client: receiving again after media_reset", "err", err)
+	c.receiveAfterReset(ctx)
+}
+
+// receiveAfterReset asks for the room's tracks again (media_renegotiate on
+// sub), again while the server answers FailedOperation.Closed (no node
+// holds the room's media yet), until it offers on sub, answers otherwise,
+// or ctx or the client ends. A server with nothing to send answers nothing
+// until a track comes: then the first offer ends the wait.
+func (c *Client) receiveAfterReset(ctx context.Context) {
+	ch := make(chan bool, 1)
+	c.mu.Lock()
+	c.reneg = ch
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		if c.reneg == ch {
+			c.reneg = nil
+		}
+		c.mu.Unlock()
+	}()
+	for {
+		if err := c.sendMsg(wire.Message{Type: wire.TypeRenegotiate, PC: wire.PCSub}); err != nil {
+			c.log.Warn("media client: receiving again after media_reset", "err", err)
+			return
+		}
+		select {
+		case offered := <-ch:
+			if offered {
+				return
+			}
+		case <-ctx.Done():
+			return
+		case <-c.closing:
+			return
+		}
+		select { // refused as Closed: the room's media is moving; ask again
+		case <-time.After(resetRetry):
+		case <-ctx.Done():
+			return
+		case <-c.closing:
+			return
+		}
+	}
+}
+
+// renegotiated tells a waiting receiveAfterReset how the server answered.
+func (c *Client) renegotiated(offered bool) {
+	c.mu.Lock()
+	ch := c.reneg
+	c.mu.Unlock()
+	if ch != nil {
+		select {
+		case ch <- offered:
+		default:
+		}
 	}
 }
 

@@ -3,6 +3,8 @@ package node_test
 import (
 	"context"
 	"fmt"
+	"github.com/redis/go-redis/v9"
+	"github.com/trtcd/trtcd/internal/cluster"
 	"testing"
 
 	"github.com/trtcd/trtcd/client"
@@ -20,7 +22,11 @@ import (
 // the other nodes.
 func startMediaCluster(t *testing.T, roomID uint64) (nodes []*node.Node, room *media.Room, carol, alice, bob mediaMember) {
 	t.Helper()
-	srv := tk.StartRedis(t)
+	return startMediaClusterOn(t, tk.StartRedis(t), roomID)
+}
+
+func startMediaClusterOn(t *testing.T, srv *tk.Redis, roomID uint64) (nodes []*node.Node, room *media.Room, carol, alice, bob mediaMember) {
+	t.Helper()
 	on := true
 	for i := 0; i < 3; i++ {
 		cfg := tk.Config()
@@ -160,4 +166,59 @@ func TestClusterMediaNodeShutdown(t *testing.T) {
 	if m := scrape(t, nodes[2].Addr()); m["trtcd_media_resets_total"] < 1 {
 		t.Fatalf("node 2 counted %v media resets, want at least 1", m["trtcd_media_resets_total"])
 	}
+}
+
+// TestClusterMediaResetRetriesWhileClosed: after the media node goes, the
+// room's media cannot be claimed for a while (its record in Redis is made
+// unusable, as a Redis fault would): every media message is refused with
+// FailedOperation.Closed. The Go clients keep asking (alice publishing
+// again, bob, who publishes nothing, asking for the room's tracks again), so
+// once the record is usable bob receives alice again without any call from
+// the application.
+func TestClusterMediaResetRetriesWhileClosed(t *testing.T) {
+	const roomID = 7106
+	srv := tk.StartRedis(t)
+	nodes, _, _, alice, bob := startMediaClusterOn(t, srv, roomID)
+	publishAV(t, alice)
+	receiving(t, bob, "alice")
+
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer rdb.Close()
+	ctx := context.Background()
+	claim := cluster.MediaKey(rooms.NumRoom(tk.App, roomID))
+	if err := rdb.HSet(ctx, claim+"-blocker", "held", "by the test").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := nodes[0].Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The claim is released by the shutdown; put an unusable value in its place.
+	if err := rdb.Rename(ctx, claim+"-blocker", claim).Err(); err != nil {
+		t.Fatal(err)
+	}
+	until(t, "alice and bob to follow a media_reset", func() bool { return alice.media.Resets() >= 1 && bob.media.Resets() >= 1 })
+	closedSeen := func(m mediaMember) bool {
+		for {
+			select {
+			case e := <-m.media.Errors():
+				if e.Code == wire.CodeClosed {
+					return true
+				}
+			default:
+				return false
+			}
+		}
+	}
+	until(t, "bob's request for the room's tracks to be refused as Closed", func() bool { return closedSeen(bob) })
+	if err := rdb.Del(ctx, claim).Err(); err != nil {
+		t.Fatal(err)
+	}
+	key := rooms.NumRoom(tk.App, roomID).String()
+	until(t, "a live node to run the room's media", func() bool {
+		return nodes[1].Media.Existing(key) != nil || nodes[2].Media.Existing(key) != nil
+	})
+	until(t, "bob to receive alice's tracks again", func() bool {
+		return bob.media.Received("alice", wire.Audio).Tracks >= 2 && bob.media.Received("alice", wire.Video).Tracks >= 2
+	})
+	receiving(t, bob, "alice")
 }

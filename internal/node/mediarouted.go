@@ -58,7 +58,9 @@ func (p *routedPeer) Handle(m wire.Message) error {
 	if p.local == nil && p.remote == "" {
 		if err := p.bind(); err != nil {
 			p.mu.Unlock()
-			p.send(wire.Errorf(wire.CodeClosed, "the room's media is not reachable: %v", err).Msg())
+			refused := wire.Errorf(wire.CodeClosed, "the room's media is not reachable: %v", err).Msg()
+			refused.Ref, refused.ID = m.Type, m.ID // the message refused, as other media_errors say
+			p.send(refused)
 			return err
 		}
 		if m.Type == wire.TypeRenegotiate {
