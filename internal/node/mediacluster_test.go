@@ -155,14 +155,7 @@ func TestClusterMediaNodeShutdown(t *testing.T) {
 		t.Fatal(err)
 	}
 	until(t, "alice and bob to follow a media_reset", func() bool { return alice.media.Resets() >= 1 && bob.media.Resets() >= 1 })
-	key := rooms.NumRoom(tk.App, roomID).String()
-	until(t, "a live node to run the room's media", func() bool {
-		return nodes[1].Media.Existing(key) != nil || nodes[2].Media.Existing(key) != nil
-	})
-	until(t, "bob to receive alice's tracks again", func() bool {
-		return bob.media.Received("alice", wire.Audio).Tracks >= 2 && bob.media.Received("alice", wire.Video).Tracks >= 2
-	})
-	receiving(t, bob, "alice")
+	receivingAgain(t, nodes, roomID, bob)
 	if m := scrape(t, nodes[2].Addr()); m["trtcd_media_resets_total"] < 1 {
 		t.Fatalf("node 2 counted %v media resets, want at least 1", m["trtcd_media_resets_total"])
 	}
@@ -213,6 +206,13 @@ func TestClusterMediaResetRetriesWhileClosed(t *testing.T) {
 	if err := rdb.Del(ctx, claim).Err(); err != nil {
 		t.Fatal(err)
 	}
+	receivingAgain(t, nodes, roomID, bob)
+}
+
+// receivingAgain waits for node 1 or 2 to run the room's media after node
+// 0's went, and for bob to receive alice's audio and video on new tracks.
+func receivingAgain(t *testing.T, nodes []*node.Node, roomID uint64, bob mediaMember) {
+	t.Helper()
 	key := rooms.NumRoom(tk.App, roomID).String()
 	until(t, "a live node to run the room's media", func() bool {
 		return nodes[1].Media.Existing(key) != nil || nodes[2].Media.Existing(key) != nil
