@@ -179,14 +179,17 @@ func TestClusterMediaResetRetriesWhileClosed(t *testing.T) {
 	defer rdb.Close()
 	ctx := context.Background()
 	claim := cluster.MediaKey(rooms.NumRoom(tk.App, roomID))
-	if err := rdb.HSet(ctx, claim+"-blocker", "held", "by the test").Err(); err != nil {
+	// An unusable value in the claim's place before node 0 goes, so that no
+	// node can claim the room after the reset however fast the clients are
+	// (node 0 cannot release it either).
+	if _, err := rdb.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
+		pipe.Del(ctx, claim)
+		pipe.HSet(ctx, claim, "held", "by the test")
+		return nil
+	}); err != nil {
 		t.Fatal(err)
 	}
 	if err := nodes[0].Shutdown(ctx); err != nil {
-		t.Fatal(err)
-	}
-	// The claim is released by the shutdown; put an unusable value in its place.
-	if err := rdb.Rename(ctx, claim+"-blocker", claim).Err(); err != nil {
 		t.Fatal(err)
 	}
 	until(t, "alice and bob to follow a media_reset", func() bool { return alice.media.Resets() >= 1 && bob.media.Resets() >= 1 })
