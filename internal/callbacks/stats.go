@@ -58,6 +58,12 @@ type metrics struct {
 	retries    map[uint64]uint64
 	deadN      map[uint64]uint64
 	latency    map[uint64]*Histogram
+
+	// depth is the last outbox depth read from the store, reported again
+	// when a read fails, so that a failed read never shows an empty outbox.
+	depthMu                    sync.Mutex
+	depth, oldestMs, deadCount int64
+	depthErrs                  uint64
 }
 
 func newMetrics() *metrics {
@@ -126,11 +132,21 @@ func (s *Sender) Stats() Stats {
 		st.OwnedShards = rs.OwnedShards()
 	}
 	if s.store != nil {
-		if depth, oldest, dead, err := s.store.Depth(); err == nil {
-			st.OutboxDepth, st.DeadLetters = depth, dead
-			if oldest > 0 {
-				st.OldestAge = max(time.Since(time.UnixMilli(oldest)), 0)
+		depth, oldest, dead, err := s.store.Depth()
+		m.depthMu.Lock()
+		if err == nil {
+			m.depth, m.oldestMs, m.deadCount = depth, oldest, dead
+		} else {
+			m.depthErrs++
+			if m.depthErrs == 1 || m.depthErrs%100 == 0 {
+				s.log.Warn("callbacks: reading the outbox depth failed; reporting the last one read", "err", err, "failures", m.depthErrs)
 			}
+		}
+		depth, oldest, dead = m.depth, m.oldestMs, m.deadCount
+		m.depthMu.Unlock()
+		st.OutboxDepth, st.DeadLetters = depth, dead
+		if oldest > 0 {
+			st.OldestAge = max(time.Since(time.UnixMilli(oldest)), 0)
 		}
 	}
 	return st
