@@ -1,11 +1,8 @@
 package loadtest
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"net/http"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -88,46 +85,17 @@ type backlog struct {
 
 func readBacklog(ctx context.Context, server string) (backlog, error) {
 	b := backlog{lag: map[string]float64{}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(server, "/")+"/metrics", nil)
+	all, err := scrape(ctx, server)
 	if err != nil {
 		return b, err
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return b, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return b, fmt.Errorf("%s/metrics: %s", server, resp.Status)
-	}
-	appended, consumed := 0.0, map[string]float64{}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		series, v, ok := strings.Cut(sc.Text(), " ")
-		if !ok || strings.HasPrefix(series, "#") {
-			continue
-		}
-		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-		if err != nil {
-			continue
-		}
-		switch {
-		case series == "trtcd_events_appended_total":
-			appended = f
-		case strings.HasPrefix(series, `trtcd_events_consumed_total{group="`):
-			group := strings.TrimSuffix(strings.TrimPrefix(series, `trtcd_events_consumed_total{group="`), `"}`)
-			consumed[group] = f
-		case series == "trtcd_callback_outbox_depth":
-			b.outbox = f
+	const consumed = `trtcd_events_consumed_total{group="`
+	for series, c := range all {
+		if group, ok := strings.CutPrefix(series, consumed); ok {
+			b.lag[strings.TrimSuffix(group, `"}`)] = max(all["trtcd_events_appended_total"]-c, 0)
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return b, err
-	}
-	for group, c := range consumed {
-		b.lag[group] = max(appended-c, 0)
-	}
+	b.outbox = all["trtcd_callback_outbox_depth"]
 	return b, nil
 }
 

@@ -147,25 +147,48 @@ func ServerCPU(server string) (float64, error) {
 }
 
 func metric(server, name string) (float64, error) {
-	resp, err := http.Get(strings.TrimRight(server, "/") + "/metrics")
+	all, err := scrape(context.Background(), server)
 	if err != nil {
 		return 0, err
 	}
+	v, ok := all[name]
+	if !ok {
+		return 0, fmt.Errorf("no %s in %s/metrics", name, server)
+	}
+	return v, nil
+}
+
+// scrape reads server's /metrics: each series (name with its labels) and
+// its value.
+func scrape(ctx context.Context, server string) (map[string]float64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(server, "/")+"/metrics", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("%s/metrics: %s", server, resp.Status)
+		return nil, fmt.Errorf("%s/metrics: %s", server, resp.Status)
 	}
+	out := map[string]float64{}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
-			return strconv.ParseFloat(strings.TrimSpace(v), 64)
+		series, v, ok := strings.Cut(sc.Text(), " ")
+		if !ok || strings.HasPrefix(series, "#") {
+			continue
+		}
+		if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
+			out[series] = f
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return 0, fmt.Errorf("reading %s/metrics: %w", server, err)
+		return nil, fmt.Errorf("reading %s/metrics: %w", server, err)
 	}
-	return 0, fmt.Errorf("no %s in %s/metrics", name, server)
+	return out, nil
 }
 
 // PidRSS reads a local process's resident set size.
