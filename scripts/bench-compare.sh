@@ -5,7 +5,8 @@
 # build's load tool (the metric names it reads may differ between versions;
 # the clients it runs do the same work), in alternating rounds (old, new,
 # new, old, old, new, ...), and
-# the table gives the median of each figure and the ratio new/old.
+# the table gives the median of each figure, the ratio new/old of the
+# medians, and the median of the rounds' own ratios ("paired").
 #   scripts/bench-compare.sh [REV]          REV defaults to origin/main or main~1
 #   ROUNDS=3 CLIENTS=5000 KICKS=2000 scripts/bench-compare.sh main
 #   NEW_ENV="TRTCD_HISTORY=off" scripts/bench-compare.sh     the new server with a feature off
@@ -71,11 +72,19 @@ fig() { # label kind jq-expression
   for f in "$work/$1-$2-"*.json; do jq -r "$3" "$f"; done | median
 }
 echo "# $(date -u +%FT%TZ) $(go version | cut -d' ' -f3) $(nproc) cores; old=$(git rev-parse --short "$REV") new=$(git rev-parse --short HEAD)$(git diff --quiet || echo +dirty) old_env=[${OLD_ENV:-}] new_env=[${NEW_ENV:-}] pinned=[${PIN_SERVER:-no}]; $ROUNDS rounds, medians"
-printf '%-34s %12s %12s %8s\n' figure old new new/old
+printf '%-34s %12s %12s %8s %8s\n' figure old new new/old paired
+# paired: the median over rounds of new/old within the round (the two runs of
+# a round are next to each other in time, so a slow period of a shared
+# machine lands on both), the figure to hold against "5 % worse".
+paired() { # kind jq-expression
+  for r in $(seq "$ROUNDS"); do
+    echo "$(jq -r "$2" "$work/new-$1-$r.json") $(jq -r "$2" "$work/old-$1-$r.json")" | awk '{print ($2==0)?0:$1/$2}'
+  done | median
+}
 row() {
   local o n
   o=$(fig old "$2" "$3"); n=$(fig new "$2" "$3")
-  printf '%-34s %12.4g %12.4g %8.3f\n' "$1" "$o" "$n" "$(echo "$n $o" | awk '{print ($2==0)?0:$1/$2}')"
+  printf '%-34s %12.4g %12.4g %8.3f %8.3f\n' "$1" "$o" "$n" "$(echo "$n $o" | awk '{print ($2==0)?0:$1/$2}')" "$(paired "$2" "$3")"
   [ -n "${VERBOSE:-}" ] && for l in old new; do
     printf '    %s rounds: %s\n' "$l" "$(for r in $(seq "$ROUNDS"); do jq -r "$3" "$work/$l-$2-$r.json"; done | xargs printf '%.4g ')"
   done
