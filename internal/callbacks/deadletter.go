@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"strings"
 	"time"
 )
@@ -84,14 +85,41 @@ func (st *Store) Replay(ctx context.Context, f DeadFilter) (int64, error) {
 			(SELECT room, seq, etype, event_ms FROM deadletter`+where+`)`, args...); err != nil {
 			return err
 		}
-		res, err := tx.Exec(`INSERT OR IGNORE INTO outbox(app, room, seq, etype, event_ms, info, start_ms)
-			SELECT app, room, seq, etype, event_ms, info, ? FROM deadletter`+where+` ORDER BY id`,
-			append([]any{now}, args...)...)
+		// The replayed rows take ids from the outbox's own count (held events
+		// have theirs already: writebehind.go).
+		rs, err := tx.Query(`SELECT app, room, seq, etype, event_ms, info FROM deadletter`+where+` ORDER BY id`, args...)
 		if err != nil {
 			return err
 		}
-		if n, err = res.RowsAffected(); err != nil {
+		var back []*row
+		for rs.Next() {
+			r := &row{startMs: now}
+			var app, seq int64
+			if err := rs.Scan(&app, &r.room, &seq, &r.etype, &r.eventMs, &r.info); err != nil {
+				rs.Close()
+				return err
+			}
+			r.app, r.seq = uint64(app), uint64(seq)
+			back = append(back, r)
+		}
+		if err := errors.Join(rs.Err(), rs.Close()); err != nil {
 			return err
+		}
+		for _, r := range back {
+			st.hmu.Lock()
+			st.lastID++
+			id := st.lastID
+			st.hmu.Unlock()
+			res, err := tx.Exec(`INSERT OR IGNORE INTO outbox(id, app, room, seq, etype, event_ms, info, start_ms)
+				VALUES(?, ?, ?, ?, ?, ?, ?, ?)`, id, int64(r.app), r.room, int64(r.seq), r.etype, r.eventMs, r.info, r.startMs)
+			if err != nil {
+				return err
+			}
+			added, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			n += added
 		}
 		_, err = tx.Exec(`DELETE FROM deadletter`+where, args...)
 		return err

@@ -45,6 +45,14 @@ func (st *Store) Recent(app uint64, limit int) ([]Delivery, error) {
 // AppDepth is the number of app's undelivered events and of its dead
 // letters.
 func (st *Store) AppDepth(app uint64) (pending, dead int64, err error) {
+	held := st.heldRows("", 0) // before the file (see Depth)
+	defer func() {
+		for _, r := range held {
+			if r.app == app {
+				pending++
+			}
+		}
+	}()
 	err = st.r.QueryRow(`SELECT (SELECT COUNT(*) FROM outbox WHERE app = ? AND state = 0),
 		(SELECT COUNT(*) FROM deadletter WHERE app = ?)`, int64(app), int64(app)).Scan(&pending, &dead)
 	return pending, dead, err

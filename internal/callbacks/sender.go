@@ -175,10 +175,26 @@ func (s *Sender) HandleBatch(ctx context.Context, evs []Event) error {
 	if len(rows) == 0 {
 		return nil
 	}
+	if st, ok := s.store.(*Store); ok {
+		// Write-behind: the rows are sent while the writer writes them; the
+		// log's event is acknowledged once they are written.
+		added, durable, err := st.accept(rows)
+		if err != nil {
+			return err
+		}
+		s.enqueue(rows, added)
+		return durable(ctx)
+	}
 	added, err := s.store.insert(ctx, rows)
 	if err != nil {
 		return err
 	}
+	s.enqueue(rows, added)
+	return nil
+}
+
+// enqueue hands the added rows to their apps' lanes.
+func (s *Sender) enqueue(rows []*row, added []bool) {
 	for i, r := range rows {
 		if !added[i] {
 			s.m.duplicates.Add(1)
@@ -189,7 +205,6 @@ func (s *Sender) HandleBatch(ctx context.Context, evs []Event) error {
 			s.apps[r.app].add(r)
 		}
 	}
-	return nil
 }
 
 // accept renders an event into a row for its app, or counts why it gets no

@@ -47,6 +47,7 @@ type Stats struct {
 	OldestAge    time.Duration          // age of the oldest undelivered event (0: none)
 	DeadLetters  int64                  // dead letters in the store now
 	OwnedShards  int                    // cluster mode: shards whose outbox this node delivers; -1 on one node
+	OutboxWrites map[string]uint64      // one node: rows the write-behind wrote, by state (delivered, pending, dead, failed)
 }
 
 type metrics struct {
@@ -130,6 +131,9 @@ func (s *Sender) Stats() Stats {
 	st.OwnedShards = -1
 	if rs, ok := s.store.(*RedisStore); ok {
 		st.OwnedShards = rs.OwnedShards()
+	}
+	if fs, ok := s.store.(*Store); ok {
+		st.OutboxWrites = fs.Writes()
 	}
 	if s.store != nil {
 		depth, oldest, dead, err := s.store.Depth()

@@ -5,11 +5,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // pure-Go SQLite driver "sqlite"
@@ -93,11 +95,21 @@ type row struct {
 // Store is the durable outbox and dead-letter list in one SQLite file (WAL
 // mode, synchronous=FULL: a committed event survives a crash of the process
 // and of the machine). Writes go through one goroutine that commits
-// whatever is queued in one transaction (group commit).
+// whatever is queued in one transaction (group commit); accepted events are
+// written behind their delivery (writebehind.go).
 type Store struct {
 	path string
 	w, r *sql.DB
 	ops  chan *op
+	log  *slog.Logger
+
+	hmu      sync.Mutex
+	held     map[int64]*held // accepted events not yet written, by id
+	heldKeys map[eventKey]*held
+	lastID   int64 // the last outbox id handed out
+
+	written     [3]atomic.Uint64 // rows written by the write-behind, by heldState
+	writeErrors atomic.Uint64
 
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt // prepared statements of w and r, by text
@@ -108,11 +120,13 @@ type Store struct {
 }
 
 // op is one change made inside the writer's transaction. reply, when set,
-// gets the result after the commit; after runs after the commit too.
+// gets the result after the commit; after (and done, with the result) run
+// after the commit too.
 type op struct {
 	fn    func(tx *sql.Tx) error
 	reply chan error
 	after func()
+	done  func(error)
 }
 
 var errClosed = errors.New("callbacks: store is closed")
@@ -140,7 +154,13 @@ func OpenStore(dir string) (*Store, error) {
 		return nil, fmt.Errorf("callbacks: %s: %w", path, err)
 	}
 	r.SetMaxOpenConns(4)
-	st := &Store{path: path, w: w, r: r, stmts: map[string]*sql.Stmt{}, ops: make(chan *op, 4*writeBatch), done: make(chan struct{})}
+	st := &Store{path: path, w: w, r: r, stmts: map[string]*sql.Stmt{}, ops: make(chan *op, 4*writeBatch), done: make(chan struct{}),
+		log: slog.Default(), held: map[int64]*held{}, heldKeys: map[eventKey]*held{}}
+	if err := w.QueryRow(lastIDSQL).Scan(&st.lastID); err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("callbacks: %s: %w", path, err)
+	}
 	for _, q := range writerStatements {
 		if _, err := st.prepared(w, q); err != nil {
 			w.Close()
@@ -286,6 +306,9 @@ func (st *Store) finish(o *op, err error) {
 	if o.after != nil {
 		o.after()
 	}
+	if o.done != nil {
+		o.done(err)
+	}
 }
 
 func (st *Store) commit(batch []*op) error {
@@ -311,10 +334,6 @@ func (st *Store) commit(batch []*op) error {
 // fills the gaps between room changes instead of delaying them.
 func yield() { runtime.Gosched() }
 
-const insertSQL = `INSERT OR IGNORE INTO outbox(app, room, seq, etype, event_ms, info, start_ms)
-	SELECT ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM deadletter
-	  WHERE room = ? AND seq = ? AND etype = ? AND event_ms = ?)`
-
 const (
 	markDeliveredSQL = `UPDATE outbox SET state = 1, done_ms = ?, attempts = ? WHERE id = ?`
 	markFailedSQL    = `UPDATE outbox SET attempts = ?, last_error = ? WHERE id = ?`
@@ -324,36 +343,117 @@ const (
 )
 
 // writerStatements are prepared once on the writer's connection.
-var writerStatements = []string{insertSQL, markDeliveredSQL, markFailedSQL, deadCopySQL, deadDeleteSQL}
+var writerStatements = []string{markDeliveredSQL, markFailedSQL, deadCopySQL, deadDeleteSQL, insertHeldSQL, insertDeadSQL}
 
-// insert adds rows to the outbox in one transaction, skipping those whose
-// event is there already (pending or delivered recently) or in the dead
-// letters; added[i] tells whether rows[i] was added (and its id set).
+// insert adds rows to the outbox, skipping those whose event is held, in
+// the outbox (pending or delivered recently) or in the dead letters;
+// added[i] tells whether rows[i] was added (and its id set). It returns once
+// they are committed.
 func (st *Store) insert(ctx context.Context, rows []*row) ([]bool, error) {
-	added := make([]bool, len(rows))
-	err := st.exec(ctx, func(tx *sql.Tx) error {
-		for i, r := range rows {
-			yield()
-			res, err := st.txExec(tx, insertSQL, int64(r.app), r.room, int64(r.seq), r.etype, r.eventMs, r.info, r.startMs,
-				r.room, int64(r.seq), r.etype, r.eventMs)
-			if err != nil {
-				return err
-			}
-			added[i] = false
-			if n, _ := res.RowsAffected(); n == 1 {
-				if r.id, err = res.LastInsertId(); err != nil {
-					return err
-				}
-				added[i] = true
-			}
-		}
-		return nil
-	})
-	return added, err
+	added, durable, err := st.accept(rows)
+	if err != nil {
+		return added, err
+	}
+	return added, durable(ctx)
 }
 
-// pending reads up to limit pending rows of room after id afterID, in order.
+// accept is insert without the wait: the rows are held, and may be sent,
+// at once; durable waits for the writer's transaction that writes them
+// (write-behind, writebehind.go).
+func (st *Store) accept(rows []*row) (added []bool, durable func(context.Context) error, err error) {
+	added = make([]bool, len(rows))
+	hs := make([]*held, len(rows))
+	st.hmu.Lock()
+	for i, r := range rows { // reserve the keys: a concurrent insert of the same event is a duplicate
+		k := keyOf(r)
+		if st.heldKeys[k] == nil {
+			hs[i] = &held{r: r, attempts: r.attempts}
+			st.heldKeys[k] = hs[i]
+		}
+	}
+	st.hmu.Unlock()
+	release := func(i int) {
+		st.hmu.Lock()
+		delete(st.heldKeys, keyOf(rows[i]))
+		st.hmu.Unlock()
+		hs[i] = nil
+	}
+	for i, r := range rows {
+		if hs[i] == nil {
+			continue
+		}
+		known, err := st.known(r)
+		if err != nil {
+			for j := range rows {
+				if hs[j] != nil {
+					release(j)
+				}
+			}
+			return make([]bool, len(rows)), nil, err
+		}
+		if known {
+			release(i)
+		}
+	}
+	var accepted []*held
+	st.hmu.Lock()
+	for i, h := range hs {
+		if h != nil {
+			st.lastID++
+			rows[i].id = st.lastID
+			st.held[st.lastID] = h
+			accepted = append(accepted, h)
+			added[i] = true
+		}
+	}
+	st.hmu.Unlock()
+	if len(accepted) == 0 {
+		return added, func(context.Context) error { return nil }, nil
+	}
+	o := &op{fn: func(tx *sql.Tx) error { return st.writeHeld(tx, accepted) }, reply: make(chan error, 1),
+		done: func(err error) { st.wrote(accepted, err) }}
+	if !st.submit(o) {
+		st.hmu.Lock()
+		for _, h := range accepted {
+			delete(st.held, h.r.id)
+			delete(st.heldKeys, keyOf(h.r))
+		}
+		st.hmu.Unlock()
+		return make([]bool, len(rows)), nil, errClosed
+	}
+	return added, func(ctx context.Context) error {
+		select {
+		case err := <-o.reply:
+			return err
+		case <-ctx.Done():
+			return ctx.Err() // the rows may still be written
+		}
+	}, nil
+}
+
+// known tells whether r's event is in the outbox or the dead letters.
+func (st *Store) known(r *row) (bool, error) {
+	s, err := st.prepared(st.r, knownSQL)
+	if err != nil {
+		return false, err
+	}
+	var known bool
+	err = s.QueryRow(r.room, int64(r.seq), r.etype, r.eventMs, r.room, int64(r.seq), r.etype, r.eventMs).Scan(&known)
+	return known, err
+}
+
+// pending reads up to limit pending rows of room after id afterID, in
+// order: the held ones and those in the file.
 func (st *Store) pending(room string, afterID int64, limit int) ([]*row, error) {
+	held := st.heldRows(room, afterID) // before the file: a row written in between is in both, not in neither
+	inFile, err := st.pendingInFile(room, afterID, limit)
+	if err != nil {
+		return nil, err
+	}
+	return mergeRows(held, inFile, limit), nil
+}
+
+func (st *Store) pendingInFile(room string, afterID int64, limit int) ([]*row, error) {
 	rs, err := st.query(`SELECT id, app, seq, etype, event_ms, info, start_ms, attempts
 		FROM outbox WHERE state = 0 AND room = ? AND id > ? ORDER BY id LIMIT ?`, room, afterID, limit)
 	if err != nil {
@@ -381,12 +481,19 @@ type roomRef struct {
 
 // pendingRooms lists the rooms with pending events.
 func (st *Store) pendingRooms() ([]roomRef, error) {
+	var out []roomRef
+	seen := map[string]bool{}
+	for _, r := range st.heldRows("", 0) {
+		if !seen[r.room] {
+			seen[r.room] = true
+			out = append(out, roomRef{app: r.app, room: r.room})
+		}
+	}
 	rs, err := st.r.Query(`SELECT DISTINCT room, app FROM outbox WHERE state = 0`)
 	if err != nil {
 		return nil, err
 	}
 	defer rs.Close()
-	var out []roomRef
 	for rs.Next() {
 		var ref roomRef
 		var app int64
@@ -394,7 +501,9 @@ func (st *Store) pendingRooms() ([]roomRef, error) {
 			return nil, err
 		}
 		ref.app = uint64(app)
-		out = append(out, ref)
+		if !seen[ref.room] {
+			out = append(out, ref)
+		}
 	}
 	return out, rs.Err()
 }
@@ -405,6 +514,14 @@ func (st *Store) owns(string) bool { return true }
 // markDelivered records a delivery (asynchronously: a crash before the
 // commit only means the event is sent once more).
 func (st *Store) markDelivered(r *row, nowMs int64, attempts int, after func()) {
+	if st.holdChange(r, func(h *held) {
+		h.state, h.doneMs, h.attempts = heldDelivered, nowMs, attempts
+		if after != nil {
+			h.after = append(h.after, after)
+		}
+	}) {
+		return
+	}
 	st.async(func(tx *sql.Tx) error {
 		_, err := st.txExec(tx, markDeliveredSQL, nowMs, attempts, r.id)
 		return err
@@ -413,6 +530,9 @@ func (st *Store) markDelivered(r *row, nowMs int64, attempts int, after func()) 
 
 // markFailed records a failed attempt.
 func (st *Store) markFailed(r *row, attempts int, lastErr string) {
+	if st.holdChange(r, func(h *held) { h.attempts, h.lastErr = attempts, lastErr }) {
+		return
+	}
 	st.async(func(tx *sql.Tx) error {
 		_, err := st.txExec(tx, markFailedSQL, attempts, lastErr, r.id)
 		return err
@@ -421,6 +541,14 @@ func (st *Store) markFailed(r *row, attempts int, lastErr string) {
 
 // moveDead moves a pending row to the dead letters.
 func (st *Store) moveDead(r *row, attempts int, lastErr string, nowMs int64, after func()) {
+	if st.holdChange(r, func(h *held) {
+		h.state, h.attempts, h.lastErr, h.doneMs = heldDead, attempts, lastErr, nowMs
+		if after != nil {
+			h.after = append(h.after, after)
+		}
+	}) {
+		return
+	}
 	st.async(func(tx *sql.Tx) error { return st.moveDeadTx(tx, r.id, attempts, lastErr, nowMs) }, after)
 }
 
@@ -452,6 +580,16 @@ func (st *Store) prune(nowMs int64) (int64, error) {
 // Depth is the number of undelivered events, the event time (Unix ms) of
 // the oldest of them (0 when none), and the number of dead letters.
 func (st *Store) Depth() (pending int64, oldestMs int64, dead int64, err error) {
+	// Held first: an event written in between is counted twice, never not at all.
+	held := st.heldRows("", 0)
+	defer func() {
+		pending += int64(len(held))
+		for _, r := range held {
+			if oldestMs == 0 || r.eventMs < oldestMs {
+				oldestMs = r.eventMs
+			}
+		}
+	}()
 	var oldest sql.NullInt64
 	err = st.r.QueryRow(`SELECT (SELECT n FROM counters WHERE name = 'pending'),
 		(SELECT MIN(event_ms) FROM outbox WHERE state = 0),

@@ -16,12 +16,13 @@ var (
 	descCBLatency    = newDesc("callback_delivery_latency_seconds", "Time from an event to its receiver's 200, by app.", "app")
 	descCBRetries    = newDesc("callback_retries_total", "Callback attempts after the first, by app.", "app")
 	descCBDead       = newDesc("callback_dead_lettered_total", "Events moved to the dead letters on this node, by app.", "app")
-	descCBAccepted   = newDesc("callback_events_accepted_total", "Events committed to the callback outbox by this node.")
+	descCBAccepted   = newDesc("callback_events_accepted_total", "Events accepted into the callback outbox by this node (on one node: written within CommitDelay, write-behind).")
 	descCBDuplicates = newDesc("callback_events_duplicate_total", "Events handed over again and recognised as already in the outbox.")
 	descCBSkipped    = newDesc("callback_events_skipped_total", "Events that get no callback, by reason: no_callback, filtered, unknown_type, invalid.", "reason")
 	descCBDepth      = newDesc("callback_outbox_depth", "Undelivered events in the callback outbox (in cluster mode: the cluster's shared outbox).")
 	descCBOldest     = newDesc("callback_outbox_oldest_age_seconds", "Age of the oldest undelivered event in the outbox (0 when none).")
 	descCBDeadNow    = newDesc("callback_dead_letters", "Dead letters in the outbox's store now.")
+	descCBWrites     = newDesc("callback_outbox_writes_total", "One node: accepted events written to the outbox file, by the state they were written in (delivered, pending, dead) or failed.", "state")
 	descCBShards     = newDesc("callback_outbox_shards_owned", "Cluster mode: event-log shards whose callback outbox this node delivers (read every OwnershipRefresh).")
 )
 
@@ -30,7 +31,7 @@ type callbackCollector struct{ n *Node }
 
 func (c callbackCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descCBDeliveries, descCBLatency, descCBRetries, descCBDead, descCBAccepted,
-		descCBDuplicates, descCBSkipped, descCBDepth, descCBOldest, descCBDeadNow, descCBShards} {
+		descCBDuplicates, descCBSkipped, descCBDepth, descCBOldest, descCBDeadNow, descCBShards, descCBWrites} {
 		ch <- d
 	}
 }
@@ -70,6 +71,9 @@ func (c callbackCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descCBDepth, float64(st.OutboxDepth))
 	gauge(descCBOldest, st.OldestAge.Seconds())
 	gauge(descCBDeadNow, float64(st.DeadLetters))
+	for state, v := range st.OutboxWrites {
+		counter(descCBWrites, v, state)
+	}
 	if st.OwnedShards >= 0 {
 		gauge(descCBShards, float64(st.OwnedShards))
 	}
