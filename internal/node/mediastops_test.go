@@ -11,6 +11,7 @@ import (
 	"github.com/trtcd/trtcd/client/media/wire"
 	"github.com/trtcd/trtcd/internal/cluster"
 	"github.com/trtcd/trtcd/internal/config"
+	"github.com/trtcd/trtcd/internal/media"
 	"github.com/trtcd/trtcd/internal/node"
 	"github.com/trtcd/trtcd/internal/rooms"
 	tk "github.com/trtcd/trtcd/internal/testkit"
@@ -70,6 +71,11 @@ func stopsAfterMediaGoes(t *testing.T, roomID uint64, goAway func(*testing.T, []
 	}
 	until(t, "dave's leave called back", func() bool { return count(recv.list(), "104/dave") == 1 })
 
+	if got, a := recv.list(), mediaOf(recv.list(), "alice"); len(a) != 2 || strings.Join(sortedPair(a[0], a[1]), " ") != "201/alice 203/alice" {
+		t.Fatalf("alice's media callbacks before the media went: %v, want her two starts (all: %v)", mediaOf(got, "alice"), got)
+	}
+	before := len(recv.list())
+
 	goAway(t, nodes, srv, rooms.NumRoom(tk.App, roomID))
 	until(t, "alice and bob to follow a media_reset", func() bool { return alice.media.Resets() >= 1 && bob.media.Resets() >= 1 })
 	// (in the take-over test node 0 may take the room back: any node will do)
@@ -77,24 +83,24 @@ func stopsAfterMediaGoes(t *testing.T, roomID uint64, goAway func(*testing.T, []
 		return bob.media.Received("alice", wire.Audio).Tracks >= 2 && bob.media.Received("alice", wire.Video).Tracks >= 2
 	})
 	receiving(t, bob, "alice")
-	// Callbacks come in room order: once alice's new starts are called
-	// back, so is every event recorded before them.
-	until(t, "alice's new starts called back", func() bool { return count(recv.list(), "201/alice", "203/alice") == 4 })
-
-	got := recv.list()
-	var seq []string // alice's media callbacks, starts and stops as sets
-	for _, cb := range got {
-		if strings.HasPrefix(cb, "20") && strings.HasSuffix(cb, "/alice") {
-			seq = append(seq, cb)
-		}
+	// Callbacks come one at a time in room order: once alice's new starts
+	// are called back, so is every event recorded before them.
+	until(t, "alice's new starts called back", func() bool { return count(recv.list()[before:], "201/alice", "203/alice") == 2 })
+	got := recv.list()[before:]
+	if a := mediaOf(got, "alice"); len(a) != 4 || strings.Join(sortedPair(a[0], a[1]), " ") != "202/alice 204/alice" ||
+		strings.Join(sortedPair(a[2], a[3]), " ") != "201/alice 203/alice" {
+		t.Fatalf("alice's media callbacks after the media went: %v, want her two stops once, then her two new starts (all after: %v)", a, got)
 	}
-	if len(seq) != 6 || strings.Join(sortedPair(seq[0], seq[1]), " ") != "201/alice 203/alice" ||
-		strings.Join(sortedPair(seq[2], seq[3]), " ") != "202/alice 204/alice" ||
-		strings.Join(sortedPair(seq[4], seq[5]), " ") != "201/alice 203/alice" {
-		t.Fatalf("alice's media callbacks %v, want her two starts, her two stops once, her two new starts (all callbacks %v)", seq, got)
+	if n := count(recv.list(), "202/dave", "204/dave", "206/dave"); n != 0 {
+		t.Fatalf("dave, who left before the media went, got %d stops: %v", n, recv.list())
 	}
-	if n := count(got, "202/dave", "204/dave"); n != 0 {
-		t.Fatalf("dave, who left before the media went, got %d stops: %v", n, got)
+	// A stop the room's log cannot take (alice's substream never started,
+	// or node 1 is not the room's media node) is counted as stale.
+	stale := func() float64 { return scrape(t, nodes[1].Addr())[`trtcd_media_events_unlogged_total{reason="stale"}`] }
+	staleBefore := stale()
+	node.OnMediaEvent(nodes[1], media.MediaEvent{Type: media.EventStopSubVideo, Room: rooms.NumRoom(tk.App, roomID).String(), User: "alice", Time: time.Now()})
+	if after := stale(); after != staleBefore+1 {
+		t.Fatalf("stale media events on node 1: %v -> %v, want one more", staleBefore, after)
 	}
 	if wroteStops != nil {
 		var stops float64
@@ -105,6 +111,17 @@ func stopsAfterMediaGoes(t *testing.T, roomID uint64, goAway func(*testing.T, []
 			t.Fatalf("trtcd_media_stops_after_reset_total %v on the nodes, want 2", stops)
 		}
 	}
+}
+
+// mediaOf is user's media callbacks (20x) among got.
+func mediaOf(got []string, user string) []string {
+	var out []string
+	for _, cb := range got {
+		if strings.HasPrefix(cb, "20") && strings.HasSuffix(cb, "/"+user) {
+			out = append(out, cb)
+		}
+	}
+	return out
 }
 
 // count is how many of got are one of want.
