@@ -112,17 +112,22 @@ func (cm *clusterMedia) checkOnce() {
 	}
 
 	cm.mu.Lock()
-	remote := map[string][]*routedPeer{}
+	routed := make([]*routedPeer, 0, len(cm.routed))
 	for _, p := range cm.routed {
-		if o := p.remoteOwner(); o != "" {
-			remote[o] = append(remote[o], p)
-		}
+		routed = append(routed, p)
 	}
 	origins := map[string][]*hostedPeer{}
 	for _, h := range cm.hosted {
 		origins[h.origin] = append(origins[h.origin], h)
 	}
 	cm.mu.Unlock()
+	// A peer's lock is taken before cm.mu (bind), never under it.
+	remote := map[string][]*routedPeer{}
+	for _, p := range routed {
+		if o := p.remoteOwner(); o != "" {
+			remote[o] = append(remote[o], p)
+		}
+	}
 	for inc, ps := range remote {
 		if alive, err := cm.reg.Alive(ctx, inc); err == nil && !alive {
 			cm.stopTracks(ctx, ps, inc)
