@@ -20,6 +20,7 @@ import (
 //
 //	trtcd:{ev:NN}:room:<tag>:media  string with a TTL: the incarnation running the room's media
 //	trtcd:{ev:NN}:room:<tag>:mediablk hash userID → "a", "v" or "av": the room's blocks (SetUserBlocked)
+//	trtcd:{ev:NN}:room:<tag>:mediatrk hash userID → the user's live tracks (mediatracks.go)
 //	trtcd:media:{<inc>}             pub/sub channel: relayed media signalling for that incarnation
 //	trtcd:media:secret              string: the key that signs relayed messages (set once)
 //
