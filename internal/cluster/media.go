@@ -20,6 +20,7 @@ import (
 //
 //	trtcd:{ev:NN}:room:<tag>:media  string with a TTL: the incarnation running the room's media
 //	trtcd:{ev:NN}:room:<tag>:mediablk hash userID → "a", "v" or "av": the room's blocks (SetUserBlocked)
+//	trtcd:{ev:NN}:room:<tag>:mediatrk hash userID → the user's live tracks (mediatracks.go)
 //	trtcd:media:{<inc>}             pub/sub channel: relayed media signalling for that incarnation
 //	trtcd:media:secret              string: the key that signs relayed messages (set once)
 //
@@ -38,19 +39,33 @@ func mediaBlockedKey(room rooms.Key) string { return keysOf(room).base + "mediab
 func mediaChannel(inc string) string        { return prefix + "media:{" + inc + "}" }
 func mediaSecretKey() string                { return prefix + "media:secret" }
 
-var claimScript = redis.NewScript(`
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return ARGV[1] end
-return redis.call('GET', KEYS[1]) or ''`)
+// claim: KEYS claim, tracks, members, seq, stream, counter; ARGV
+// incarnation, TTL (ms), room key, maxlen. A claim taken (SET NX) writes
+// the stops of the live tracks of every other incarnation (luaTracks).
+// Answers {owner (” if none), stops, appended}.
+var claimScript = redis.NewScript(luaHelpers + luaTracks + `
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  local L = newlog(KEYS[5], KEYS[6], ARGV[4], ARGV[3])
+  local n = stoptracks(KEYS[2], KEYS[3], KEYS[4], L, '', ARGV[1])
+  return {ARGV[1], tostring(n), tostring(L.n)}
+end
+return {redis.call('GET', KEYS[1]) or '', '0', '0'}`)
 
+// keep: KEYS claim, tracks; ARGV incarnation, TTL (ms), tracks TTL (ms).
 var keepScript = redis.NewScript(`
 local cur = redis.call('GET', KEYS[1])
-if cur == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
-if cur == false then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
-return 0`)
+if cur == false then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) cur = ARGV[1] end
+if cur ~= ARGV[1] then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+return 1`)
 
+// release: KEYS claim, tracks; ARGV incarnation, "1" to delete the live
+// tracks too (the room's media closed: none is live).
 var releaseScript = redis.NewScript(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`)
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[2] == '1' then redis.call('DEL', KEYS[2]) end
+return redis.call('DEL', KEYS[1])`)
 
 // MediaSetBlocked records user's blocks in room, so that a media node
 // that takes the room over applies them (both false: the entry goes).
@@ -81,22 +96,33 @@ func (r *Registry) MediaBlocked(ctx context.Context, room rooms.Key) (map[string
 	return out, nil
 }
 
-// MediaForget deletes room's recorded blocks (DismissRoom).
+// MediaForget deletes room's recorded blocks and live tracks (DismissRoom:
+// the members left, so no track gets a stop).
 func (r *Registry) MediaForget(ctx context.Context, room rooms.Key) error {
-	return r.rdb.Del(ctx, mediaBlockedKey(room)).Err()
+	return r.rdb.Del(ctx, mediaBlockedKey(room), mediaTracksKey(room)).Err()
 }
 
-var takeOverScript = redis.NewScript(`
+// takeOver: KEYS as claim; ARGV incarnation, TTL (ms), the dead holder,
+// room key, maxlen. Answers as claim.
+var takeOverScript = redis.NewScript(luaHelpers + luaTracks + `
 local cur = redis.call('GET', KEYS[1])
-if cur == false or cur == ARGV[3] then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return ARGV[1] end
-return cur`)
+if cur == false or cur == ARGV[3] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  local L = newlog(KEYS[5], KEYS[6], ARGV[5], ARGV[4])
+  local n = stoptracks(KEYS[2], KEYS[3], KEYS[4], L, '', ARGV[1])
+  return {ARGV[1], tostring(n), tostring(L.n)}
+end
+return {cur, '0', '0'}`)
 
 // MediaClaim returns the incarnation that runs room's media, claiming it
 // for this process if nobody does, or if the holder's liveness key is gone
-// (a dead node: takenOver is then true).
+// (a dead node: takenOver is then true). Taking the claim writes the stop
+// events of the tracks another node left live (MediaStopTracks).
 func (r *Registry) MediaClaim(ctx context.Context, room rooms.Key) (owner string, takenOver bool, err error) {
 	ttl := MediaClaimTTL.Milliseconds()
-	owner, err = claimScript.Run(ctx, r.rdb, []string{mediaKey(room)}, r.inc, ttl).Text()
+	k := keysOf(room)
+	keys := []string{mediaKey(room), mediaTracksKey(room), k.members, k.seq, k.stream, k.counter}
+	owner, err = r.claimAnswer(claimScript.Run(ctx, r.rdb, keys, r.inc, ttl, k.room, r.opt.LogMaxLen).StringSlice())
 	if err != nil || owner == r.inc {
 		return owner, false, err
 	}
@@ -107,8 +133,19 @@ func (r *Registry) MediaClaim(ctx context.Context, room rooms.Key) (owner string
 		}
 	}
 	dead := owner
-	owner, err = takeOverScript.Run(ctx, r.rdb, []string{mediaKey(room)}, r.inc, ttl, dead).Text()
+	owner, err = r.claimAnswer(takeOverScript.Run(ctx, r.rdb, keys, r.inc, ttl, dead, k.room, r.opt.LogMaxLen).StringSlice())
 	return owner, err == nil && owner == r.inc && dead != "", err
+}
+
+// claimAnswer reads {owner, stops, appended} and counts the stops.
+func (r *Registry) claimAnswer(res []string, err error) (string, error) {
+	if err != nil {
+		return "", err
+	}
+	if _, err := r.stopsWritten(res, 1); err != nil {
+		return "", err
+	}
+	return res[0], nil
 }
 
 // MediaOwner returns the incarnation that runs room's media, "" if none.
@@ -130,7 +167,7 @@ func (r *Registry) MediaKeep(ctx context.Context, list []rooms.Key) (lost []room
 	pipe := r.rdb.Pipeline()
 	cmds := make([]*redis.Cmd, len(list))
 	for i, room := range list {
-		cmds[i] = keepScript.Eval(ctx, pipe, []string{mediaKey(room)}, r.inc, MediaClaimTTL.Milliseconds())
+		cmds[i] = keepScript.Eval(ctx, pipe, []string{mediaKey(room), mediaTracksKey(room)}, r.inc, MediaClaimTTL.Milliseconds(), MediaTracksTTL.Milliseconds())
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return nil, err
@@ -143,9 +180,17 @@ func (r *Registry) MediaKeep(ctx context.Context, list []rooms.Key) (lost []room
 	return lost, nil
 }
 
-// MediaRelease gives up this process's claim on room (its media closed).
+// MediaRelease gives up this process's claim on room (its media closed:
+// no track is live, the room's live tracks go too).
 func (r *Registry) MediaRelease(ctx context.Context, room rooms.Key) error {
-	return releaseScript.Run(ctx, r.rdb, []string{mediaKey(room)}, r.inc).Err()
+	return releaseScript.Run(ctx, r.rdb, []string{mediaKey(room), mediaTracksKey(room)}, r.inc, "1").Err()
+}
+
+// MediaHandOver gives up this process's claim on room while its tracks may
+// be live (the node shuts down): the next node to claim the room writes
+// the stops that are not written yet.
+func (r *Registry) MediaHandOver(ctx context.Context, room rooms.Key) error {
+	return releaseScript.Run(ctx, r.rdb, []string{mediaKey(room), mediaTracksKey(room)}, r.inc, "0").Err()
 }
 
 // Alive reports whether incarnation inc's liveness key exists.

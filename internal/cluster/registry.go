@@ -434,8 +434,8 @@ func (r *Registry) LogMedia(ctx context.Context, room rooms.Key, userID string, 
 	k := keysOf(room)
 	cctx, cancel := r.opCtx(ctx)
 	defer cancel()
-	reply, err := mediaScript.Run(cctx, r.rdb, []string{k.members, k.seq, k.stream, k.counter},
-		userID, string(typ), r.deadline(), k.room, r.opt.LogMaxLen).Result()
+	reply, err := mediaScript.Run(cctx, r.rdb, []string{k.members, k.seq, k.stream, k.counter, mediaKey(room), mediaTracksKey(room)},
+		userID, string(typ), r.deadline(), k.room, r.opt.LogMaxLen, r.inc, trackOp[typ], MediaTracksTTL.Milliseconds()).Result()
 	res, err := r.strs(reply, "", err)
 	if err != nil {
 		return 0, unavailable(err)
@@ -443,8 +443,13 @@ func (r *Registry) LogMedia(ctx context.Context, room rooms.Key, userID string, 
 	if len(res) != 2 {
 		return 0, unavailable(fmt.Errorf("unexpected answer %v", res))
 	}
-	if res[0] == "-2" {
+	switch res[0] {
+	case "-2":
 		return 0, rooms.ErrNotMember
+	case "-3":
+		return 0, ErrNotMediaNode
+	case "-4":
+		return 0, ErrNotStarted
 	}
 	seq, err := strconv.ParseUint(res[0], 10, 64)
 	if err != nil {

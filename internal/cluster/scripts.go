@@ -237,19 +237,44 @@ redis.call('SET', KEYS[4], cjson.encode(out), 'PX', ARGV[5])
 return out
 `)
 
-// media: KEYS members, seq, stream, counter; ARGV user, type, deadline,
-// room key, maxlen. Records a member's media event (rooms.Registry.LogMedia):
-// answers {seq, appended}, or {"-2", "0"} when the user is not a member
-// (nothing appended). It changes no room state and publishes nothing, so it
-// needs no outcome record: refused after the deadline, like the changes, it
-// either ran before it or never runs.
+// media: KEYS members, seq, stream, counter, claim, tracks; ARGV user,
+// type, deadline, room key, maxlen, incarnation, track change ("+v", "-a":
+// trackOp), tracks TTL (ms). Records a member's media event
+// (rooms.Registry.LogMedia) and keeps the room's live tracks (luaTracks):
+// answers {seq, appended}, or, with nothing appended, {"-2", "0"} when the
+// user is not a member, {"-3", "0"} when another incarnation holds the
+// room's media claim (this one lost the room), {"-4", "0"} for a stop of a
+// track that is not live here (its stop was written after a reset). It
+// changes no room state and publishes nothing, so it needs no outcome
+// record: refused after the deadline, like the changes, it either ran
+// before it or never runs.
 var mediaScript = redis.NewScript(luaHelpers + `
 if late(ARGV[3]) then return redis.error_reply('` + replyLate + `') end
+local owner = redis.pcall('GET', KEYS[5])
+if type(owner) == 'string' and owner ~= ARGV[6] then return {'-3', '0'} end
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
 if not cur then return {'-2', '0'} end
+local m = cjson.decode(cur)
+local e = redis.call('HGET', KEYS[6], ARGV[1])
+if e then e = cjson.decode(e) end
+if not e or e.n ~= ARGV[6] or e.s ~= m.s then e = {n = ARGV[6], s = m.s, k = ''} end
+local c = string.sub(ARGV[7], 2)
+local live = string.find(e.k, c, 1, true)
+if string.sub(ARGV[7], 1, 1) == '-' then
+  if not live then return {'-4', '0'} end
+  e.k = string.gsub(e.k, c, '')
+elseif not live then
+  e.k = e.k .. c
+end
+if e.k == '' then
+  redis.call('HDEL', KEYS[6], ARGV[1])
+else
+  redis.call('HSET', KEYS[6], ARGV[1], cjson.encode(e))
+  redis.call('PEXPIRE', KEYS[6], ARGV[8])
+end
 local L = newlog(KEYS[3], KEYS[4], ARGV[5], ARGV[4])
 local seq = nextseq(KEYS[2])
-logev(L, seq, ARGV[2], cjson.decode(cur), '')
+logev(L, seq, ARGV[2], m, '')
 return {seq, tostring(L.n)}
 `)
 

@@ -11,6 +11,7 @@ type stats struct {
 	reregistrations atomic.Uint64    // times this node re-registered its sessions (Redis lost them)
 	appended        atomic.Uint64    // events this node's scripts appended to the event log
 	startupRetries  atomic.Uint64    // start-up attempts to reach Redis that failed
+	mediaStops      atomic.Uint64    // stop events written for the live tracks of a media node that was gone
 }
 
 // Stats is a snapshot of the registry's counters.

@@ -112,19 +112,25 @@ func (cm *clusterMedia) checkOnce() {
 	}
 
 	cm.mu.Lock()
-	remote := map[string][]*routedPeer{}
+	routed := make([]*routedPeer, 0, len(cm.routed))
 	for _, p := range cm.routed {
-		if o := p.remoteOwner(); o != "" {
-			remote[o] = append(remote[o], p)
-		}
+		routed = append(routed, p)
 	}
 	origins := map[string][]*hostedPeer{}
 	for _, h := range cm.hosted {
 		origins[h.origin] = append(origins[h.origin], h)
 	}
 	cm.mu.Unlock()
+	// A peer's lock is taken before cm.mu (bind), never under it.
+	remote := map[string][]*routedPeer{}
+	for _, p := range routed {
+		if o := p.remoteOwner(); o != "" {
+			remote[o] = append(remote[o], p)
+		}
+	}
 	for inc, ps := range remote {
 		if alive, err := cm.reg.Alive(ctx, inc); err == nil && !alive {
+			cm.stopTracks(ctx, ps, inc)
 			for _, p := range ps {
 				p.reset(inc)
 			}
@@ -139,8 +145,32 @@ func (cm *clusterMedia) checkOnce() {
 	}
 }
 
-// resetRoom ends this node's media of room: its sessions and the hosted
-// ones are told media_reset (they renegotiate with the room's media node).
+// stopTracks writes the stop events of the tracks that the dead media node
+// dead ran in the rooms of ps and that are still live, before their
+// sessions are sent media_reset, so that the stops come before the starts
+// of the tracks published again. Any node noticing may ask: Redis writes
+// each stop once (cluster.Registry.MediaStopTracks). A failure is logged;
+// the node that claims the room next writes them.
+func (cm *clusterMedia) stopTracks(ctx context.Context, ps []*routedPeer, dead string) {
+	done := map[rooms.Key]bool{}
+	for _, p := range ps {
+		if done[p.room] {
+			continue
+		}
+		done[p.room] = true
+		n, err := cm.reg.MediaStopTracks(ctx, p.room, dead)
+		if err != nil {
+			cm.log.Warn("stop events of a dead media node's tracks not written here (the room's next media node writes them)", "room", p.room.String(), "media_node", dead, "err", err)
+		} else if n > 0 {
+			cm.log.Info("stop events written for a dead media node's tracks", "room", p.room.String(), "media_node", dead, "stops", n)
+		}
+	}
+}
+
+// resetRoom ends this node's media of room: the stops of its live tracks
+// are written (if the node that took the room has not), then its sessions
+// and the hosted ones are told media_reset (they renegotiate with the
+// room's media node).
 func (cm *clusterMedia) resetRoom(room rooms.Key) {
 	cm.mu.Lock()
 	delete(cm.owned, room)
@@ -157,6 +187,13 @@ func (cm *clusterMedia) resetRoom(room rooms.Key) {
 		}
 	}
 	cm.mu.Unlock()
+	// The room's tracks here stop: their stops come before the resets (the
+	// node that took the room has normally written them already).
+	ctx, cancel := context.WithTimeout(context.Background(), cluster.DefaultOpTimeout)
+	if _, err := cm.reg.MediaStopTracks(ctx, room, cm.inc); err != nil {
+		cm.log.Warn("stop events of this node's tracks in a room it lost not written", "room", room.String(), "err", err)
+	}
+	cancel()
 	for _, p := range ps {
 		p.reset("")
 	}

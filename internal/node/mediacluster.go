@@ -337,9 +337,9 @@ func (cm *clusterMedia) deliver(b []byte) {
 	}
 }
 
-// close: the hosted sessions are told to renegotiate elsewhere, the claims
-// are released so that another node takes the rooms at once, and the
-// relay stops.
+// close: the hosted sessions are told to renegotiate elsewhere, the stop
+// events of the rooms' live tracks are written, the claims are released so
+// that another node takes the rooms at once, and the relay stops.
 func (cm *clusterMedia) close() { cm.closeOnce.Do(cm.doClose) }
 
 func (cm *clusterMedia) doClose() {
@@ -358,7 +358,12 @@ func (cm *clusterMedia) doClose() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), cluster.DefaultOpTimeout)
 	for _, room := range rs {
-		cm.reg.MediaRelease(ctx, room)
+		// The room's tracks stop here: their stops are written now (or,
+		// failing that, by the next node to claim the room).
+		if _, err := cm.reg.MediaStopTracks(ctx, room, cm.inc); err != nil {
+			cm.log.Warn("stop events of this node's tracks not written (the room's next media node writes them)", "room", room.String(), "err", err)
+		}
+		cm.reg.MediaHandOver(ctx, room)
 	}
 	cancel()
 	close(cm.stop)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/trtcd/trtcd/client"
 	"github.com/trtcd/trtcd/client/media/wire"
+	"github.com/trtcd/trtcd/internal/config"
 	"github.com/trtcd/trtcd/internal/media"
 	"github.com/trtcd/trtcd/internal/node"
 	"github.com/trtcd/trtcd/internal/rooms"
@@ -27,12 +28,20 @@ func startMediaCluster(t *testing.T, roomID uint64) (nodes []*node.Node, room *m
 
 func startMediaClusterOn(t *testing.T, srv *tk.Redis, roomID uint64) (nodes []*node.Node, room *media.Room, carol, alice, bob mediaMember) {
 	t.Helper()
+	return startMediaClusterWith(t, srv, roomID, func(*config.Config) {})
+}
+
+// startMediaClusterWith is startMediaClusterOn with each node's config
+// changed by edit first.
+func startMediaClusterWith(t *testing.T, srv *tk.Redis, roomID uint64, edit func(*config.Config)) (nodes []*node.Node, room *media.Room, carol, alice, bob mediaMember) {
+	t.Helper()
 	on := true
 	for i := 0; i < 3; i++ {
 		cfg := tk.Config()
 		cfg.Redis = srv.URL()
 		cfg.NodeID = fmt.Sprintf("%s-node%d", t.Name(), i)
 		cfg.Media.Enabled = &on
+		edit(&cfg)
 		nodes = append(nodes, tk.Start(t, cfg))
 	}
 	key := rooms.NumRoom(tk.App, roomID).String()

@@ -6,7 +6,7 @@ import "github.com/prometheus/client_golang/prometheus"
 var (
 	descMediaMsgs      = newDesc("media_messages_total", "Media signalling messages on client WebSockets, by direction: in, out, refused (answered with a media_error).", "direction")
 	descMediaEvents    = newDesc("media_events_total", "Media events (201-206: tracks started and stopped).")
-	descMediaUnlogged  = newDesc("media_events_unlogged_total", "Media events not recorded in the room-event log, by reason: not_member (the user had left the room), failed (the registry failed or the room key was bad).", "reason")
+	descMediaUnlogged  = newDesc("media_events_unlogged_total", "Media events not recorded in the room-event log, by reason: not_member (the user had left the room), failed (the registry failed or the room key was bad), stale (cluster mode: this node no longer runs the room's media, or the track's stop was already written after a media reset).", "reason")
 	descMediaForwarded = newDesc("media_packets_forwarded_total", "RTP packets forwarded to subscribers (once per published packet).")
 	descMediaBlocked   = newDesc("media_packets_blocked_total", "RTP packets withheld because their publisher is blocked (SetUserBlocked).")
 	descMediaOverRate  = newDesc("media_packets_over_bitrate_total", "RTP packets dropped by the bitrate policy.")
@@ -21,6 +21,7 @@ var (
 	descMediaRelay     = newDesc("media_relay_messages_total", "Media messages relayed between nodes, by direction: sent, received, dropped (a full queue or a failed publish), refused (a bad signature), bad (undecodable).", "direction")
 	descMediaActTO     = newDesc("media_relay_action_timeouts_total", "RemoveUser, DismissRoom and SetUserBlocked calls that answered without the media node's confirmation (MediaActionTimeout).")
 	descMediaResets    = newDesc("media_resets_total", "Sessions of this node sent media_reset (their room's media moved or its node died).")
+	descMediaStopsRst  = newDesc("media_stops_after_reset_total", "Stop events (202, 204, 206) this node wrote for tracks left live by a media node that was gone (dead, lost the room, or shut down).")
 	descMediaTakeOvers = newDesc("media_takeovers_total", "Rooms whose media this node claimed from a dead node.")
 	descMediaClaimed   = newDesc("media_rooms_claimed", "Rooms whose media claim this node holds.")
 	descMediaHosted    = newDesc("media_peers_hosted", "Media peers this node runs for sessions on other nodes.")
@@ -33,7 +34,7 @@ type mediaCollector struct{ n *Node }
 func (c mediaCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descMediaMsgs, descMediaEvents, descMediaUnlogged, descMediaForwarded, descMediaBlocked, descMediaOverRate,
 		descMediaKeyframes, descMediaKFMerged, descMediaOffersRef, descMediaRenegLim, descMediaCandsRef, descMediaPubRef,
-		descMediaRelay, descMediaActTO, descMediaResets, descMediaTakeOvers, descMediaClaimed, descMediaHosted} {
+		descMediaRelay, descMediaActTO, descMediaResets, descMediaStopsRst, descMediaTakeOvers, descMediaClaimed, descMediaHosted} {
 		ch <- d
 	}
 }
@@ -52,6 +53,7 @@ func (c mediaCollector) Collect(ch chan<- prometheus.Metric) {
 	k(descMediaEvents, c.n.mediaEvents.Load())
 	k(descMediaUnlogged, c.n.mediaNotMember.Load(), "not_member")
 	k(descMediaUnlogged, c.n.mediaFailed.Load(), "failed")
+	k(descMediaUnlogged, c.n.mediaStale.Load(), "stale")
 	m := c.n.Media.Metrics()
 	k(descMediaForwarded, m.PacketsForwarded)
 	k(descMediaBlocked, m.PacketsBlocked)
@@ -73,6 +75,7 @@ func (c mediaCollector) Collect(ch chan<- prometheus.Metric) {
 	k(descMediaRelay, cm.st.bad.Load(), "bad")
 	k(descMediaActTO, cm.st.actionTimeouts.Load())
 	k(descMediaResets, cm.st.resets.Load())
+	k(descMediaStopsRst, cm.reg.MediaStops())
 	k(descMediaTakeOvers, cm.st.takeOvers.Load())
 	claimed, hosted := cm.counts()
 	ch <- prometheus.MustNewConstMetric(descMediaClaimed, prometheus.GaugeValue, float64(claimed))

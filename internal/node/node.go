@@ -56,6 +56,7 @@ type Node struct {
 	mediaEvents    atomic.Uint64 // media events seen (OnMediaEvent)
 	mediaNotMember atomic.Uint64 // ... not logged: the user was no member of the room
 	mediaFailed    atomic.Uint64 // ... not logged: the registry failed, or a bad room key
+	mediaStale     atomic.Uint64 // ... not logged (cluster): this node lost the room's media, or the stop was written after a reset
 
 	groups        groups
 	stopRetention func()                     // set by Start when there is history
@@ -292,8 +293,10 @@ func (n *Node) closeMedia() {
 // in the room-event log (rooms.Service.LogMedia), from where callbacks and
 // history read them. The SFU calls it one event at a time per room, in
 // order, so the log keeps the room's media order. An event that cannot be
-// recorded (its user has left the room, or the registry failed) is logged
-// and counted (trtcd_media_events_unlogged_total); it is not retried.
+// recorded (its user has left the room, the registry failed, or, in cluster
+// mode, this node lost the room's media or the track's stop was already
+// written after a media reset) is logged and counted
+// (trtcd_media_events_unlogged_total); it is not retried.
 func (n *Node) onMediaEvent(ev media.MediaEvent) {
 	n.mediaEvents.Add(1)
 	typ, ok := mediaLogType[ev.Type]
@@ -308,6 +311,9 @@ func (n *Node) onMediaEvent(ev media.MediaEvent) {
 	case errors.Is(err, rooms.ErrNotMember):
 		n.mediaNotMember.Add(1)
 		n.Logger.Info("media event not logged: the user is not in the room", "type", int(ev.Type), "room", ev.Room, "user", ev.User)
+	case errors.Is(err, cluster.ErrNotMediaNode), errors.Is(err, cluster.ErrNotStarted):
+		n.mediaStale.Add(1)
+		n.Logger.Info("media event not logged: stale", "type", int(ev.Type), "room", ev.Room, "user", ev.User, "err", err)
 	case err != nil:
 		n.mediaFailed.Add(1)
 		n.Logger.Warn("media event not logged", "type", int(ev.Type), "room", ev.Room, "user", ev.User, "err", err)
