@@ -52,40 +52,6 @@ var releaseScript = redis.NewScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`)
 
-// MediaSetBlocked records user's blocks in room, so that a media node
-// that takes the room over applies them (both false: the entry goes).
-func (r *Registry) MediaSetBlocked(ctx context.Context, room rooms.Key, user string, audio, video bool) error {
-	v := ""
-	if audio {
-		v += "a"
-	}
-	if video {
-		v += "v"
-	}
-	if v == "" {
-		return r.rdb.HDel(ctx, mediaBlockedKey(room), user).Err()
-	}
-	return r.rdb.HSet(ctx, mediaBlockedKey(room), user, v).Err()
-}
-
-// MediaBlocked reads room's recorded blocks: user → (audio, video).
-func (r *Registry) MediaBlocked(ctx context.Context, room rooms.Key) (map[string][2]bool, error) {
-	h, err := r.rdb.HGetAll(ctx, mediaBlockedKey(room)).Result()
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string][2]bool, len(h))
-	for u, v := range h {
-		out[u] = [2]bool{strings.Contains(v, "a"), strings.Contains(v, "v")}
-	}
-	return out, nil
-}
-
-// MediaForget deletes room's recorded blocks (DismissRoom).
-func (r *Registry) MediaForget(ctx context.Context, room rooms.Key) error {
-	return r.rdb.Del(ctx, mediaBlockedKey(room)).Err()
-}
-
 var takeOverScript = redis.NewScript(`
 local cur = redis.call('GET', KEYS[1])
 if cur == false or cur == ARGV[3] then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return ARGV[1] end

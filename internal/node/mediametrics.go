@@ -22,6 +22,7 @@ var (
 	descMediaActTO     = newDesc("media_relay_action_timeouts_total", "RemoveUser, DismissRoom and SetUserBlocked calls that answered without the media node's confirmation (MediaActionTimeout).")
 	descMediaResets    = newDesc("media_resets_total", "Sessions of this node sent media_reset (their room's media moved or its node died).")
 	descMediaTakeOvers = newDesc("media_takeovers_total", "Rooms whose media this node claimed from a dead node.")
+	descMediaRestored  = newDesc("media_blocks_restored_total", "Blocks (SetUserBlocked) this node, as the room's media node, wrote back to Redis when it re-registered after Redis had lost them (restarted empty).")
 	descMediaClaimed   = newDesc("media_rooms_claimed", "Rooms whose media claim this node holds.")
 	descMediaHosted    = newDesc("media_peers_hosted", "Media peers this node runs for sessions on other nodes.")
 )
@@ -33,7 +34,7 @@ type mediaCollector struct{ n *Node }
 func (c mediaCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descMediaMsgs, descMediaEvents, descMediaUnlogged, descMediaForwarded, descMediaBlocked, descMediaOverRate,
 		descMediaKeyframes, descMediaKFMerged, descMediaOffersRef, descMediaRenegLim, descMediaCandsRef, descMediaPubRef,
-		descMediaRelay, descMediaActTO, descMediaResets, descMediaTakeOvers, descMediaClaimed, descMediaHosted} {
+		descMediaRelay, descMediaActTO, descMediaResets, descMediaTakeOvers, descMediaRestored, descMediaClaimed, descMediaHosted} {
 		ch <- d
 	}
 }
@@ -74,6 +75,7 @@ func (c mediaCollector) Collect(ch chan<- prometheus.Metric) {
 	k(descMediaActTO, cm.st.actionTimeouts.Load())
 	k(descMediaResets, cm.st.resets.Load())
 	k(descMediaTakeOvers, cm.st.takeOvers.Load())
+	k(descMediaRestored, cm.st.blocksRestored.Load())
 	claimed, hosted := cm.counts()
 	ch <- prometheus.MustNewConstMetric(descMediaClaimed, prometheus.GaugeValue, float64(claimed))
 	ch <- prometheus.MustNewConstMetric(descMediaHosted, prometheus.GaugeValue, float64(hosted))
