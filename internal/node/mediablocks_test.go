@@ -62,8 +62,8 @@ func TestClusterMediaBlocksSurviveRedisRestartEmpty(t *testing.T) {
 		t.Fatalf("the written-back record's expiry is %v, want %v as before the restart (blocks do not expire)", ttl, ttlBefore)
 	}
 	documentedFamilies(t, nodes[0].Addr(), "trtcd_media_")
-	if n := scrape(t, nodes[0].Addr())["trtcd_media_blocks_restored_total"]; n != 1 {
-		t.Fatalf("node 0 counted %v blocks written back, want 1", n)
+	if n := scrape(t, nodes[0].Addr())["trtcd_media_blocks_restored_total"]; n < 1 {
+		t.Fatalf("node 0 counted %v blocks written back, want alice's", n)
 	}
 	until(t, "node 0 to hold the room's media claim again", func() bool {
 		o, _ := rdb.Get(ctx, cluster.MediaKey(room)).Result()
