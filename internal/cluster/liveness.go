@@ -73,7 +73,8 @@ func (r *Registry) beat() {
 // key was gone (Redis restarted empty, or this process stalled past its TTL
 // and was swept), the live sessions are registered again, without events:
 // clients already know them. So are members whose leave is still pending,
-// so that the leave, retried next, is announced to the room.
+// so that the leave, retried next, is announced to the room; then what the
+// OnReregister functions write back (the media node's blocks).
 func (r *Registry) refresh(ctx context.Context) bool {
 	prev, err := r.rdb.SetArgs(ctx, aliveKey(r.inc), time.Now().UnixMilli(), redis.SetArgs{TTL: r.opt.LiveTTL, Get: true}).Result()
 	if err != nil && !errors.Is(err, redis.Nil) {
@@ -90,7 +91,7 @@ func (r *Registry) refresh(ctx context.Context) bool {
 	}
 	r.opt.Log.Warn("liveness key was missing: re-registering this process's sessions", "incarnation", r.inc)
 	r.localMu.Lock()
-	local := r.local
+	local, rereg := r.local, r.rereg
 	var leaving []rooms.Member
 	var leavingRooms []rooms.Key
 	for _, p := range r.pending {
@@ -122,6 +123,11 @@ func (r *Registry) refresh(ctx context.Context) bool {
 	}
 	for i, m := range leaving {
 		if restore(leavingRooms[i], m) != nil {
+			return fail()
+		}
+	}
+	for _, f := range rereg {
+		if f(ctx) != nil {
 			return fail()
 		}
 	}

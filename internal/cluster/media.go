@@ -67,41 +67,6 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 if ARGV[2] == '1' then redis.call('DEL', KEYS[2]) end
 return redis.call('DEL', KEYS[1])`)
 
-// MediaSetBlocked records user's blocks in room, so that a media node
-// that takes the room over applies them (both false: the entry goes).
-func (r *Registry) MediaSetBlocked(ctx context.Context, room rooms.Key, user string, audio, video bool) error {
-	v := ""
-	if audio {
-		v += "a"
-	}
-	if video {
-		v += "v"
-	}
-	if v == "" {
-		return r.rdb.HDel(ctx, mediaBlockedKey(room), user).Err()
-	}
-	return r.rdb.HSet(ctx, mediaBlockedKey(room), user, v).Err()
-}
-
-// MediaBlocked reads room's recorded blocks: user → (audio, video).
-func (r *Registry) MediaBlocked(ctx context.Context, room rooms.Key) (map[string][2]bool, error) {
-	h, err := r.rdb.HGetAll(ctx, mediaBlockedKey(room)).Result()
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string][2]bool, len(h))
-	for u, v := range h {
-		out[u] = [2]bool{strings.Contains(v, "a"), strings.Contains(v, "v")}
-	}
-	return out, nil
-}
-
-// MediaForget deletes room's recorded blocks and live tracks (DismissRoom:
-// the members left, so no track gets a stop).
-func (r *Registry) MediaForget(ctx context.Context, room rooms.Key) error {
-	return r.rdb.Del(ctx, mediaBlockedKey(room), mediaTracksKey(room)).Err()
-}
-
 // takeOver: KEYS as claim; ARGV incarnation, TTL (ms), the dead holder,
 // room key, maxlen. Answers as claim.
 var takeOverScript = redis.NewScript(luaHelpers + luaTracks + `

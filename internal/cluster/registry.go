@@ -74,6 +74,7 @@ type Registry struct {
 
 	localMu sync.Mutex
 	local   func() map[rooms.Key][]rooms.Member // the hub's live sessions, for re-registration
+	rereg   []func(context.Context) error       // more state written back on re-registration
 	own     map[string]rooms.Member             // session → member entered through this registry
 	pending []pending                           // work that failed while Redis was away
 	known   map[string]bool                     // other incarnations listed at the last beat
@@ -228,6 +229,17 @@ func (r *Registry) Incarnation() string { return r.inc }
 func (r *Registry) SetLocalMembers(f func() map[rooms.Key][]rooms.Member) {
 	r.localMu.Lock()
 	r.local = f
+	r.localMu.Unlock()
+}
+
+// OnReregister adds f to what this process writes back when it
+// re-registers (its liveness key was gone: Redis restarted empty, or it was
+// swept after a stall), after its members and before it is listed again.
+// f returning an error makes the re-registration start again next beat, so
+// f must be safe to repeat.
+func (r *Registry) OnReregister(f func(ctx context.Context) error) {
+	r.localMu.Lock()
+	r.rereg = append(r.rereg, f)
 	r.localMu.Unlock()
 }
 

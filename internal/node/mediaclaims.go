@@ -33,31 +33,6 @@ func (cm *clusterMedia) claim(room rooms.Key) (string, error) {
 	return owner, nil
 }
 
-// restoreBlocks applies room's recorded blocks to this node's fresh media
-// of the room (after a take-over, or a room whose media was let go while
-// nobody was blocked: then there are none). Under claimMu.
-func (cm *clusterMedia) restoreBlocks(room rooms.Key) {
-	ctx, cancel := context.WithTimeout(context.Background(), cluster.DefaultOpTimeout)
-	defer cancel()
-	blocks, err := cm.reg.MediaBlocked(ctx, room)
-	if err != nil {
-		cm.log.Warn("the room's blocks not read: its new media starts without them", "room", room.String(), "err", err)
-		return
-	}
-	for u, av := range blocks {
-		cm.plane.blockLocal(room, u, av[0], av[1])
-	}
-}
-
-// recordBlock writes a block to Redis, for a media node that takes over.
-func (cm *clusterMedia) recordBlock(room rooms.Key, user string, audio, video bool) {
-	ctx, cancel := context.WithTimeout(context.Background(), cluster.DefaultOpTimeout)
-	defer cancel()
-	if err := cm.reg.MediaSetBlocked(ctx, room, user, audio, video); err != nil {
-		cm.log.Warn("block not recorded: a media node taking the room over would not know it", "room", room.String(), "user", user, "err", err)
-	}
-}
-
 // check runs every MediaCheckInterval until close.
 func (cm *clusterMedia) check() {
 	defer cm.wg.Done()

@@ -51,7 +51,8 @@ type clusterMedia struct {
 	out   chan outbound
 	hub   *rooms.Hub // this node's sessions, told of blocks decided on other nodes
 
-	claimMu sync.Mutex // a claim and the local room it covers change together
+	claimMu  sync.Mutex // a claim and the local room it covers change together
+	blocksMu sync.Mutex // the blocks' records and their write-back (mediablocks.go)
 
 	mu     sync.Mutex
 	routed map[string]*routedPeer // this node's sessions with media, by peer id
@@ -75,6 +76,7 @@ type outbound struct {
 type relayStats struct {
 	sent, received, dropped, refused, bad atomic.Uint64
 	actionTimeouts, resets, takeOvers     atomic.Uint64
+	blocksRestored                        atomic.Uint64
 }
 
 func newClusterMedia(plane *mediaPlane, reg *cluster.Registry, hub *rooms.Hub, log *slog.Logger) (*clusterMedia, error) {
@@ -88,6 +90,7 @@ func newClusterMedia(plane *mediaPlane, reg *cluster.Registry, hub *rooms.Hub, l
 		return nil, err
 	}
 	cm.relay = relay
+	reg.OnReregister(cm.writeBackBlocks)
 	cm.wg.Add(2)
 	go cm.publish()
 	go cm.check()
@@ -209,8 +212,11 @@ func (cm *clusterMedia) remove(room rooms.Key, users []string) {
 		cm.recordBlock(room, u, false, false)
 	}
 	switch o := cm.owner(room); o {
-	case "", cm.inc:
+	case "":
 		cm.plane.removeLocal(room, users)
+	case cm.inc:
+		cm.plane.removeLocal(room, users)
+		cm.reconcile(room, users...)
 	default:
 		cm.request(o, relayMsg{Op: opRemove, Room: room.String(), Users: users})
 	}
@@ -224,8 +230,11 @@ func (cm *clusterMedia) dismiss(room rooms.Key) {
 	}
 	cancel()
 	switch o := cm.owner(room); o {
-	case "", cm.inc:
+	case "":
 		cm.plane.dismissLocal(room)
+	case cm.inc:
+		cm.plane.dismissLocal(room)
+		cm.forget(room)
 	default:
 		cm.request(o, relayMsg{Op: opDismiss, Room: room.String()})
 	}
@@ -243,6 +252,7 @@ func (cm *clusterMedia) block(room rooms.Key, user string, audio, video bool) {
 		}
 		cm.plane.blockLocal(room, user, audio, video)
 		cm.claimMu.Unlock()
+		cm.reconcile(room, user)
 		return
 	}
 	cm.claimMu.Unlock()
@@ -275,8 +285,11 @@ func (cm *clusterMedia) announceBlocked(room rooms.Key, user string, audio, vide
 func (cm *clusterMedia) left(room rooms.Key, user string, reason rooms.Reason) {
 	cm.recordBlock(room, user, false, false)
 	switch o := cm.owner(room); o {
-	case "", cm.inc:
+	case "":
 		cm.plane.leftLocal(room, user, reason)
+	case cm.inc:
+		cm.plane.leftLocal(room, user, reason)
+		cm.reconcile(room, user)
 	default:
 		cm.send(o, relayMsg{Op: opLeft, Room: room.String(), User: user, Reason: reason})
 	}
@@ -311,6 +324,13 @@ func (cm *clusterMedia) deliver(b []byte) {
 		}
 	case opLeft:
 		cm.plane.leftLocal(room, m.User, m.Reason)
+		if m.Reason != rooms.ReasonDuplicate {
+			cm.wg.Add(1)
+			go func() {
+				defer cm.wg.Done()
+				cm.reconcile(room, m.User)
+			}()
+		}
 	case opBlocked:
 		cm.hub.Announce(room, &rooms.Notice{Type: rooms.UserBlocked, Room: room, UserID: m.User, Audio: m.Audio, Video: m.Video, Time: time.UnixMilli(m.Time)})
 	case opRemove, opDismiss, opBlock:
@@ -326,6 +346,15 @@ func (cm *clusterMedia) deliver(b []byte) {
 				cm.plane.blockLocal(room, m.User, m.Audio, m.Video)
 			}
 			cm.send(m.From, relayMsg{Op: opAck, Req: m.Req})
+			// the records follow this node's state (mediablocks.go)
+			switch m.Op {
+			case opRemove:
+				cm.reconcile(room, m.Users...)
+			case opDismiss:
+				cm.forget(room)
+			case opBlock:
+				cm.reconcile(room, m.User)
+			}
 		}()
 	case opAck:
 		cm.mu.Lock()

@@ -1,0 +1,99 @@
+package cluster_test
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/trtcd/trtcd/internal/cluster"
+	"github.com/trtcd/trtcd/internal/rooms"
+	tk "github.com/trtcd/trtcd/internal/testkit"
+)
+
+// TestMediaRestoreBlocks: the write-back sets the claim and the blocks when
+// nobody holds the room's media, or this process does; when another
+// incarnation holds it, it writes nothing. The record has no expiry.
+func TestMediaRestoreBlocks(t *testing.T) {
+	srv := tk.StartRedis(t)
+	a := newRegistry(t, srv, cluster.Options{NodeID: "a"})
+	b := newRegistry(t, srv, cluster.Options{NodeID: "b"})
+	ctx := context.Background()
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer rdb.Close()
+	room := rooms.NumRoom(1, 2)
+	blk := cluster.MediaBlockedKey(room)
+
+	ok, err := a.MediaRestoreBlocks(ctx, room, map[string][2]bool{"alice": {false, true}, "bob": {true, true}})
+	if err != nil || !ok {
+		t.Fatalf("write-back with no claim: %v %v, want written", ok, err)
+	}
+	if o, _ := a.MediaOwner(ctx, room); o != a.Incarnation() {
+		t.Fatalf("claim after the write-back %q, want a's", o)
+	}
+	if got, _ := a.MediaBlocked(ctx, room); got["alice"] != [2]bool{false, true} || got["bob"] != [2]bool{true, true} || len(got) != 2 {
+		t.Fatalf("blocks written back %v", got)
+	}
+	if ttl := rdb.PTTL(ctx, blk).Val(); ttl != -1 {
+		t.Fatalf("blocks record expiry %v, want none", ttl)
+	}
+	if ok, err := a.MediaRestoreBlocks(ctx, room, map[string][2]bool{"carol": {true, false}}); err != nil || !ok {
+		t.Fatalf("write-back by the holder: %v %v", ok, err)
+	}
+	if ok, err := b.MediaRestoreBlocks(ctx, room, map[string][2]bool{"dave": {true, false}}); err != nil || ok {
+		t.Fatalf("write-back by a non-holder: %v %v, want refused", ok, err)
+	}
+	if got, _ := a.MediaBlocked(ctx, room); len(got) != 3 || got["carol"] != [2]bool{true, false} {
+		t.Fatalf("blocks after the refused write-back %v, want alice, bob, carol", got)
+	}
+	if o, _ := a.MediaOwner(ctx, room); o != a.Incarnation() {
+		t.Fatalf("claim after a non-holder's write-back %q, want a's", o)
+	}
+}
+
+// TestOnReregisterAfterEmptyRestart: after Redis restarted empty, the
+// OnReregister functions run when the process re-registers (before it is
+// listed again); one that fails makes the re-registration start again.
+func TestOnReregisterAfterEmptyRestart(t *testing.T) {
+	srv := tk.StartRedis(t)
+	reg := newRegistry(t, srv, cluster.Options{NodeID: "a", Heartbeat: 100 * time.Millisecond})
+	var calls atomic.Int32
+	var listedAtCall atomic.Bool
+	reg.OnReregister(func(ctx context.Context) error {
+		incs, err := reg.Incarnations(ctx)
+		if err != nil {
+			return err
+		}
+		for _, i := range incs {
+			if i == reg.Incarnation() {
+				listedAtCall.Store(true)
+			}
+		}
+		if calls.Add(1) == 1 {
+			return errors.New("first call fails")
+		}
+		return nil
+	})
+	time.Sleep(300 * time.Millisecond) // heartbeats with the key in place: no call
+	if n := calls.Load(); n != 0 {
+		t.Fatalf("called %d times without a restart", n)
+	}
+	srv.Stop()
+	srv.Start(t) // empty
+	deadline := time.Now().Add(30 * time.Second)
+	for reg.Stats().Reregistrations == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no re-registration within 30 s of Redis restarted empty")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := calls.Load(); n != 2 {
+		t.Fatalf("called %d times, want 2 (a failed call, then the one that completed the re-registration)", n)
+	}
+	if listedAtCall.Load() {
+		t.Fatal("the process was listed again before its OnReregister functions ran")
+	}
+}
