@@ -67,11 +67,16 @@ func (q *appQueue) laneOf(room string) *lane {
 	return l
 }
 
-// add takes an event just committed to the store.
+// add takes an event just accepted by the store. A new lane reads the
+// store first when older events of its room may wait there (olderMayWait).
 func (q *appQueue) add(r *row) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	l := q.laneOf(r.room)
+	l := q.rooms[r.room]
+	if l == nil {
+		l = q.laneOf(r.room)
+		l.more = q.s.olderMayWait()
+	}
 	switch {
 	case r.id <= l.lastID: // already read from the store
 	case l.more || len(l.rows) >= laneBuffer:

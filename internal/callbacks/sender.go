@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/trtcd/trtcd/internal/cluster"
@@ -103,6 +104,8 @@ type Sender struct {
 	mu     sync.Mutex
 	ran    bool
 	closed bool
+
+	resumed atomic.Bool // the first rescan has run (olderMayWait)
 }
 
 // Open is New with the store in cfg.DataDir, or in cluster mode (cfg.Redis
@@ -191,6 +194,17 @@ func (s *Sender) HandleBatch(ctx context.Context, evs []Event) error {
 	}
 	s.enqueue(rows, added)
 	return nil
+}
+
+// olderMayWait tells whether the store may hold older pending events of a
+// room that has no lane here than the one just handed over, so that a new
+// lane must read the store first to keep the room's order: on one node
+// until the first rescan has resumed what a previous run left; always in
+// cluster mode, where the room's shard may have been delivered by another
+// node until now, its pending rows in Redis.
+func (s *Sender) olderMayWait() bool {
+	_, cluster := s.store.(*RedisStore)
+	return cluster || !s.resumed.Load()
 }
 
 // enqueue hands the added rows to their apps' lanes.
@@ -314,6 +328,7 @@ func (s *Sender) rescan() {
 		s.log.Warn("callback outbox scan failed", "error", err.Error())
 		return
 	}
+	defer s.resumed.Store(true)
 	var orphans []roomRef
 	for _, ref := range refs {
 		if q := s.apps[ref.app]; q != nil {

@@ -282,3 +282,36 @@ func TestOpenUsesDataDirOnlyWithCallbacks(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A restarted sender handed a new event of a room before it has resumed the
+// room's pending events from the store sends the older ones first.
+func TestRestartKeepsRoomOrderWithNewEvents(t *testing.T) {
+	dir := t.TempDir()
+	rv := newReceiver(t, "")
+	rv.setBehave(func(w http.ResponseWriter, r *http.Request, n int) bool {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return true
+	})
+	opts := fast(AppConfig{SdkAppID: app1, URL: rv.url()})
+	first := start(t, dir, opts)
+	for i := uint64(1); i <= 5; i++ {
+		handle(t, first, ev(app1, 9, i, TypeEnter, "u", "anchor", ""))
+	}
+	await(t, "an attempt", func() bool { return rv.count() > 0 })
+	first.Close()
+	rv.setBehave(nil)
+
+	st, err := OpenStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(opts, st, nil)
+	handle(t, s, ev(app1, 9, 6, TypeEnter, "u", "anchor", "")) // before Run: nothing resumed yet
+	done := make(chan struct{})
+	go func() { s.Run(t.Context()); close(done) }()
+	defer func() { s.Close(); <-done }()
+	await(t, "6 callbacks after the restart", func() bool { return len(rv.delivered()) >= 6 })
+	if got := seqs(rv.delivered()); !reflect.DeepEqual(got, seqList(1, 6)) {
+		t.Fatalf("got %v, want 1…6 in order", got)
+	}
+}
