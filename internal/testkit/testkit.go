@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"slices"
@@ -153,16 +154,30 @@ func S(s string) *string { return &s }
 // Name makes distinct user names.
 func Name(prefix string, i int) string { return fmt.Sprintf("%s%d", prefix, i) }
 
-// FreeAddr is a loopback address with a port that was free a moment ago.
+// FreeAddr is a loopback address with a port that was free a moment ago,
+// for a server started later (often another process). The port is taken
+// below the kernel's ephemeral range (freePortLow…freePortHigh), so that
+// the suite's own outgoing connections, whose source ports come from that
+// range, cannot take it in between: an ephemeral port handed to a child
+// process once lost that race under load ("address already in use").
 func FreeAddr(t testing.TB) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range 200 {
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", freePortLow+rand.IntN(freePortHigh-freePortLow)))
+		if err != nil {
+			continue // taken: try another
+		}
+		addr := l.Addr().String()
+		l.Close()
+		return addr
 	}
-	defer l.Close()
-	return l.Addr().String()
+	t.Fatalf("no free port in %d…%d after 200 tries", freePortLow, freePortHigh)
+	return ""
 }
+
+// The ports FreeAddr picks from: below Linux's default ephemeral range
+// (32768–60999), above the usual fixed service ports.
+const freePortLow, freePortHigh = 20000, 32000
 
 // Call sends a TC3-signed JSON request for action (service trtc) as the acme
 // account and returns the answer's Error.Code ("" on success) and message.
