@@ -45,7 +45,9 @@ func (st *Store) Recent(app uint64, limit int) ([]Delivery, error) {
 // AppDepth is the number of app's undelivered events and of its dead
 // letters.
 func (st *Store) AppDepth(app uint64) (pending, dead int64, err error) {
-	held := st.heldRows("", 0) // before the file (see Depth)
+	st.commitMu.RLock() // as Depth
+	defer st.commitMu.RUnlock()
+	held := st.heldRows("", 0)
 	defer func() {
 		for _, r := range held {
 			if r.app == app {

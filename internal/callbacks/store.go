@@ -106,10 +106,13 @@ type Store struct {
 	hmu      sync.Mutex
 	held     map[int64]*held // accepted events not yet written, by id
 	heldKeys map[eventKey]*held
-	lastID   int64 // the last outbox id handed out
+	lastID   int64           // the last outbox id handed out
+	marks    map[string]mark // per room, the newest event accepted (writebehind.go)
+	floorMs  int64           // events at or before this time may be in the file whatever their room's mark
 
 	written     [3]atomic.Uint64 // rows written by the write-behind, by heldState
 	writeErrors atomic.Uint64
+	commitMu    sync.RWMutex // a commit and its ops' completions, against Depth's two reads
 
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt // prepared statements of w and r, by text
@@ -155,8 +158,13 @@ func OpenStore(dir string) (*Store, error) {
 	}
 	r.SetMaxOpenConns(4)
 	st := &Store{path: path, w: w, r: r, stmts: map[string]*sql.Stmt{}, ops: make(chan *op, 4*writeBatch), done: make(chan struct{}),
-		log: slog.Default(), held: map[int64]*held{}, heldKeys: map[eventKey]*held{}}
+		log: slog.Default(), held: map[int64]*held{}, heldKeys: map[eventKey]*held{}, marks: map[string]mark{}}
 	if err := w.QueryRow(lastIDSQL).Scan(&st.lastID); err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("callbacks: %s: %w", path, err)
+	}
+	if err := w.QueryRow(floorSQL).Scan(&st.floorMs); err != nil {
 		w.Close()
 		r.Close()
 		return nil, fmt.Errorf("callbacks: %s: %w", path, err)
@@ -289,12 +297,10 @@ func (st *Store) writer() {
 		if err := st.commit(batch); err != nil {
 			// One bad change must not fail the others: retry one by one.
 			for _, o := range batch {
-				st.finish(o, st.commit([]*op{o}))
+				if err := st.commit([]*op{o}); err != nil {
+					st.finish(o, err)
+				}
 			}
-			continue
-		}
-		for _, o := range batch {
-			st.finish(o, nil)
 		}
 	}
 }
@@ -323,7 +329,17 @@ func (st *Store) commit(batch []*op) error {
 			return err
 		}
 	}
-	return tx.Commit()
+	// Depth reads the held events and then the file: the commit and the
+	// forgetting of what it wrote are one step for it (commitMu).
+	st.commitMu.Lock()
+	defer st.commitMu.Unlock()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	for _, o := range batch {
+		st.finish(o, nil)
+	}
+	return nil
 }
 
 // yield lets whatever else is runnable go first between two statements of
@@ -363,12 +379,14 @@ func (st *Store) insert(ctx context.Context, rows []*row) ([]bool, error) {
 func (st *Store) accept(rows []*row) (added []bool, durable func(context.Context) error, err error) {
 	added = make([]bool, len(rows))
 	hs := make([]*held, len(rows))
+	lookup := make([]bool, len(rows)) // not fresh: is it in the file?
 	st.hmu.Lock()
 	for i, r := range rows { // reserve the keys: a concurrent insert of the same event is a duplicate
 		k := keyOf(r)
 		if st.heldKeys[k] == nil {
 			hs[i] = &held{r: r, attempts: r.attempts}
 			st.heldKeys[k] = hs[i]
+			lookup[i] = !st.fresh(r)
 		}
 	}
 	st.hmu.Unlock()
@@ -379,7 +397,7 @@ func (st *Store) accept(rows []*row) (added []bool, durable func(context.Context
 		hs[i] = nil
 	}
 	for i, r := range rows {
-		if hs[i] == nil {
+		if hs[i] == nil || !lookup[i] {
 			continue
 		}
 		known, err := st.known(r)
@@ -564,6 +582,9 @@ func (st *Store) moveDeadTx(tx *sql.Tx, id int64, attempts int, lastErr string, 
 // prune deletes delivered rows older than DeliveredRetention, a bounded
 // number per call; it reports how many it deleted.
 func (st *Store) prune(nowMs int64) (int64, error) {
+	st.hmu.Lock()
+	st.forgetMarks(nowMs - DeliveredRetention.Milliseconds())
+	st.hmu.Unlock()
 	var n int64
 	err := st.exec(context.Background(), func(tx *sql.Tx) error {
 		res, err := tx.Exec(`DELETE FROM outbox WHERE id IN (SELECT id FROM outbox
@@ -580,7 +601,8 @@ func (st *Store) prune(nowMs int64) (int64, error) {
 // Depth is the number of undelivered events, the event time (Unix ms) of
 // the oldest of them (0 when none), and the number of dead letters.
 func (st *Store) Depth() (pending int64, oldestMs int64, dead int64, err error) {
-	// Held first: an event written in between is counted twice, never not at all.
+	st.commitMu.RLock() // no commit between the two reads: each event counted once
+	defer st.commitMu.RUnlock()
 	held := st.heldRows("", 0)
 	defer func() {
 		pending += int64(len(held))

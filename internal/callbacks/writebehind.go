@@ -18,6 +18,44 @@ import (
 // unchanged: an event is in the outbox file within CommitDelay of its
 // acceptance. docs/callbacks.md, "Outbox".
 
+// Telling a duplicate without reading the file. An accepted event is a
+// duplicate if it is held, in the outbox or in the dead letters; reading
+// the file for every event cost more than the write-behind saved. A room's
+// events come with increasing (time, sequence number), so the store keeps,
+// per room, the newest event it accepted (a mark), and below every room a
+// floor: the newest event time in the file when it was opened, raised to
+// that of every mark it forgets (marks older than DeliveredRetention go at
+// each prune). An event newer than its room's mark and than the floor
+// cannot be in the file; only the others are looked up (known).
+
+// mark is the newest event accepted for a room.
+type mark struct {
+	eventMs int64
+	seq     uint64
+}
+
+// fresh tells whether r's event is newer than anything of its room that
+// the file may hold, and if so makes it the room's mark. Caller holds hmu.
+func (st *Store) fresh(r *row) bool {
+	m, ok := st.marks[r.room]
+	if r.eventMs <= st.floorMs || (ok && (r.eventMs < m.eventMs || (r.eventMs == m.eventMs && r.seq <= m.seq))) {
+		return false
+	}
+	st.marks[r.room] = mark{r.eventMs, r.seq}
+	return true
+}
+
+// forgetMarks drops the marks of events older than beforeMs, raising the
+// floor to them. Caller holds hmu.
+func (st *Store) forgetMarks(beforeMs int64) {
+	for room, m := range st.marks {
+		if m.eventMs < beforeMs {
+			st.floorMs = max(st.floorMs, m.eventMs)
+			delete(st.marks, room)
+		}
+	}
+}
+
 // heldState is what the writer will write for a held event.
 type heldState uint8
 
@@ -177,6 +215,9 @@ const (
 		OR EXISTS(SELECT 1 FROM deadletter WHERE room = ? AND seq = ? AND etype = ? AND event_ms = ?)`
 	// lastIDSQL: the outbox's ids are handed out in memory from here on
 	// (AUTOINCREMENT never reuses one, hence sqlite_sequence too).
+	// floorSQL: the newest event time in the file (the first floor).
+	floorSQL = `SELECT MAX(COALESCE((SELECT MAX(event_ms) FROM outbox), 0),
+		COALESCE((SELECT MAX(event_ms) FROM deadletter), 0))`
 	lastIDSQL = `SELECT MAX(COALESCE((SELECT MAX(id) FROM outbox), 0),
 		COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'outbox'), 0))`
 )
