@@ -47,11 +47,12 @@ func (f DeadFilter) where() (string, []any) {
 	return " WHERE " + strings.Join(conds, " AND "), args
 }
 
-// DeadLetters lists the dead letters that f selects, oldest first.
+// DeadLetters lists the dead letters that f selects, oldest event first
+// (event time, then sequence number).
 func (st *Store) DeadLetters(f DeadFilter) ([]DeadLetter, error) {
 	where, args := f.where()
 	rs, err := st.r.Query(`SELECT id, app, room, seq, etype, event_ms, attempts, last_error, dead_ms, info
-		FROM deadletter`+where+` ORDER BY id`, args...)
+		FROM deadletter`+where+` ORDER BY event_ms, seq, id`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +88,9 @@ func (st *Store) Replay(ctx context.Context, f DeadFilter) (int64, error) {
 		}
 		// The replayed rows take ids from the outbox's own count (held events
 		// have theirs already: writebehind.go).
-		rs, err := tx.Query(`SELECT app, room, seq, etype, event_ms, info FROM deadletter`+where+` ORDER BY id`, args...)
+		// In event order: a room's dead letters may have been written out of
+		// it (an event that went dead while held is written with its accept).
+		rs, err := tx.Query(`SELECT app, room, seq, etype, event_ms, info FROM deadletter`+where+` ORDER BY event_ms, seq, id`, args...)
 		if err != nil {
 			return err
 		}
