@@ -110,7 +110,8 @@ type LagWatch struct {
 	max  map[string]float64
 }
 
-// WatchLag starts watching server's consumer groups.
+// WatchLag starts watching server's consumer groups; it stops after its
+// first read when the server has none.
 func WatchLag(ctx context.Context, server string) *LagWatch {
 	ctx, cancel := context.WithCancel(ctx)
 	w := &LagWatch{stop: cancel, done: make(chan struct{}), max: map[string]float64{}}
@@ -120,6 +121,11 @@ func WatchLag(ctx context.Context, server string) *LagWatch {
 		defer t.Stop()
 		for {
 			if b, err := readBacklog(ctx, server); err == nil {
+				if len(b.lag) == 0 {
+					// No consumer group: nothing to watch, and no scrape of
+					// /metrics every LagPoll charged to the phase's CPU.
+					return
+				}
 				for g, n := range b.lag {
 					w.max[g] = max(w.max[g], n)
 				}

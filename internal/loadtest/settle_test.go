@@ -109,3 +109,27 @@ func TestWatchLagReadsEachGroupsBacklog(t *testing.T) {
 		t.Fatalf("Settle with history one event behind = %v, want an error naming the group", err)
 	}
 }
+
+// TestWatchLagStopsWithoutGroups: a server without consumer groups is read
+// once, not every LagPoll for the whole phase.
+func TestWatchLagStopsWithoutGroups(t *testing.T) {
+	var mu sync.Mutex
+	reads := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		reads++
+		mu.Unlock()
+		fmt.Fprint(w, "# TYPE trtcd_events_appended_total counter\ntrtcd_events_appended_total 10\n")
+	}))
+	defer srv.Close()
+	w := loadtest.WatchLag(context.Background(), srv.URL)
+	time.Sleep(3 * loadtest.LagPoll) // would be 3 more reads if it kept watching
+	if got := w.Stop(); len(got) != 0 {
+		t.Fatalf("backlog %v from a server without groups", got)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if reads != 1 {
+		t.Fatalf("%d reads of /metrics, want 1", reads)
+	}
+}
