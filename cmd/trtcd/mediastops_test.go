@@ -3,141 +3,20 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	mc "github.com/trtcd/trtcd/client/media"
 	"github.com/trtcd/trtcd/client/media/wire"
-	"github.com/trtcd/trtcd/internal/callbacks"
 	tk "github.com/trtcd/trtcd/internal/testkit"
 )
-
-// mediaCallbacks is a callback receiver that keeps each event once (by
-// X-Trtcd-Event-Id: deliveries are at least once) as "EventType/UserId",
-// with the event's room sequence number.
-type mediaCallbacks struct {
-	mu  sync.Mutex
-	got map[string]string // event id → "type/user"
-	srv *httptest.Server
-}
-
-func newMediaCallbacks(t *testing.T) *mediaCallbacks {
-	c := &mediaCallbacks{got: map[string]string{}}
-	c.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		var cb struct {
-			EventType int
-			EventInfo struct{ UserId string }
-		}
-		if json.Unmarshal(body, &cb) != nil {
-			http.Error(w, "bad body", http.StatusBadRequest)
-			return
-		}
-		c.mu.Lock()
-		c.got[r.Header.Get(callbacks.HeaderEventID)] = fmt.Sprintf("%d/%s", cb.EventType, cb.EventInfo.UserId)
-		c.mu.Unlock()
-	}))
-	t.Cleanup(c.srv.Close)
-	return c
-}
-
-// list is the events received, in room order (by sequence number).
-func (c *mediaCallbacks) list() []string { return c.since(0) }
-
-// since is the events received with a sequence number above seq, in room
-// order.
-func (c *mediaCallbacks) since(seq uint64) []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	type ev struct {
-		seq uint64
-		s   string
-	}
-	var evs []ev
-	for id, s := range c.got {
-		if n := eventSeq(id); n > seq {
-			evs = append(evs, ev{n, s})
-		}
-	}
-	sort.Slice(evs, func(i, j int) bool { return evs[i].seq < evs[j].seq })
-	out := make([]string, len(evs))
-	for i, e := range evs {
-		out[i] = e.s
-	}
-	return out
-}
-
-// last is the highest sequence number received.
-func (c *mediaCallbacks) last() uint64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var m uint64
-	for id := range c.got {
-		m = max(m, eventSeq(id))
-	}
-	return m
-}
-
-// eventSeq reads the sequence number of an X-Trtcd-Event-Id
-// (room/seq/type/time).
-func eventSeq(id string) uint64 {
-	f := strings.Split(id, "/")
-	if len(f) < 2 {
-		return 0
-	}
-	n, _ := strconv.ParseUint(f[1], 10, 64)
-	return n
-}
-
-// mediaOf is user's media callbacks (20x) among got.
-func mediaOf(got []string, user string) []string {
-	var out []string
-	for _, cb := range got {
-		if strings.HasPrefix(cb, "20") && strings.HasSuffix(cb, "/"+user) {
-			out = append(out, cb)
-		}
-	}
-	return out
-}
-
-// pairs is evs with each two in sorted order ("201/a 203/a", ...): two
-// events of one moment whose order is the packets'.
-func pairs(evs []string) string {
-	var out []string
-	for i := 0; i+1 < len(evs); i += 2 {
-		a, b := evs[i], evs[i+1]
-		if b < a {
-			a, b = b, a
-		}
-		out = append(out, a+" "+b)
-	}
-	if len(evs)%2 == 1 {
-		out = append(out, evs[len(evs)-1])
-	}
-	return strings.Join(out, ", ")
-}
-
-func countOf(got []string, want ...string) int {
-	n := 0
-	for _, g := range got {
-		for _, w := range want {
-			n += b2i(g == w)
-		}
-	}
-	return n
-}
 
 // mediaMetric reads one counter of the node at addr (0 if absent).
 func mediaMetric(t *testing.T, addr, name string) float64 {
@@ -166,7 +45,7 @@ func mediaMetric(t *testing.T, addr, name string) float64 {
 // none; the live nodes count two stops written, so no other was.
 func TestClusterMediaStopsAfterKill9(t *testing.T) {
 	rds := tk.StartRedis(t)
-	recv := newMediaCallbacks(t)
+	recv := tk.NewSeqCallbacks(t)
 	cfg := filepath.Join(t.TempDir(), "trtcd.yaml")
 	body := fmt.Sprintf(`
 redis: %q
@@ -186,7 +65,7 @@ accounts:
         callback:
           url: %q
           key: cbKey1
-`, rds.URL(), tk.AcmeID, tk.AcmeKey, tk.App, tk.AppKey, recv.srv.URL)
+`, rds.URL(), tk.AcmeID, tk.AcmeKey, tk.App, tk.AppKey, recv.URL())
 	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -213,17 +92,17 @@ accounts:
 		})
 	}
 	waitFor(t, "alice's and dave's starts called back", func() bool {
-		return countOf(recv.list(), "201/alice", "203/alice", "201/dave", "203/dave") == 4
+		return tk.CountOf(recv.List(), "201/alice", "203/alice", "201/dave", "203/dave") == 4
 	})
 	if err := daveConn.Leave(ctx); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "dave's leave called back", func() bool { return countOf(recv.list(), "104/dave") == 1 })
+	waitFor(t, "dave's leave called back", func() bool { return tk.CountOf(recv.List(), "104/dave") == 1 })
 
-	if got := pairs(mediaOf(recv.list(), "alice")); got != "201/alice 203/alice" {
+	if got := tk.Pairs(tk.MediaOf(recv.List(), "alice")); got != "201/alice 203/alice" {
 		t.Fatalf("alice's media callbacks before the kill: %s, want her two starts", got)
 	}
-	before := recv.last()
+	before := recv.Last()
 
 	if err := victim.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -237,13 +116,13 @@ accounts:
 	// while n0's shards move to the live nodes: wait for alice's four
 	// callbacks after the kill and check them in room order (by sequence
 	// number).
-	waitFor(t, "alice's stops and new starts called back", func() bool { return len(mediaOf(recv.since(before), "alice")) >= 4 })
-	got := recv.since(before)
-	if s := pairs(mediaOf(got, "alice")); s != "202/alice 204/alice, 201/alice 203/alice" {
+	waitFor(t, "alice's stops and new starts called back", func() bool { return len(tk.MediaOf(recv.Since(before), "alice")) >= 4 })
+	got := recv.Since(before)
+	if s := tk.Pairs(tk.MediaOf(got, "alice")); s != "202/alice 204/alice, 201/alice 203/alice" {
 		t.Fatalf("alice's media callbacks after the kill, in room order: %s, want her two stops once, then her two new starts (all after the kill: %v)", s, got)
 	}
-	if n := countOf(recv.list(), "202/dave", "204/dave", "206/dave"); n != 0 {
-		t.Fatalf("dave, who left before the kill, got %d stops: %v", n, recv.list())
+	if n := tk.CountOf(recv.List(), "202/dave", "204/dave", "206/dave"); n != 0 {
+		t.Fatalf("dave, who left before the kill, got %d stops: %v", n, recv.List())
 	}
 	if n := mediaMetric(t, addr1, "trtcd_media_stops_after_reset_total") + mediaMetric(t, addr2, "trtcd_media_stops_after_reset_total"); n != 2 {
 		t.Fatalf("trtcd_media_stops_after_reset_total on n1 and n2: %v, want 2", n)

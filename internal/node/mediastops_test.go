@@ -2,15 +2,7 @@ package node_test
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"slices"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -59,10 +51,10 @@ func TestClusterMediaStopsWhenTheRoomIsTakenOver(t *testing.T) {
 // trtcd_media_stops_after_reset_total on the nodes wroteStops names (nil:
 // not checked, the writer is gone).
 func stopsAfterMediaGoes(t *testing.T, roomID uint64, goAway func(*testing.T, []*node.Node, *tk.Redis, rooms.Key), wroteStops func([]*node.Node) []*node.Node) {
-	recv := newSeqCallbacks(t)
+	recv := tk.NewSeqCallbacks(t)
 	srv := tk.StartRedis(t)
 	nodes, _, _, alice, bob := startMediaClusterWith(t, srv, roomID, func(cfg *config.Config) {
-		cfg.Accounts[0].Apps[0].Callback = &config.Callback{URL: recv.srv.URL, Key: "mediaStopsCallbackKey"}
+		cfg.Accounts[0].Apps[0].Callback = &config.Callback{URL: recv.URL(), Key: "mediaStopsCallbackKey"}
 	})
 	dave := joinMedia(t, nodes[2], "dave", roomID, "")
 	publishAV(t, alice)
@@ -70,19 +62,19 @@ func stopsAfterMediaGoes(t *testing.T, roomID uint64, goAway func(*testing.T, []
 	receiving(t, bob, "alice")
 	receiving(t, bob, "dave")
 	until(t, "alice's and dave's starts called back", func() bool {
-		return count(recv.list(), "201/dave", "203/dave", "201/alice", "203/alice") == 4
+		return tk.CountOf(recv.List(), "201/dave", "203/dave", "201/alice", "203/alice") == 4
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), mediaWait)
 	defer cancel()
 	if err := dave.conn.Leave(ctx); err != nil {
 		t.Fatal(err)
 	}
-	until(t, "dave's leave called back", func() bool { return count(recv.list(), "104/dave") == 1 })
+	until(t, "dave's leave called back", func() bool { return tk.CountOf(recv.List(), "104/dave") == 1 })
 
-	if got, a := recv.list(), mediaOf(recv.list(), "alice"); len(a) != 2 || strings.Join(sortedPair(a[0], a[1]), " ") != "201/alice 203/alice" {
-		t.Fatalf("alice's media callbacks before the media went: %v, want her two starts (all: %v)", mediaOf(got, "alice"), got)
+	if got, a := recv.List(), tk.MediaOf(recv.List(), "alice"); len(a) != 2 || strings.Join(sortedPair(a[0], a[1]), " ") != "201/alice 203/alice" {
+		t.Fatalf("alice's media callbacks before the media went: %v, want her two starts (all: %v)", tk.MediaOf(got, "alice"), got)
 	}
-	before := recv.last()
+	before := recv.Last()
 
 	goAway(t, nodes, srv, rooms.NumRoom(tk.App, roomID))
 	until(t, "alice and bob to follow a media_reset", func() bool { return alice.media.Resets() >= 1 && bob.media.Resets() >= 1 })
@@ -94,14 +86,14 @@ func stopsAfterMediaGoes(t *testing.T, roomID uint64, goAway func(*testing.T, []
 	// A room's callbacks may come out of room order while node 0's shards
 	// move to the other nodes: wait for alice's four, then check them in
 	// room order (by sequence number).
-	until(t, "alice's stops and new starts called back", func() bool { return len(mediaOf(recv.since(before), "alice")) >= 4 })
-	got := recv.since(before)
-	if a := mediaOf(got, "alice"); len(a) != 4 || strings.Join(sortedPair(a[0], a[1]), " ") != "202/alice 204/alice" ||
+	until(t, "alice's stops and new starts called back", func() bool { return len(tk.MediaOf(recv.Since(before), "alice")) >= 4 })
+	got := recv.Since(before)
+	if a := tk.MediaOf(got, "alice"); len(a) != 4 || strings.Join(sortedPair(a[0], a[1]), " ") != "202/alice 204/alice" ||
 		strings.Join(sortedPair(a[2], a[3]), " ") != "201/alice 203/alice" {
 		t.Fatalf("alice's media callbacks after the media went, in room order: %v, want her two stops once, then her two new starts (all after: %v)", a, got)
 	}
-	if n := count(recv.list(), "202/dave", "204/dave", "206/dave"); n != 0 {
-		t.Fatalf("dave, who left before the media went, got %d stops: %v", n, recv.list())
+	if n := tk.CountOf(recv.List(), "202/dave", "204/dave", "206/dave"); n != 0 {
+		t.Fatalf("dave, who left before the media went, got %d stops: %v", n, recv.List())
 	}
 	// A stop the room's log cannot take (alice's substream never started,
 	// or node 1 is not the room's media node) is counted as stale.
@@ -120,102 +112,4 @@ func stopsAfterMediaGoes(t *testing.T, roomID uint64, goAway func(*testing.T, []
 			t.Fatalf("trtcd_media_stops_after_reset_total %v on the nodes, want 2", stops)
 		}
 	}
-}
-
-// seqCallbacks is a callback receiver that keeps each event once (by
-// X-Trtcd-Event-Id, as deliveries are at least once) as "EventType/UserId"
-// with its room sequence number, and lists them in room order.
-type seqCallbacks struct {
-	mu  sync.Mutex
-	got map[string]string // event id (room/seq/type/time) → "type/user"
-	srv *httptest.Server
-}
-
-func newSeqCallbacks(t *testing.T) *seqCallbacks {
-	c := &seqCallbacks{got: map[string]string{}}
-	c.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		var cb struct {
-			EventType int
-			EventInfo struct{ UserId string }
-		}
-		if json.Unmarshal(body, &cb) != nil {
-			http.Error(w, "bad body", http.StatusBadRequest)
-			return
-		}
-		c.mu.Lock()
-		c.got[r.Header.Get("X-Trtcd-Event-Id")] = fmt.Sprintf("%d/%s", cb.EventType, cb.EventInfo.UserId)
-		c.mu.Unlock()
-	}))
-	t.Cleanup(c.srv.Close)
-	return c
-}
-
-// list is the events received, in room order.
-func (c *seqCallbacks) list() []string { return c.since(0) }
-
-// since is the events received with a sequence number above seq, in room
-// order.
-func (c *seqCallbacks) since(seq uint64) []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var seqs []uint64
-	by := map[uint64]string{}
-	for id, s := range c.got {
-		if n := eventSeq(id); n > seq {
-			seqs = append(seqs, n)
-			by[n] = s
-		}
-	}
-	slices.Sort(seqs)
-	out := make([]string, len(seqs))
-	for i, n := range seqs {
-		out[i] = by[n]
-	}
-	return out
-}
-
-// last is the highest sequence number received.
-func (c *seqCallbacks) last() uint64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var m uint64
-	for id := range c.got {
-		m = max(m, eventSeq(id))
-	}
-	return m
-}
-
-// eventSeq reads the sequence number of an X-Trtcd-Event-Id.
-func eventSeq(id string) uint64 {
-	f := strings.Split(id, "/")
-	if len(f) < 2 {
-		return 0
-	}
-	n, _ := strconv.ParseUint(f[1], 10, 64)
-	return n
-}
-
-// mediaOf is user's media callbacks (20x) among got.
-func mediaOf(got []string, user string) []string {
-	var out []string
-	for _, cb := range got {
-		if strings.HasPrefix(cb, "20") && strings.HasSuffix(cb, "/"+user) {
-			out = append(out, cb)
-		}
-	}
-	return out
-}
-
-// count is how many of got are one of want.
-func count(got []string, want ...string) int {
-	n := 0
-	for _, g := range got {
-		for _, w := range want {
-			if g == w {
-				n++
-			}
-		}
-	}
-	return n
 }
