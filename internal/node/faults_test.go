@@ -162,9 +162,10 @@ func TestClusterRefusedJoinLeavesNoGhost(t *testing.T) {
 	if v.String() != "[keeper marker watcher]" {
 		t.Fatalf("the watcher's view %s disagrees with the registry", v)
 	}
-	if got := metric(t, b.Addr(), "trtcd_cluster_refused_join_cleanups_total"); got == 0 {
-		t.Fatalf("trtcd_cluster_refused_join_cleanups_total = %d", got)
-	}
+	eventually(t, "the cleanup counted", func() (bool, string) { // counted after its leave is written
+		got := metric(t, b.Addr(), "trtcd_cluster_refused_join_cleanups_total")
+		return got > 0, fmt.Sprintf("trtcd_cluster_refused_join_cleanups_total = %d", got)
+	})
 	m := scrape(t, b.Addr())
 	if got := m[`trtcd_cluster_outcome_resolutions_total{outcome="applied"}`] + m[`trtcd_cluster_outcome_resolutions_total{outcome="not_applied"}`] +
 		m[`trtcd_cluster_outcome_resolutions_total{outcome="unknown"}`]; got < 1 {
@@ -304,10 +305,13 @@ func TestClusterRestartSameNodeID(t *testing.T) {
 	if got := memberIDs(t, n, rooms.NumRoom(tk.App, 950)); got != "[watcher]" {
 		t.Fatalf("members %s", got)
 	}
-	// One of the two live processes swept the dead incarnation.
-	if swept := metric(t, n.Addr(), "trtcd_cluster_swept_incarnations_total") + metric(t, addr2, "trtcd_cluster_swept_incarnations_total"); swept < 1 {
-		t.Fatalf("trtcd_cluster_swept_incarnations_total = %d on the live nodes", swept)
-	}
+	// One of the two live processes swept the dead incarnation (it counts
+	// the sweep once its leaves are written, so the watcher may hear of the
+	// leave first).
+	eventually(t, "a live node to count the swept incarnation", func() (bool, string) {
+		swept := metric(t, n.Addr(), "trtcd_cluster_swept_incarnations_total") + metric(t, addr2, "trtcd_cluster_swept_incarnations_total")
+		return swept >= 1, fmt.Sprintf("trtcd_cluster_swept_incarnations_total = %d on the live nodes", swept)
+	})
 }
 
 // TestRedisStartupWait: a node started before its Redis waits for it
