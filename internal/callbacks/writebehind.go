@@ -56,7 +56,8 @@ func (st *Store) forgetMarks(beforeMs int64) {
 	}
 }
 
-// heldState is what the writer will write for a held event.
+// heldState is what the writer will write for a held event; heldPending
+// and heldDelivered are the outbox's state column (0, 1).
 type heldState uint8
 
 const (
@@ -106,15 +107,11 @@ func (st *Store) writeHeld(tx *sql.Tx, hs []*held) error {
 		r := h.r
 		yield()
 		var err error
-		switch state {
-		case heldPending:
-			_, err = st.txExec(tx, insertHeldSQL, r.id, int64(r.app), r.room, int64(r.seq), r.etype, r.eventMs, r.info, r.startMs,
-				attempts, lastErr, 0, 0)
-		case heldDelivered:
-			_, err = st.txExec(tx, insertHeldSQL, r.id, int64(r.app), r.room, int64(r.seq), r.etype, r.eventMs, r.info, r.startMs,
-				attempts, lastErr, 1, doneMs)
-		case heldDead:
+		if state == heldDead {
 			_, err = st.txExec(tx, insertDeadSQL, int64(r.app), r.room, int64(r.seq), r.etype, r.eventMs, r.info, attempts, lastErr, doneMs)
+		} else { // the outbox's state column: 0 pending (doneMs 0), 1 delivered
+			_, err = st.txExec(tx, insertHeldSQL, r.id, int64(r.app), r.room, int64(r.seq), r.etype, r.eventMs, r.info, r.startMs,
+				attempts, lastErr, int(state), doneMs)
 		}
 		if err != nil {
 			return err
@@ -143,9 +140,7 @@ func (st *Store) wrote(hs []*held, err error) {
 		}
 	} else {
 		st.writeErrors.Add(uint64(len(hs)))
-		if st.log != nil {
-			st.log.Error("callbacks: writing accepted events to the outbox failed; they are sent from memory only", "events", len(hs), "err", err)
-		}
+		st.log.Error("callbacks: writing accepted events to the outbox failed; they are sent from memory only", "events", len(hs), "err", err)
 	}
 	for _, f := range after {
 		f()
