@@ -13,6 +13,13 @@
 #   OLD_ENV=... likewise for the old server (REV=HEAD with OLD_ENV/NEW_ENV: one feature on vs off)
 #   VERBOSE=1 ...                   also print every round's figure
 #   DISMISS=10000 scripts/bench-compare.sh   also dismiss a room of 10 000 members (time to the last kick)
+#   LOAD=new ...                    drive both servers with this checkout's load tool (default: each
+#                                   build's own); then only the servers differ between the two runs
+#   SIDE=1 ...                      side by side: in each round both servers run at once (both on core 0,
+#                                   both load tools on core 1) and every phase of the two runs at the same
+#                                   time, so a slow spell of a shared machine lands on both alike; the
+#                                   paired ratios then move ±3 % between rounds instead of ±20 % (the
+#                                   dismiss phase still runs one server at a time)
 # Needs git, jq and curl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +28,7 @@ ROUNDS=${ROUNDS:-3}
 CLIENTS=${CLIENTS:-5000}
 KICKS=${KICKS:-2000}
 ADDR=${ADDR:-127.0.0.1:18081}
+ADDR2=${ADDR2:-127.0.0.1:18082} # the new server's, side by side
 # PIN=1 (the default on 2 or more cores, with taskset) runs the server on
 # core 0 and the load tool on core 1: they no longer take turns on the same
 # cores, which is most of the noise of a comparison on a small machine.
@@ -37,7 +45,8 @@ git worktree remove --force "$work/old"
 go build -o "$work/trtcd-new" ./cmd/trtcd
 
 run_one() { # binary label round
-  local bin=$1 label=$2 round=$3 server extra=()
+  local bin=$1 label=$2 round=$3 server extra=() tool=$1
+  [ "${LOAD:-own}" = new ] && tool=$work/trtcd-new
   [ "$label" = new ] && [ -n "${NEW_ENV:-}" ] && read -r -a extra <<<"$NEW_ENV"
   [ "$label" = old ] && [ -n "${OLD_ENV:-}" ] && read -r -a extra <<<"$OLD_ENV"
   env "${extra[@]}" TRTCD_LISTEN=$ADDR TRTCD_DATA_DIR="$work/data-$label" TRTCD_LOG_LEVEL=warn TRTCD_IDLE_TIMEOUT=30s \
@@ -45,20 +54,70 @@ run_one() { # binary label round
   server=$!
   trap 'kill '"$server"' 2>/dev/null; rm -rf "$work"' EXIT
   for _ in $(seq 50); do curl -sf "http://$ADDR/healthz" >/dev/null && break; sleep 0.2; done
-  $PIN_LOAD "$bin" bench clients --server "http://$ADDR" --clients "$CLIENTS" --rooms $((CLIENTS / 10)) \
+  $PIN_LOAD "$tool" bench clients --server "http://$ADDR" --clients "$CLIENTS" --rooms $((CLIENTS / 10)) \
     --sources 2 --hold 3s --baseline=false --json 2>"$work/$label-clients-$round.err" >"$work/$label-clients-$round.json" || { cat "$work/$label-clients-$round.err" >&2; exit 1; }
-  $PIN_LOAD "$bin" bench kick --server "http://$ADDR" --count "$KICKS" --rate 500 --sources 2 \
+  $PIN_LOAD "$tool" bench kick --server "http://$ADDR" --count "$KICKS" --rate 500 --sources 2 \
     --baseline=false --json 2>"$work/$label-kick-$round.err" >"$work/$label-kick-$round.json" || { cat "$work/$label-kick-$round.err" >&2; exit 1; }
   if [ "${DISMISS:-0}" -gt 0 ]; then
-    $PIN_LOAD "$bin" bench dismiss --server "http://$ADDR" --members "$DISMISS" --sources 2 \
+    $PIN_LOAD "$tool" bench dismiss --server "http://$ADDR" --members "$DISMISS" --sources 2 \
       --baseline=false --json 2>"$work/$label-dismiss-$round.err" >"$work/$label-dismiss-$round.json" || { cat "$work/$label-dismiss-$round.err" >&2; exit 1; }
   fi
   kill "$server" 2>/dev/null || { echo "the $label server had exited (is $ADDR taken?)" >&2; exit 1; }
   wait "$server" 2>/dev/null || true
 }
+# run_pair runs both servers at once and the clients and kick phases of the
+# two at once; the dismiss phase (one burst of 10 000 kicks) runs one server
+# at a time, the other idle. Odd rounds start old first, even rounds new
+# first, and the two swap addresses, so neither build always has the head
+# start or the same port.
+run_pair() { # round
+  local round=$1 pids=() l bin extra phase jobs tool args order
+  local -A addr
+  if [ $((round % 2)) = 1 ]; then order=(old new) addr=([old]=$ADDR [new]=$ADDR2)
+  else order=(new old) addr=([new]=$ADDR [old]=$ADDR2); fi
+  for l in "${order[@]}"; do
+    bin=$work/trtcd-$l extra=()
+    [ "$l" = new ] && [ -n "${NEW_ENV:-}" ] && read -r -a extra <<<"$NEW_ENV"
+    [ "$l" = old ] && [ -n "${OLD_ENV:-}" ] && read -r -a extra <<<"$OLD_ENV"
+    env "${extra[@]}" TRTCD_LISTEN=${addr[$l]} TRTCD_DATA_DIR="$work/data-$l" TRTCD_LOG_LEVEL=warn TRTCD_IDLE_TIMEOUT=30s \
+    TRTCD_RATE_LIMIT_RemoveUser=100000 $PIN_SERVER "$bin" serve >/dev/null 2>&1 &
+    pids+=($!)
+  done
+  trap 'kill '"${pids[*]}"' 2>/dev/null; rm -rf "$work"' EXIT
+  for l in old new; do
+    for _ in $(seq 50); do curl -sf "http://${addr[$l]}/healthz" >/dev/null && break; sleep 0.2; done
+  done
+  phases=(clients kick)
+  [ "${DISMISS:-0}" -gt 0 ] && phases+=(dismiss)
+  for phase in "${phases[@]}"; do
+    jobs=()
+    for l in "${order[@]}"; do
+      case $phase in
+      clients) args=(--clients "$CLIENTS" --rooms $((CLIENTS / 10)) --hold 3s) ;;
+      kick) args=(--count "$KICKS" --rate 500) ;;
+      dismiss) args=(--members "$DISMISS") ;;
+      esac
+      tool=$work/trtcd-$l
+      [ "${LOAD:-own}" = new ] && tool=$work/trtcd-new
+      $PIN_LOAD "$tool" bench "$phase" --server "http://${addr[$l]}" "${args[@]}" --sources 2 --baseline=false --json \
+        2>"$work/$l-$phase-$round.err" >"$work/$l-$phase-$round.json" &
+      jobs+=($!)
+      if [ "$phase" = dismiss ]; then
+        wait "$!" || { cat "$work/$l-$phase-$round.err" >&2; exit 1; }
+      fi
+    done
+    for j in "${jobs[@]}"; do
+      wait "$j" || { cat "$work"/*-"$phase-$round.err" >&2; exit 1; }
+    done
+  done
+  kill "${pids[@]}" 2>/dev/null || { echo "a server had exited (is $ADDR or $ADDR2 taken?)" >&2; exit 1; }
+  wait "${pids[@]}" 2>/dev/null || true
+}
 for r in $(seq "$ROUNDS"); do
   echo "round $r/$ROUNDS" >&2
-  if [ $((r % 2)) = 1 ]; then # ABBA: neither build always runs second
+  if [ "${SIDE:-0}" = 1 ]; then
+    run_pair "$r"
+  elif [ $((r % 2)) = 1 ]; then # ABBA: neither build always runs second
     run_one "$work/trtcd-old" old "$r"
     run_one "$work/trtcd-new" new "$r"
   else
@@ -71,7 +130,7 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+
 fig() { # label kind jq-expression
   for f in "$work/$1-$2-"*.json; do jq -r "$3" "$f"; done | median
 }
-echo "# $(date -u +%FT%TZ) $(go version | cut -d' ' -f3) $(nproc) cores; old=$(git rev-parse --short "$REV") new=$(git rev-parse --short HEAD)$(git diff --quiet || echo +dirty) old_env=[${OLD_ENV:-}] new_env=[${NEW_ENV:-}] pinned=[${PIN_SERVER:-no}]; $ROUNDS rounds, medians"
+echo "# $(date -u +%FT%TZ) $(go version | cut -d' ' -f3) $(nproc) cores; old=$(git rev-parse --short "$REV") new=$(git rev-parse --short HEAD)$(git diff --quiet || echo +dirty) old_env=[${OLD_ENV:-}] new_env=[${NEW_ENV:-}] pinned=[${PIN_SERVER:-no}] side_by_side=${SIDE:-0} load_tool=${LOAD:-own}; $ROUNDS rounds, medians"
 printf '%-34s %12s %12s %8s %8s\n' figure old new new/old paired
 # paired: the median over rounds of new/old within the round (the two runs of
 # a round are next to each other in time, so a slow period of a shared

@@ -33,7 +33,7 @@ func RunClients(ctx context.Context, cfg ClientsConfig) (*Report, error) {
 	}
 	rep := NewReport("clients", map[string]any{"clients": cfg.Clients, "rooms": cfg.Rooms, "rate": cfg.Rate,
 		"concurrency": cfg.Concurrency, "hold": cfg.Hold.String(), "sources": cfg.Sources})
-	rss0, err := ServerRSS(cfg.Server)
+	rss0, err := BaselineRSS(cfg.Server)
 	if err != nil {
 		return nil, err
 	}

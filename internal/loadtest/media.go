@@ -60,7 +60,7 @@ func RunMedia(ctx context.Context, cfg MediaConfig) (*Report, error) {
 		return nil, err
 	}
 	room := uint64(time.Now().Unix()%1000000)*1000 + 777
-	rss0, err := ServerRSS(cfg.Server)
+	rss0, err := BaselineRSS(cfg.Server)
 	if err != nil {
 		return nil, err
 	}
