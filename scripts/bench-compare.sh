@@ -19,7 +19,9 @@
 #                                   both load tools on core 1) and every phase of the two runs at the same
 #                                   time, so a slow spell of a shared machine lands on both alike; the
 #                                   paired ratios then move ±3 % between rounds instead of ±20 % (the
-#                                   dismiss phase still runs one server at a time)
+#                                   dismiss phase still runs one server at a time). The two share core 0,
+#                                   so a build that spends more CPU also slows the other: use SIDE=1
+#                                   for builds of like cost, the ABBA rounds for a feature on vs off
 # Needs git, jq and curl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
