@@ -46,85 +46,88 @@ git worktree add -q --detach "$work/old" "$REV"
 git worktree remove --force "$work/old"
 go build -o "$work/trtcd-new" ./cmd/trtcd
 
-run_one() { # binary label round
-  local bin=$1 label=$2 round=$3 server extra=() tool=$1
-  [ "${LOAD:-own}" = new ] && tool=$work/trtcd-new
+servers=() # the servers running now
+trap 'kill "${servers[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
+
+start_server() { # label addr: the label's build, with its OLD_ENV/NEW_ENV, on addr
+  local label=$1 addr=$2 extra=()
   [ "$label" = new ] && [ -n "${NEW_ENV:-}" ] && read -r -a extra <<<"$NEW_ENV"
   [ "$label" = old ] && [ -n "${OLD_ENV:-}" ] && read -r -a extra <<<"$OLD_ENV"
-  env "${extra[@]}" TRTCD_LISTEN=$ADDR TRTCD_DATA_DIR="$work/data-$label" TRTCD_LOG_LEVEL=warn TRTCD_IDLE_TIMEOUT=30s \
-  TRTCD_RATE_LIMIT_RemoveUser=100000 $PIN_SERVER "$bin" serve >/dev/null 2>&1 &
-  server=$!
-  trap 'kill '"$server"' 2>/dev/null; rm -rf "$work"' EXIT
-  for _ in $(seq 50); do curl -sf "http://$ADDR/healthz" >/dev/null && break; sleep 0.2; done
-  $PIN_LOAD "$tool" bench clients --server "http://$ADDR" --clients "$CLIENTS" --rooms $((CLIENTS / 10)) \
-    --sources 2 --hold 3s --baseline=false --json 2>"$work/$label-clients-$round.err" >"$work/$label-clients-$round.json" || { cat "$work/$label-clients-$round.err" >&2; exit 1; }
-  $PIN_LOAD "$tool" bench kick --server "http://$ADDR" --count "$KICKS" --rate 500 --sources 2 \
-    --baseline=false --json 2>"$work/$label-kick-$round.err" >"$work/$label-kick-$round.json" || { cat "$work/$label-kick-$round.err" >&2; exit 1; }
-  if [ "${DISMISS:-0}" -gt 0 ]; then
-    $PIN_LOAD "$tool" bench dismiss --server "http://$ADDR" --members "$DISMISS" --sources 2 \
-      --baseline=false --json 2>"$work/$label-dismiss-$round.err" >"$work/$label-dismiss-$round.json" || { cat "$work/$label-dismiss-$round.err" >&2; exit 1; }
-  fi
-  kill "$server" 2>/dev/null || { echo "the $label server had exited (is $ADDR taken?)" >&2; exit 1; }
-  wait "$server" 2>/dev/null || true
+  env "${extra[@]}" TRTCD_LISTEN="$addr" TRTCD_DATA_DIR="$work/data-$label" TRTCD_LOG_LEVEL=warn TRTCD_IDLE_TIMEOUT=30s \
+  TRTCD_RATE_LIMIT_RemoveUser=100000 $PIN_SERVER "$work/trtcd-$label" serve >/dev/null 2>&1 &
+  servers+=($!)
+  for _ in $(seq 50); do curl -sf "http://$addr/healthz" >/dev/null && break; sleep 0.2; done
 }
+
+stop_servers() {
+  kill "${servers[@]}" 2>/dev/null || { echo "a server had exited (is $ADDR or $ADDR2 taken?)" >&2; exit 1; }
+  wait "${servers[@]}" 2>/dev/null || true
+  servers=()
+}
+
+phases=(clients kick)
+[ "${DISMISS:-0}" -gt 0 ] && phases+=(dismiss)
+
+run_phase() { # label addr phase round: one bench phase against the label's server
+  local label=$1 addr=$2 phase=$3 round=$4 tool=$work/trtcd-$1 args=()
+  [ "${LOAD:-own}" = new ] && tool=$work/trtcd-new
+  case $phase in
+  clients) args=(--clients "$CLIENTS" --rooms $((CLIENTS / 10)) --hold 3s) ;;
+  kick) args=(--count "$KICKS" --rate 500) ;;
+  dismiss) args=(--members "$DISMISS") ;;
+  esac
+  $PIN_LOAD "$tool" bench "$phase" --server "http://$addr" "${args[@]}" --sources 2 --baseline=false --json \
+    2>"$work/$label-$phase-$round.err" >"$work/$label-$phase-$round.json" || { cat "$work/$label-$phase-$round.err" >&2; return 1; }
+}
+
+run_one() { # label round: the label's server alone, every phase
+  local label=$1 round=$2 phase
+  start_server "$label" "$ADDR"
+  for phase in "${phases[@]}"; do
+    run_phase "$label" "$ADDR" "$phase" "$round" || exit 1
+  done
+  stop_servers
+}
+
 # run_pair runs both servers at once and the clients and kick phases of the
 # two at once; the dismiss phase (one burst of 10 000 kicks) runs one server
 # at a time, the other idle. Odd rounds start old first, even rounds new
 # first, and the two swap addresses, so neither build always has the head
 # start or the same port.
 run_pair() { # round
-  local round=$1 pids=() l bin extra phase jobs tool args order
+  local round=$1 l phase jobs order
   local -A addr
   if [ $((round % 2)) = 1 ]; then order=(old new) addr=([old]=$ADDR [new]=$ADDR2)
   else order=(new old) addr=([new]=$ADDR [old]=$ADDR2); fi
   for l in "${order[@]}"; do
-    bin=$work/trtcd-$l extra=()
-    [ "$l" = new ] && [ -n "${NEW_ENV:-}" ] && read -r -a extra <<<"$NEW_ENV"
-    [ "$l" = old ] && [ -n "${OLD_ENV:-}" ] && read -r -a extra <<<"$OLD_ENV"
-    env "${extra[@]}" TRTCD_LISTEN=${addr[$l]} TRTCD_DATA_DIR="$work/data-$l" TRTCD_LOG_LEVEL=warn TRTCD_IDLE_TIMEOUT=30s \
-    TRTCD_RATE_LIMIT_RemoveUser=100000 $PIN_SERVER "$bin" serve >/dev/null 2>&1 &
-    pids+=($!)
+    start_server "$l" "${addr[$l]}"
   done
-  trap 'kill '"${pids[*]}"' 2>/dev/null; rm -rf "$work"' EXIT
-  for l in old new; do
-    for _ in $(seq 50); do curl -sf "http://${addr[$l]}/healthz" >/dev/null && break; sleep 0.2; done
-  done
-  phases=(clients kick)
-  [ "${DISMISS:-0}" -gt 0 ] && phases+=(dismiss)
   for phase in "${phases[@]}"; do
     jobs=()
     for l in "${order[@]}"; do
-      case $phase in
-      clients) args=(--clients "$CLIENTS" --rooms $((CLIENTS / 10)) --hold 3s) ;;
-      kick) args=(--count "$KICKS" --rate 500) ;;
-      dismiss) args=(--members "$DISMISS") ;;
-      esac
-      tool=$work/trtcd-$l
-      [ "${LOAD:-own}" = new ] && tool=$work/trtcd-new
-      $PIN_LOAD "$tool" bench "$phase" --server "http://${addr[$l]}" "${args[@]}" --sources 2 --baseline=false --json \
-        2>"$work/$l-$phase-$round.err" >"$work/$l-$phase-$round.json" &
-      jobs+=($!)
       if [ "$phase" = dismiss ]; then
-        wait "$!" || { cat "$work/$l-$phase-$round.err" >&2; exit 1; }
+        run_phase "$l" "${addr[$l]}" "$phase" "$round" || exit 1
+      else
+        run_phase "$l" "${addr[$l]}" "$phase" "$round" &
+        jobs+=($!)
       fi
     done
     for j in "${jobs[@]}"; do
-      wait "$j" || { cat "$work"/*-"$phase-$round.err" >&2; exit 1; }
+      wait "$j" || exit 1
     done
   done
-  kill "${pids[@]}" 2>/dev/null || { echo "a server had exited (is $ADDR or $ADDR2 taken?)" >&2; exit 1; }
-  wait "${pids[@]}" 2>/dev/null || true
+  stop_servers
 }
 for r in $(seq "$ROUNDS"); do
   echo "round $r/$ROUNDS" >&2
   if [ "${SIDE:-0}" = 1 ]; then
     run_pair "$r"
   elif [ $((r % 2)) = 1 ]; then # ABBA: neither build always runs second
-    run_one "$work/trtcd-old" old "$r"
-    run_one "$work/trtcd-new" new "$r"
+    run_one old "$r"
+    run_one new "$r"
   else
-    run_one "$work/trtcd-new" new "$r"
-    run_one "$work/trtcd-old" old "$r"
+    run_one new "$r"
+    run_one old "$r"
   fi
 done
 

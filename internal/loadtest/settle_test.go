@@ -71,32 +71,19 @@ func TestSettleWithoutConsumers(t *testing.T) {
 // consumed per group from /metrics text (served here as a node writes it,
 // with the numbers changing between reads) and keeps each group's largest.
 func TestWatchLagReadsEachGroupsBacklog(t *testing.T) {
-	var mu sync.Mutex
-	reads := 0
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		reads++
-		n := reads
-		mu.Unlock()
+	srv := serveMetrics(t, func(n int64) string {
 		history := 4.0
 		if n > 1 {
 			history = 9 // caught up (or nearly) after the first read
 		}
-		fmt.Fprintf(w, "# HELP trtcd_events_appended_total x\n# TYPE trtcd_events_appended_total counter\n"+
+		return fmt.Sprintf("# HELP trtcd_events_appended_total x\n# TYPE trtcd_events_appended_total counter\n"+
 			"trtcd_events_appended_total 10\n"+
 			"trtcd_events_consumed_total{group=\"callbacks\"} 10\n"+
 			"trtcd_events_consumed_total{group=\"history\"} %g\n"+
 			"trtcd_callback_outbox_depth 0\n", history)
-	}))
-	defer srv.Close()
+	})
 	w := loadtest.WatchLag(context.Background(), srv.URL)
-	for {
-		mu.Lock()
-		n := reads
-		mu.Unlock()
-		if n >= 3 {
-			break
-		}
+	for srv.Reads() < 3 {
 		time.Sleep(10 * time.Millisecond)
 	}
 	got := w.Stop()
@@ -113,23 +100,15 @@ func TestWatchLagReadsEachGroupsBacklog(t *testing.T) {
 // TestWatchLagStopsWithoutGroups: a server without consumer groups is read
 // once, not every LagPoll for the whole phase.
 func TestWatchLagStopsWithoutGroups(t *testing.T) {
-	var mu sync.Mutex
-	reads := 0
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		reads++
-		mu.Unlock()
-		fmt.Fprint(w, "# TYPE trtcd_events_appended_total counter\ntrtcd_events_appended_total 10\n")
-	}))
-	defer srv.Close()
+	srv := serveMetrics(t, func(int64) string {
+		return "# TYPE trtcd_events_appended_total counter\ntrtcd_events_appended_total 10\n"
+	})
 	w := loadtest.WatchLag(context.Background(), srv.URL)
 	time.Sleep(3 * loadtest.LagPoll) // would be 3 more reads if it kept watching
 	if got := w.Stop(); len(got) != 0 {
 		t.Fatalf("backlog %v from a server without groups", got)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if reads != 1 {
+	if reads := srv.Reads(); reads != 1 {
 		t.Fatalf("%d reads of /metrics, want 1", reads)
 	}
 }

@@ -2,10 +2,7 @@ package node_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
@@ -32,21 +29,11 @@ type callbackLog struct {
 
 func newCallbackLog(t *testing.T) *callbackLog {
 	c := &callbackLog{}
-	c.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		var cb struct {
-			EventType int
-			EventInfo struct{ UserId string }
-		}
-		if json.Unmarshal(body, &cb) != nil {
-			http.Error(w, "bad body", http.StatusBadRequest)
-			return
-		}
+	c.srv = tk.CallbackReceiver(t, func(_, event string) {
 		c.mu.Lock()
-		c.got = append(c.got, strconv.Itoa(cb.EventType)+"/"+cb.EventInfo.UserId)
+		c.got = append(c.got, event)
 		c.mu.Unlock()
-	}))
-	t.Cleanup(c.srv.Close)
+	})
 	return c
 }
 

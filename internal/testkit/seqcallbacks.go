@@ -28,7 +28,19 @@ type SeqCallbacks struct {
 // NewSeqCallbacks starts a receiver that stops when the test ends.
 func NewSeqCallbacks(t testing.TB) *SeqCallbacks {
 	c := &SeqCallbacks{got: map[string]string{}}
-	c.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	c.srv = CallbackReceiver(t, func(eventID, event string) {
+		c.mu.Lock()
+		c.got[eventID] = event
+		c.mu.Unlock()
+	})
+	return c
+}
+
+// CallbackReceiver starts a callback receiver on 127.0.0.1 that hands got
+// each callback as its X-Trtcd-Event-Id and "EventType/UserId" (a body
+// that is not JSON is answered 400); it stops when the test ends.
+func CallbackReceiver(t testing.TB, got func(eventID, event string)) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		var cb struct {
 			EventType int
@@ -38,12 +50,10 @@ func NewSeqCallbacks(t testing.TB) *SeqCallbacks {
 			http.Error(w, "bad body", http.StatusBadRequest)
 			return
 		}
-		c.mu.Lock()
-		c.got[r.Header.Get(callbacks.HeaderEventID)] = fmt.Sprintf("%d/%s", cb.EventType, cb.EventInfo.UserId)
-		c.mu.Unlock()
+		got(r.Header.Get(callbacks.HeaderEventID), fmt.Sprintf("%d/%s", cb.EventType, cb.EventInfo.UserId))
 	}))
-	t.Cleanup(c.srv.Close)
-	return c
+	t.Cleanup(srv.Close)
+	return srv
 }
 
 // URL is the receiver's callback URL.
