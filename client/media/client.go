@@ -203,6 +203,9 @@ func (c *Client) Handle(m wire.Message) error {
 		c.mu.Lock()
 		c.announced[recvKey{m.UserID, m.Kind}] = m.Type == wire.TypeTrackPublished
 		c.mu.Unlock()
+		if m.Type == wire.TypeTrackUnpublished {
+			c.unpublished(m.UserID, m.Kind)
+		}
 	case wire.TypeCandidate:
 		c.mu.Lock()
 		pc := c.sub

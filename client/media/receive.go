@@ -21,7 +21,37 @@ type recvTrack struct {
 	mu      sync.Mutex
 	stats   TrackStats
 	ssrc    webrtc.SSRC
+	cur     *trackEnd // the track being received; nil once it ended
 	endedCh chan struct{}
+}
+
+// trackEnd is closed once, by whichever comes first: the server's
+// media_track_unpublished or the track's packets ending (ReadRTP EOF).
+type trackEnd struct {
+	ch   chan struct{}
+	once sync.Once
+}
+
+func (e *trackEnd) end() { e.once.Do(func() { close(e.ch) }) }
+
+// unpublished ends user's kind track on the server's word: the server stops
+// forwarding a track before it says so, and the offer that removes the
+// track from the connection (ReadRTP EOF) may come tens of milliseconds
+// later in a large room.
+func (c *Client) unpublished(user string, kind wire.Kind) {
+	c.mu.Lock()
+	r := c.recv[recvKey{user, kind}]
+	c.mu.Unlock()
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cur != nil {
+		r.cur.end()
+		r.cur = nil
+		r.stats.Active = false
+	}
 }
 
 // TrackStats is what a client received of one user's track.
@@ -49,8 +79,9 @@ func (c *Client) Received(user string, kind wire.Kind) TrackStats {
 	return r.stats
 }
 
-// Ended is closed when the current track of user's kind ends (nil when
-// none was received yet).
+// Ended is closed when the current track of user's kind ends: when the
+// server says so (media_track_unpublished) or its packets end, whichever
+// comes first (nil when none was received yet).
 func (c *Client) Ended(user string, kind wire.Kind) <-chan struct{} {
 	c.mu.Lock()
 	r := c.recv[recvKey{user, kind}]
@@ -123,16 +154,17 @@ func (c *Client) onTrack(t *webrtc.TrackRemote) {
 		c.recv[k] = r
 	}
 	c.mu.Unlock()
-	ended := make(chan struct{})
+	ended := &trackEnd{ch: make(chan struct{})}
 	r.mu.Lock()
 	r.stats.Tracks++
 	r.stats.Active = true
 	r.stats.Codec = t.Codec().MimeType
 	r.ssrc = t.SSRC()
-	r.endedCh = ended
+	r.cur = ended
+	r.endedCh = ended.ch
 	r.mu.Unlock()
 	c.goroutine(func() {
-		defer close(ended)
+		defer ended.end()
 		mime := t.Codec().MimeType
 		for {
 			p, _, err := t.ReadRTP()
@@ -142,6 +174,10 @@ func (c *Client) onTrack(t *webrtc.TrackRemote) {
 			now := time.Now()
 			st, ok := SendTime(mime, p.Payload)
 			r.mu.Lock()
+			if r.cur != ended { // ended on the server's word: late packets do not count
+				r.mu.Unlock()
+				continue
+			}
 			r.stats.Packets++
 			r.stats.Bytes += uint64(len(p.Payload))
 			if ok {
@@ -150,7 +186,8 @@ func (c *Client) onTrack(t *webrtc.TrackRemote) {
 			r.mu.Unlock()
 		}
 		r.mu.Lock()
-		if r.endedCh == ended {
+		if r.cur == ended {
+			r.cur = nil
 			r.stats.Active = false
 		}
 		r.mu.Unlock()

@@ -52,10 +52,10 @@ func TestBenchMediaSmoke(t *testing.T) {
 		t.Errorf("loss_ratio %v, want %v", f["loss_ratio"], want)
 	}
 	for name, min := range map[string]float64{
-		"forwarding trtcd (send → subscriber ReadRTP)":           1,
-		"forwarding bare pion relay (send → subscriber ReadRTP)": 1,
-		"RemoveUser → track ended (subscriber ReadRTP EOF)":      4,
-		"RemoveUser → media_track_unpublished":                   4,
+		"forwarding trtcd (send → subscriber ReadRTP)":                                    1,
+		"forwarding bare pion relay (send → subscriber ReadRTP)":                          1,
+		"RemoveUser → track ended (media_track_unpublished)":                              4,
+		"RemoveUser → track removed from the connection (new offer applied, ReadRTP EOF)": 4,
 	} {
 		l := rep.Latency[name]
 		if l["count"] < min || !(l["p50_ms"] > 0) || l["p99_ms"] < l["p50_ms"] {

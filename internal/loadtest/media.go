@@ -40,8 +40,10 @@ type window struct {
 // RunMedia reports the server's CPU per forwarded packet and per
 // subscriber stream, forwarding latency and loss, RSS per media
 // participant, and the time from RemoveUser (of every publisher, in one
-// call) to each subscriber's track ending (its ReadRTP returning EOF after
-// the server's renegotiation), beside the bare relay's CPU and latency
+// call) to each subscriber's track ending (the server's
+// media_track_unpublished, sent once it stopped forwarding the track) and
+// to the track leaving the subscriber's connection (ReadRTP returning EOF
+// after the server's new offer), beside the bare relay's CPU and latency
 // with one publisher and the same number of subscriber streams.
 func RunMedia(ctx context.Context, cfg MediaConfig) (*Report, error) {
 	if cfg.Publishers <= 0 || cfg.Subscribers <= 0 {
@@ -175,12 +177,12 @@ func RunMedia(ctx context.Context, cfg MediaConfig) (*Report, error) {
 	rep.Figures["received_packets"] = float64(st.received.Load())
 	rep.Figures["lost_packets"] = float64(st.lost.Load())
 	rep.Figures["loss_ratio"] = Ratio(float64(st.lost.Load()), float64(st.lost.Load())+float64(st.received.Load()))
-	rep.Latency["RemoveUser → track ended (subscriber ReadRTP EOF)"] = ended.Summary()
+	rep.Latency["RemoveUser → track removed from the connection (new offer applied, ReadRTP EOF)"] = ended.Summary()
 	for _, m := range members {
 		m.ws.Close()
 	}
 	unpubWG.Wait()
-	rep.Latency["RemoveUser → media_track_unpublished"] = unpub.Summary()
+	rep.Latency["RemoveUser → track ended (media_track_unpublished)"] = unpub.Summary()
 
 	if cfg.Baseline != nil {
 		for _, p := range pubs {

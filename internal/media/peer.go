@@ -34,6 +34,7 @@ type Peer struct {
 	subPending bool // an offer on sub awaits its answer
 	subAgain   bool // and another is needed after it
 	senders    map[trackKey]subSender
+	stale      []*webrtc.RTPSender // dropped senders the next offer removes
 	unsub      map[trackKey]bool
 	pubMids    map[string]pubSection // the publishing m-sections of the last accepted offer
 	limiter    *rate.Limiter
@@ -250,7 +251,7 @@ func (p *Peer) addTracks(ts []*pubTrack) {
 		p.sendMsg(wire.Message{Type: wire.TypeTrackPublished, UserID: k.user, Kind: k.kind})
 		added = true
 	}
-	if added {
+	if added || len(p.stale) > 0 {
 		if e := p.negotiate(false); e != nil {
 			p.sendError(e)
 		}
@@ -259,9 +260,17 @@ func (p *Peer) addTracks(ts []*pubTrack) {
 
 // removeTracks takes ts away from the client.
 func (p *Peer) removeTracks(ts []*pubTrack) {
+	if p.dropTracks(ts) {
+		p.renegotiate()
+	}
+}
+
+// dropTracks stops sending ts to the client and tells it at once (the
+// media_track_unpublished notices); removed reports whether it had any of
+// them, and so needs a new offer (renegotiate).
+func (p *Peer) dropTracks(ts []*pubTrack) (removed bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	removed := false
 	for _, t := range ts {
 		k := trackKey{t.owner.user, t.kind}
 		if s, ok := p.senders[k]; ok && s.track == t && !p.closed {
@@ -269,19 +278,28 @@ func (p *Peer) removeTracks(ts []*pubTrack) {
 			removed = true
 		}
 	}
-	if removed {
-		if e := p.negotiate(false); e != nil {
-			p.sendError(e)
-		}
+	return removed
+}
+
+// renegotiate sends the client a new offer for what it receives now.
+func (p *Peer) renegotiate() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if e := p.negotiate(false); e != nil {
+		p.sendError(e)
 	}
 }
 
-// dropSender stops one sender and tells the client; under p.mu.
+// dropSender tells the client that a track ended and leaves its sender to
+// the next offer (negotiate), which removes it: the notice costs a message,
+// the removal (pion's RemoveTrack, up to a millisecond) and the offer much
+// more, and a subscriber should not wait for the others' offers to hear it.
+// The track's packets stopped before (pubTrack.end) or the sender no longer
+// matters (a replaced or unsubscribed track). Under p.mu; every caller
+// negotiates afterwards.
 func (p *Peer) dropSender(k trackKey, s subSender) {
 	delete(p.senders, k)
-	if err := p.sub.RemoveTrack(s.sender); err != nil {
-		p.room.srv.log.Debug("media: removing a track", "err", err)
-	}
+	p.stale = append(p.stale, s.sender)
 	p.sendMsg(wire.Message{Type: wire.TypeTrackUnpublished, UserID: k.user, Kind: k.kind})
 }
 
@@ -291,6 +309,12 @@ func (p *Peer) negotiate(force bool) *wire.Error {
 	if p.closed {
 		return wire.Errorf(wire.CodeClosed, "the peer is closed")
 	}
+	for _, s := range p.stale {
+		if err := p.sub.RemoveTrack(s); err != nil {
+			p.room.srv.log.Debug("media: removing a track", "err", err)
+		}
+	}
+	p.stale = nil
 	if p.subPending {
 		p.subAgain = true
 		return nil

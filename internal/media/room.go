@@ -108,8 +108,11 @@ func (r *Room) remove(user string, only *Peer, reason string) bool {
 	for _, t := range ts {
 		t.end()
 	}
+	// The others hear first; closing the removed user's connections and
+	// the offers that take the tracks away follow.
+	changed := dropFromAll(others, ts)
 	p.close()
-	removeFromAll(others, ts)
+	renegotiateAll(changed)
 	r.srv.log.Debug("media peer removed", "room", r.key, "user", user, "reason", reason)
 	return true
 }
@@ -316,14 +319,32 @@ func (r *Room) endTracks(ts []*pubTrack, ps []*Peer, stop bool) {
 // subscribers waited for the 99 before it.
 const TrackEndWorkers = 8
 
-// removeFromAll takes ts away from every peer of ps, several at a time.
+// removeFromAll takes ts away from every peer of ps.
 func removeFromAll(ps []*Peer, ts []*pubTrack) {
+	renegotiateAll(dropFromAll(ps, ts))
+}
+
+// dropFromAll stops sending ts to every peer of ps and tells each at once
+// (a media_track_unpublished notice costs one message); changed are the
+// peers that had any of ts and need a new offer. So a subscriber learns
+// that a track ended without waiting for the others' offers.
+func dropFromAll(ps []*Peer, ts []*pubTrack) (changed []*Peer) {
 	if len(ts) == 0 {
-		return
+		return nil
 	}
+	for _, p := range ps {
+		if p.dropTracks(ts) {
+			changed = append(changed, p)
+		}
+	}
+	return changed
+}
+
+// renegotiateAll sends each peer of ps a new offer, several at a time.
+func renegotiateAll(ps []*Peer) {
 	if len(ps) <= 2 {
 		for _, p := range ps {
-			p.removeTracks(ts)
+			p.renegotiate()
 		}
 		return
 	}
@@ -334,7 +355,7 @@ func removeFromAll(ps []*Peer, ts []*pubTrack) {
 		go func() {
 			defer wg.Done()
 			for p := range next {
-				p.removeTracks(ts)
+				p.renegotiate()
 			}
 		}()
 	}
