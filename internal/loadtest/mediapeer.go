@@ -27,6 +27,12 @@ const (
 	AudioPacketInterval = 20 * time.Millisecond
 	MediaPacketBytes    = 1100
 	keyframeEvery       = 2 * time.Second
+	// PaceFactor is libwebrtc's default pacing multiplier: a sender's
+	// pacer sends at 2.5 times the target bitrate.
+	PaceFactor = 2.5
+	// PacketGap is the time between two video packets of one frame when
+	// paced: MediaPacketBytes at PaceFactor × VideoBitrate (2.35 ms).
+	PacketGap = time.Duration(MediaPacketBytes * 8 * int64(time.Second) * 10 / (PaceFactor * 10 * VideoBitrate))
 )
 
 // epoch is the origin of the send stamps: time.Since uses the monotonic clock.
@@ -125,7 +131,10 @@ func (s *synthPublisher) addTo(pc *webrtc.PeerConnection) error {
 	return nil
 }
 
-// start paces the packets until stop.
+// start sends the packets until stop. Video is paced as WebRTC senders
+// pace it (libwebrtc's pacer sends at PaceFactor times the target bitrate):
+// a frame's packets leave PacketGap apart from the frame's capture time,
+// not all at once.
 func (s *synthPublisher) start() {
 	s.wg.Add(1)
 	go func() {
@@ -134,11 +143,11 @@ func (s *synthPublisher) start() {
 		audioBytes := AudioBitrate / 8 * int(AudioPacketInterval/time.Millisecond) / 1000
 		frameGap := time.Second / VideoFPS
 		var vseq, aseq uint16
-		var frame, apkt int
+		var frame, apkt, off int // off: bytes of the current frame sent
 		start := time.Now()
 		buf := make([]byte, MediaPacketBytes)
 		for {
-			nextV := start.Add(time.Duration(frame) * frameGap)
+			nextV := start.Add(time.Duration(frame)*frameGap + time.Duration(off/MediaPacketBytes)*PacketGap)
 			nextA := start.Add(time.Duration(apkt) * AudioPacketInterval)
 			next := nextV
 			if nextA.Before(next) {
@@ -160,17 +169,18 @@ func (s *synthPublisher) start() {
 			}
 			if !nextV.After(now) {
 				key := frame%int(keyframeEvery/frameGap) == 0
-				for off := 0; off < frameBytes; off += MediaPacketBytes {
-					n := min(MediaPacketBytes, frameBytes-off)
-					last := off+n >= frameBytes
-					p := rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: vseq, Timestamp: uint32(frame * 3000), Marker: last},
-						Payload: stamped(buf[:n], off == 0, key)}
-					vseq++
-					if s.video.WriteRTP(&p) == nil {
-						s.sent.Add(1)
-					}
+				n := min(MediaPacketBytes, frameBytes-off)
+				last := off+n >= frameBytes
+				p := rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: vseq, Timestamp: uint32(frame * 3000), Marker: last},
+					Payload: stamped(buf[:n], off == 0, key)}
+				vseq++
+				if s.video.WriteRTP(&p) == nil {
+					s.sent.Add(1)
 				}
-				frame++
+				off += n
+				if last {
+					frame, off = frame+1, 0
+				}
 			}
 		}
 	}()
