@@ -51,6 +51,7 @@ func (s *Store) applyBatch(ctx context.Context, evs []Event) (bad []error, err e
 		}
 		kept, err := s.apply(ctx, w, ev)
 		if err != nil {
+			s.forgetSessions()
 			s.failed.Add(1)
 			return nil, fmt.Errorf("%w: applying %s seq %d: %v", ErrUnavailable, ev.Room, ev.Seq, err)
 		}
@@ -61,6 +62,7 @@ func (s *Store) applyBatch(ctx context.Context, evs []Event) (bad []error, err e
 		}
 	}
 	if err := tx.Commit(); err != nil {
+		s.forgetSessions()
 		s.failed.Add(1)
 		return nil, fmt.Errorf("%w: commit: %v", ErrUnavailable, err)
 	}
@@ -95,6 +97,9 @@ func (s *Store) apply(ctx context.Context, tx execer, ev *Event) (kept bool, err
 		if err := exec(`UPDATE room_sessions SET destroyed_ms = ?, close_reason = ? WHERE comm_id = ? AND destroyed_ms IS NULL`,
 			ev.TimeMs, reason, comm); err != nil {
 			return true, err
+		}
+		if s.sessions != nil {
+			s.sessions.closed(ev.Room, comm, ev.TimeMs)
 		}
 		// Members still open when the room closes (their leave was lost) leave with it.
 		memberReason := ReasonLeft
@@ -168,16 +173,36 @@ func (s *Store) openSession(ctx context.Context, tx execer, ev *Event) error {
 	if str {
 		isStr = 1
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO room_sessions (comm_id, app, room_key, room_text, is_str, open_seq, created_ms, destroyed_ms, creator, close_reason)
+	comm := CommID(ev.App, roomText(ev), str, ev.TimeMs, ev.Seq)
+	res, err := tx.ExecContext(ctx, `INSERT INTO room_sessions (comm_id, app, room_key, room_text, is_str, open_seq, created_ms, destroyed_ms, creator, close_reason)
 		VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, '') ON CONFLICT (comm_id) DO NOTHING`,
-		CommID(ev.App, roomText(ev), str, ev.TimeMs, ev.Seq), int64(ev.App), ev.Room, roomText(ev), isStr,
-		int64(ev.Seq), ev.TimeMs, ev.User)
-	return err
+		comm, int64(ev.App), ev.Room, roomText(ev), isStr, int64(ev.Seq), ev.TimeMs, ev.User)
+	if err != nil || s.sessions == nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 1 {
+		// A session written again (a redelivery) may have closed since: only
+		// a new row is known to be open.
+		s.sessions.opened(ev.Room, cachedSession{comm: comm, createdMs: ev.TimeMs, openSeq: ev.Seq})
+	}
+	return nil
+}
+
+// forgetSessions empties the session cache (a transaction failed).
+func (s *Store) forgetSessions() {
+	if s.sessions != nil {
+		s.sessions.forget()
+	}
 }
 
 // sessionOf finds the room session an event belongs to: the latest one of
 // its room opened before it (by time, then sequence number).
 func (s *Store) sessionOf(ctx context.Context, tx execer, ev *Event) (comm string, destroyedMs int64, ok bool, err error) {
+	if s.sessions != nil {
+		if cs, hit := s.sessions.get(ev); hit {
+			return cs.comm, cs.destroyedMs, true, nil
+		}
+	}
 	var destroyed sql.NullInt64
 	err = tx.QueryRowContext(ctx, `SELECT comm_id, destroyed_ms FROM room_sessions
 		WHERE room_key = ? AND (created_ms < ? OR (created_ms = ? AND open_seq <= ?))

@@ -44,7 +44,8 @@ type Store struct {
 	now       func() time.Time
 	retention time.Duration
 	log       *slog.Logger
-	w         writer // group commit (commit.go)
+	w         writer        // group commit (commit.go)
+	sessions  *sessionCache // SQLite only (sessions.go); nil with PostgreSQL
 
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt // the write path's prepared statements
@@ -127,6 +128,9 @@ func OpenPostgres(ctx context.Context, dsn string, opts Options) (*Store, error)
 
 func open(ctx context.Context, db *sql.DB, pg bool, opts Options) (*Store, error) {
 	s := &Store{db: db, pg: pg, now: opts.Now, retention: opts.Retention, log: opts.Log, w: newWriter()}
+	if !pg {
+		s.sessions = &sessionCache{}
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -189,6 +193,9 @@ func (s *Store) Prune(ctx context.Context) (int64, error) {
 		}
 		n, _ := res.RowsAffected()
 		total += n
+	}
+	if total > 0 && s.sessions != nil {
+		s.sessions.forget()
 	}
 	s.pruned.Add(total)
 	return total, nil

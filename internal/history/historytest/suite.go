@@ -43,6 +43,8 @@ func Run(t *testing.T, b Backend) {
 	t.Run("ConcurrentWriters", func(t *testing.T) { testConcurrent(t, b) })
 	t.Run("ApplyAfterClose", func(t *testing.T) { testApplyAfterClose(t, b) })
 	t.Run("EntryWithoutOpening", func(t *testing.T) { testEntryWithoutOpening(t, b) })
+	t.Run("Reopened", func(t *testing.T) { testReopened(t, b) })
+	t.Run("LateEventAfterPrune", func(t *testing.T) { testLateEventAfterPrune(t, b) })
 }
 
 func eq(t *testing.T, what string, got, want any) {
@@ -481,4 +483,44 @@ func testApplyAfterClose(t *testing.T, b Backend) {
 	if err := s.Apply(ctx, rm.ev(2, sec, history.TypeEnter, "u1")); !errors.Is(err, history.ErrUnavailable) {
 		t.Fatalf("Apply after Close = %v, want ErrUnavailable", err)
 	}
+}
+
+// testReopened: a store opened again on the same database (a restart, with
+// rooms still open) goes on writing their sessions as one store would.
+func testReopened(t *testing.T, b Backend) {
+	s, addr := Open(t, b, history.Options{Now: NewClock(Now).Now})
+	script := Script()
+	Feed(t, s, script[:len(script)/2])
+	s.Close()
+	s2, err := b.Open(ctx, addr, history.Options{Now: NewClock(Now).Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	Feed(t, s2, script[len(script)/2:])
+	CheckScript(t, s2)
+}
+
+// testLateEventAfterPrune: an event redelivered for a room session that
+// retention has deleted belongs to no session and is not stored.
+func testLateEventAfterPrune(t *testing.T, b Backend) {
+	clock := NewClock(Now)
+	s, _ := Open(t, b, history.Options{Now: clock.Now})
+	rm := room{app: App, num: 9191}
+	comm := history.CommID(App, "9191", false, Ms(1*sec), 1)
+	Feed(t, s, []history.Event{
+		rm.ev(1, 1*sec, history.TypeRoomOpened, "ivy"),
+		rm.ev(2, 1*sec, history.TypeEnter, "ivy"),
+		rm.ev(3, 2*sec, history.TypeLeave, "ivy"),
+		rm.ev(3, 2*sec, history.TypeRoomClosed, ""),
+	})
+	eq(t, "ivy's events before", events(t, s, App, comm, "ivy"), []string{"1s:103/0/20/-1", "2s:104/0/0/-1"})
+	clock.Set(T0.Add(history.DefaultRetention + 150*sec))
+	if n, err := s.Prune(ctx); err != nil || n == 0 {
+		t.Fatalf("prune deleted %d rows (%v)", n, err)
+	}
+	Feed(t, s, []history.Event{rm.ev(3, 2*sec, history.TypeLeave, "ivy")})
+	eq(t, "ivy's events after", events(t, s, App, comm, "ivy"), []string{})
+	total, _ := members(t, s, history.MemberQuery{App: App, CommID: comm, FromMs: 0, ToMs: Ms(30 * day), Limit: 10})
+	eq(t, "ivy's stays after", total, 0)
 }

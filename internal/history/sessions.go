@@ -1,0 +1,72 @@
+package history
+
+import "sync"
+
+// sessionCache remembers, for each room, the latest room session this
+// process wrote, so that an event finds its session (sessionOf) without a
+// query: that query was about a quarter of the write path's CPU.
+//
+// Only on SQLite, where this process is the one writer: with PostgreSQL
+// another node may open a newer session of the same room after the history
+// group's shard moves, and a cached one would then be wrong.
+//
+// It is exact because the history group hands each room's events over in
+// order: a session newer than the cached one can only be written by this
+// process, which then caches it. A redelivered older event (one before
+// the cached session) is looked up in the database. The cache is emptied
+// when a transaction fails (what it learnt may have been rolled back) and
+// when retention deletes rows (a cached session may be gone).
+type sessionCache struct {
+	mu    sync.Mutex
+	rooms map[string]cachedSession // by room key
+}
+
+type cachedSession struct {
+	comm        string
+	createdMs   int64
+	openSeq     uint64
+	destroyedMs int64 // 0 while open
+}
+
+// get is the cached session ev belongs to, if the cache can tell: the
+// room's latest session, opened at or before ev (by time, then sequence
+// number).
+func (c *sessionCache) get(ev *Event) (cachedSession, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cs, ok := c.rooms[ev.Room]
+	if !ok || ev.TimeMs < cs.createdMs || ev.TimeMs == cs.createdMs && ev.Seq < cs.openSeq {
+		return cachedSession{}, false
+	}
+	return cs, true
+}
+
+// opened records a session written for room unless a newer one is cached.
+func (c *sessionCache) opened(room string, cs cachedSession) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old, ok := c.rooms[room]; ok && (old.createdMs > cs.createdMs || old.createdMs == cs.createdMs && old.openSeq > cs.openSeq) {
+		return
+	}
+	if c.rooms == nil {
+		c.rooms = make(map[string]cachedSession)
+	}
+	c.rooms[room] = cs
+}
+
+// closed records that session comm of room closed at ms.
+func (c *sessionCache) closed(room, comm string, ms int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cs, ok := c.rooms[room]; ok && cs.comm == comm && cs.destroyedMs == 0 {
+		cs.destroyedMs = ms
+		c.rooms[room] = cs
+	}
+}
+
+// forget empties the cache.
+func (c *sessionCache) forget() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.rooms)
+}
