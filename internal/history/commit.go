@@ -20,15 +20,15 @@ const (
 	// MaxCommitBatch is the most events one transaction carries.
 	MaxCommitBatch = 256
 	// CommitDelay is how long the writer collects events after the first
-	// one before it commits (unless MaxCommitBatch are waiting). A commit
-	// writes every page the transaction touched to the WAL, and the events
-	// of a batch share pages (the same index pages, the same room's rows),
-	// so fewer, larger commits cost less per event: at 1 000 joins per
-	// second, 50 ms (about 50 events a transaction) took 12-17 % less
-	// server CPU per join than 10 ms; 250 ms took no less than 50 ms
-	// (docs/benchmarks.md). The shards that wait meanwhile are the history
-	// group's, never a client's; history lags by at most this much more.
-	CommitDelay = 50 * time.Millisecond
+	// one before it commits (unless MaxCommitBatch are waiting): a commit
+	// costs about as much as writing one event, so at a steady 1 000 events
+	// per second this makes a transaction carry about ten. The shards that
+	// wait meanwhile are the history group's, never a client's. Longer is
+	// cheaper per event but worse for everyone else: 50 ms took 12-17 % less
+	// CPU per join at 1 000 joins/s, but a server on one core then spent a
+	// few milliseconds at a time in one commit, and kicks arriving meanwhile
+	// waited (kick p99 1.36-1.40×, docs/benchmarks.md).
+	CommitDelay = 10 * time.Millisecond
 	// CommitTimeout bounds one transaction; a database that does not answer
 	// within it fails the batch, whose events are delivered again.
 	CommitTimeout = 30 * time.Second
