@@ -60,6 +60,10 @@ type TrackStats struct {
 	Bytes   uint64 // RTP payload bytes
 	Tracks  int    // how many times the track was received (re-subscriptions, republishing)
 	Active  bool   // a track is being received now
+	// Removed: the last track received has left the connection (the
+	// server's offer took it off and its packets ended, ReadRTP EOF); it
+	// ended (Ended, Active false) when the server said so, maybe before.
+	Removed bool
 	Codec   string // e.g. "video/VP8"
 	// Latency is the last payload's arrival minus its send time (same host
 	// clocks only).
@@ -158,6 +162,7 @@ func (c *Client) onTrack(t *webrtc.TrackRemote) {
 	r.mu.Lock()
 	r.stats.Tracks++
 	r.stats.Active = true
+	r.stats.Removed = false
 	r.stats.Codec = t.Codec().MimeType
 	r.ssrc = t.SSRC()
 	r.cur = ended
@@ -189,6 +194,9 @@ func (c *Client) onTrack(t *webrtc.TrackRemote) {
 		if r.cur == ended {
 			r.cur = nil
 			r.stats.Active = false
+		}
+		if r.endedCh == ended.ch {
+			r.stats.Removed = true
 		}
 		r.mu.Unlock()
 	})

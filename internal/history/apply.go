@@ -33,6 +33,8 @@ func (s *Store) ApplyAll(ctx context.Context, evs []Event) error {
 // wrapping ErrBadEvent for each malformed event, which is skipped (nil for
 // the others); err means nothing was stored.
 func (s *Store) applyBatch(ctx context.Context, evs []Event) (bad []error, err error) {
+	s.pruneMu.RLock() // Prune deletes sessions and empties the cache in between
+	defer s.pruneMu.RUnlock()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		s.failed.Add(1)
@@ -180,11 +182,27 @@ func (s *Store) openSession(ctx context.Context, tx execer, ev *Event) error {
 	if err != nil || s.sessions == nil {
 		return err
 	}
-	if n, err := res.RowsAffected(); err == nil && n == 1 {
-		// A session written again (a redelivery) may have closed since: only
-		// a new row is known to be open.
-		s.sessions.opened(ev.Room, cachedSession{comm: comm, createdMs: ev.TimeMs, openSeq: ev.Seq})
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return nil // not a new row: a redelivery, whose session may have closed since
 	}
+	if s.sessions.opened(ev.Room, cachedSession{comm: comm, createdMs: ev.TimeMs, openSeq: ev.Seq}) {
+		return nil
+	}
+	return s.seedSession(ctx, tx, ev.Room)
+}
+
+// seedSession caches room's latest session in the database.
+func (s *Store) seedSession(ctx context.Context, tx execer, room string) error {
+	var cs cachedSession
+	var seq int64
+	var destroyed sql.NullInt64
+	err := tx.QueryRowContext(ctx, `SELECT comm_id, created_ms, open_seq, destroyed_ms FROM room_sessions
+		WHERE room_key = ? ORDER BY created_ms DESC, open_seq DESC LIMIT 1`, room).Scan(&cs.comm, &cs.createdMs, &seq, &destroyed)
+	if err != nil {
+		return err
+	}
+	cs.openSeq, cs.destroyedMs = uint64(seq), destroyed.Int64
+	s.sessions.seed(room, cs)
 	return nil
 }
 

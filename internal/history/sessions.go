@@ -10,12 +10,19 @@ import "sync"
 // another node may open a newer session of the same room after the history
 // group's shard moves, and a cached one would then be wrong.
 //
-// It is exact because the history group hands each room's events over in
-// order: a session newer than the cached one can only be written by this
-// process, which then caches it. A redelivered older event (one before
-// the cached session) is looked up in the database. The cache is emptied
-// when a transaction fails (what it learnt may have been rolled back) and
-// when retention deletes rows (a cached session may be gone).
+// A room's entry is always the latest session of that room in the database
+// (by creation time, then sequence number): it is seeded from the database
+// when the first session this process writes for the room has no entry
+// (a redelivered session that retention had deleted may come back older
+// than one already there), and replaced only by a newer session this
+// process writes; no other process writes (SQLite). So for an event at or
+// after the entry's opening, the entry is the session the query would
+// find; an older event (a redelivery) is looked up in the database. The
+// cache is emptied when a transaction fails (what it learnt may have been
+// rolled back) and, under the store's prune lock, when retention deletes
+// rows (a cached session may be gone). Rooms whose latest session this
+// process has not written since (a restart, an emptied cache) are looked
+// up in the database at every event until their next session opens.
 type sessionCache struct {
 	mu    sync.Mutex
 	rooms map[string]cachedSession // by room key
@@ -41,13 +48,26 @@ func (c *sessionCache) get(ev *Event) (cachedSession, bool) {
 	return cs, true
 }
 
-// opened records a session written for room unless a newer one is cached.
-func (c *sessionCache) opened(room string, cs cachedSession) {
+// opened records a session written for room unless a newer one is cached;
+// known is false when the room has no entry, and then nothing is recorded:
+// the caller seeds the entry from the database (seed).
+func (c *sessionCache) opened(room string, cs cachedSession) (known bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if old, ok := c.rooms[room]; ok && (old.createdMs > cs.createdMs || old.createdMs == cs.createdMs && old.openSeq > cs.openSeq) {
-		return
+	old, ok := c.rooms[room]
+	if !ok {
+		return false
 	}
+	if cs.createdMs > old.createdMs || cs.createdMs == old.createdMs && cs.openSeq > old.openSeq {
+		c.rooms[room] = cs
+	}
+	return true
+}
+
+// seed records room's latest session as read from the database.
+func (c *sessionCache) seed(room string, cs cachedSession) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.rooms == nil {
 		c.rooms = make(map[string]cachedSession)
 	}

@@ -46,6 +46,7 @@ type Store struct {
 	log       *slog.Logger
 	w         writer        // group commit (commit.go)
 	sessions  *sessionCache // SQLite only (sessions.go); nil with PostgreSQL
+	pruneMu   sync.RWMutex  // Prune holds it, each write transaction shares it
 
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt // the write path's prepared statements
@@ -180,6 +181,11 @@ func (s *Store) bind(query string) string {
 // Open sessions are kept however old. It returns the rows deleted.
 func (s *Store) Prune(ctx context.Context) (int64, error) {
 	cutoff := s.now().Add(-s.retention).UnixMilli()
+	// No write transaction runs meanwhile, so none finds in the session
+	// cache a session this deletes (SQLite takes one writer at a time
+	// anyway, so this costs the writers nothing).
+	s.pruneMu.Lock()
+	defer s.pruneMu.Unlock()
 	var total int64
 	for _, q := range []string{
 		`DELETE FROM user_events WHERE time_ms < ?`,

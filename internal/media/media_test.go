@@ -72,6 +72,15 @@ func removeEndsTracks(t *testing.T, subscribers int) {
 			t.Fatal("a subscriber's track from alice did not end")
 		}
 	}
+	// The new offers then take the senders off every subscriber's connection.
+	until(t, "alice's tracks to leave every subscriber's connection", func() bool {
+		for _, b := range subs {
+			if !b.c.Received("alice", wire.Audio).Removed || !b.c.Received("alice", wire.Video).Removed {
+				return false
+			}
+		}
+		return true
+	})
 	until(t, "alice's client to see its connection closed", func() bool {
 		s := a.c.State(wire.PCPub)
 		return s == "closed" || s == "failed" || s == "disconnected"

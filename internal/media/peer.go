@@ -251,17 +251,10 @@ func (p *Peer) addTracks(ts []*pubTrack) {
 		p.sendMsg(wire.Message{Type: wire.TypeTrackPublished, UserID: k.user, Kind: k.kind})
 		added = true
 	}
-	if added || len(p.stale) > 0 {
+	if (added || len(p.stale) > 0) && !p.closed {
 		if e := p.negotiate(false); e != nil {
 			p.sendError(e)
 		}
-	}
-}
-
-// removeTracks takes ts away from the client.
-func (p *Peer) removeTracks(ts []*pubTrack) {
-	if p.dropTracks(ts) {
-		p.renegotiate()
 	}
 }
 
@@ -281,25 +274,34 @@ func (p *Peer) dropTracks(ts []*pubTrack) (removed bool) {
 	return removed
 }
 
-// renegotiate sends the client a new offer for what it receives now.
+// renegotiate sends the client a new offer that takes its dropped senders
+// away, unless one was made since (the senders are gone) or the peer closed.
 func (p *Peer) renegotiate() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.closed || len(p.stale) == 0 {
+		return
+	}
 	if e := p.negotiate(false); e != nil {
 		p.sendError(e)
 	}
 }
 
-// dropSender tells the client that a track ended and leaves its sender to
-// the next offer (negotiate), which removes it: the notice costs a message,
-// the removal (pion's RemoveTrack, up to a millisecond) and the offer much
-// more, and a subscriber should not wait for the others' offers to hear it.
-// The track's packets stopped before (pubTrack.end) or the sender no longer
-// matters (a replaced or unsubscribed track). Under p.mu; every caller
-// negotiates afterwards.
+// dropSender tells the client that a track is no longer sent to it. The
+// sender of a track that ended (its packets stopped in pubTrack.end) is
+// left to the next offer (negotiate), which takes it off: the notice costs
+// a message, the removal (pion's RemoveTrack, up to a millisecond) and the
+// offer much more, and a subscriber should not wait for the others'
+// offers to hear it. The sender of a live track (an unsubscribe, a
+// replaced track) is taken off at once, before the notice. Under p.mu;
+// every caller negotiates afterwards.
 func (p *Peer) dropSender(k trackKey, s subSender) {
 	delete(p.senders, k)
-	p.stale = append(p.stale, s.sender)
+	if s.track.isEnded() {
+		p.stale = append(p.stale, s.sender)
+	} else if err := p.sub.RemoveTrack(s.sender); err != nil {
+		p.room.srv.log.Debug("media: removing a track", "err", err)
+	}
 	p.sendMsg(wire.Message{Type: wire.TypeTrackUnpublished, UserID: k.user, Kind: k.kind})
 }
 

@@ -205,6 +205,7 @@ func TestUnsubscribeAndSubscribeAgain(t *testing.T) {
 	case <-e.ctx.Done():
 		t.Fatal("bob's video from alice did not end after unsubscribing")
 	}
+	until(t, "alice's video to leave bob's connection", func() bool { return b.c.Received("alice", wire.Video).Removed })
 	grows(t, "audio from alice after unsubscribing video", packets(b.c, "alice", wire.Audio), 10)
 	if err := b.c.Subscribe("alice", wire.Video); err != nil {
 		t.Fatal(err)

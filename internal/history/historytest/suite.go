@@ -486,7 +486,8 @@ func testApplyAfterClose(t *testing.T, b Backend) {
 }
 
 // testReopened: a store opened again on the same database (a restart, with
-// rooms still open) goes on writing their sessions as one store would.
+// rooms still open) goes on writing their sessions as one store would,
+// finding the sessions the first one opened in the database.
 func testReopened(t *testing.T, b Backend) {
 	s, addr := Open(t, b, history.Options{Now: NewClock(Now).Now})
 	script := Script()
@@ -501,26 +502,40 @@ func testReopened(t *testing.T, b Backend) {
 	CheckScript(t, s2)
 }
 
-// testLateEventAfterPrune: an event redelivered for a room session that
-// retention has deleted belongs to no session and is not stored.
+// testLateEventAfterPrune: events redelivered for a room session that
+// retention deleted do not go where they do not belong. A late leave is
+// stored nowhere; a late opening comes back as an old session, and the
+// room's newer session, open before it came back, still gets its events.
 func testLateEventAfterPrune(t *testing.T, b Backend) {
 	clock := NewClock(Now)
 	s, _ := Open(t, b, history.Options{Now: clock.Now})
 	rm := room{app: App, num: 9191}
-	comm := history.CommID(App, "9191", false, Ms(1*sec), 1)
+	old := history.CommID(App, "9191", false, Ms(1*sec), 1)
 	Feed(t, s, []history.Event{
 		rm.ev(1, 1*sec, history.TypeRoomOpened, "ivy"),
 		rm.ev(2, 1*sec, history.TypeEnter, "ivy"),
 		rm.ev(3, 2*sec, history.TypeLeave, "ivy"),
 		rm.ev(3, 2*sec, history.TypeRoomClosed, ""),
 	})
-	eq(t, "ivy's events before", events(t, s, App, comm, "ivy"), []string{"1s:103/0/20/-1", "2s:104/0/0/-1"})
-	clock.Set(T0.Add(history.DefaultRetention + 150*sec))
+	eq(t, "ivy's events before", events(t, s, App, old, "ivy"), []string{"1s:103/0/20/-1", "2s:104/0/0/-1"})
+	later := history.DefaultRetention + 100*sec
+	clock.Set(T0.Add(later + 50*sec))
+	newer := history.CommID(App, "9191", false, Ms(later), 10)
+	Feed(t, s, []history.Event{
+		rm.ev(10, later, history.TypeRoomOpened, "joe"),
+		rm.ev(11, later, history.TypeEnter, "joe"),
+	})
 	if n, err := s.Prune(ctx); err != nil || n == 0 {
 		t.Fatalf("prune deleted %d rows (%v)", n, err)
 	}
-	Feed(t, s, []history.Event{rm.ev(3, 2*sec, history.TypeLeave, "ivy")})
-	eq(t, "ivy's events after", events(t, s, App, comm, "ivy"), []string{})
-	total, _ := members(t, s, history.MemberQuery{App: App, CommID: comm, FromMs: 0, ToMs: Ms(30 * day), Limit: 10})
-	eq(t, "ivy's stays after", total, 0)
+	Feed(t, s, []history.Event{
+		rm.ev(3, 2*sec, history.TypeLeave, "ivy"),
+		rm.ev(1, 1*sec, history.TypeRoomOpened, "ivy"),
+		rm.ev(12, later+10*sec, history.TypeLeave, "joe"),
+	})
+	eq(t, "ivy's events after", events(t, s, App, old, "ivy"), []string{})
+	eq(t, "joe's events in the newer session", events(t, s, App, newer, "joe"), []string{"336h1m40s:103/0/20/-1", "336h1m50s:104/0/0/-1"})
+	eq(t, "joe's events in the old one", events(t, s, App, old, "joe"), []string{})
+	total, stays := members(t, s, history.MemberQuery{App: App, CommID: newer, FromMs: 0, ToMs: Ms(30 * day), Limit: 10})
+	eq(t, "joe's stay", fmt.Sprint(total, stays), fmt.Sprint(1, []stay{{"joe", "anchor", history.ReasonLeft, later, later + 10*sec}}))
 }
