@@ -70,6 +70,14 @@ var migrations = [][]string{
 		`CREATE INDEX user_events_comm_user_time ON user_events (comm_id, user_id, time_ms)`,
 		`CREATE INDEX user_events_time ON user_events (time_ms)`,
 	},
+	{ // 2: two indexes the queries do without, each a B-tree every event wrote
+		// DescribeUserInfo finds a session's stays through the primary key or
+		// member_sessions_comm_user (both begin with comm_id) and sorts them.
+		`DROP INDEX member_sessions_comm_join`,
+		// DescribeUserEvent finds one user's events in a session through the
+		// primary key (comm_id, user_id, ...) and sorts them by time.
+		`DROP INDEX user_events_comm_user_time`,
+	},
 }
 
 // SchemaVersion is the schema version this binary writes.

@@ -38,6 +38,7 @@ func Run(t *testing.T, b Backend) {
 	t.Run("RedeliveryChangesNothing", func(t *testing.T) { testRedelivery(t, b) })
 	t.Run("BadEvents", func(t *testing.T) { testBadEvents(t, b) })
 	t.Run("MigrationsFromEmpty", func(t *testing.T) { testMigrations(t, b) })
+	t.Run("UpgradeFromVersion1", func(t *testing.T) { testUpgradeFromV1(t, b) })
 	t.Run("Retention", func(t *testing.T) { testRetention(t, b) })
 	t.Run("RetentionBoundary", func(t *testing.T) { testRetentionBoundary(t, b) })
 	t.Run("ConcurrentWriters", func(t *testing.T) { testConcurrent(t, b) })
@@ -538,4 +539,42 @@ func testLateEventAfterPrune(t *testing.T, b Backend) {
 	eq(t, "joe's events in the old one", events(t, s, App, old, "joe"), []string{})
 	total, stays := members(t, s, history.MemberQuery{App: App, CommID: newer, FromMs: 0, ToMs: Ms(30 * day), Limit: 10})
 	eq(t, "joe's stay", fmt.Sprint(total, stays), fmt.Sprint(1, []stay{{"joe", "anchor", history.ReasonLeft, later, later + 10*sec}}))
+}
+
+// testUpgradeFromV1: a database an older binary left at schema version 1,
+// with its data, is brought to the current version at start-up: version 2
+// drops two indexes, and the answers stay the same.
+func testUpgradeFromV1(t *testing.T, b Backend) {
+	s, addr := Open(t, b, history.Options{Now: NewClock(Now).Now})
+	Feed(t, s, Script())
+	s.Close()
+	raw := b.SQL(t, addr)
+	exec := func(q string) {
+		t.Helper()
+		if _, err := raw.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	// Back to version 1 as it was: its two indexes, its one version row.
+	exec(`CREATE INDEX member_sessions_comm_join ON member_sessions (comm_id, join_ms)`)
+	exec(`CREATE INDEX user_events_comm_user_time ON user_events (comm_id, user_id, time_ms)`)
+	exec(`DELETE FROM history_schema WHERE version > 1`)
+	s2, err := b.Open(ctx, addr, history.Options{Now: NewClock(Now).Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if v, err := s2.Version(ctx); err != nil || v != history.SchemaVersion() || v < 2 {
+		t.Fatalf("version %d (%v), want %d", v, err, history.SchemaVersion())
+	}
+	CheckScript(t, s2)
+	// One row per version, read on the raw connection first (which also
+	// makes SQLite reload the schema it cached before the upgrade).
+	var rows int
+	if err := raw.QueryRowContext(ctx, `SELECT COUNT(*) FROM history_schema`).Scan(&rows); err != nil || rows != history.SchemaVersion() {
+		t.Fatalf("%d schema rows (%v), want %d", rows, err, history.SchemaVersion())
+	}
+	// Both indexes are gone: their names are free again.
+	exec(`CREATE INDEX member_sessions_comm_join ON member_sessions (comm_id)`)
+	exec(`CREATE INDEX user_events_comm_user_time ON user_events (comm_id)`)
 }
