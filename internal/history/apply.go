@@ -53,7 +53,7 @@ func (s *Store) applyBatch(ctx context.Context, evs []Event) (bad []error, err e
 		}
 		kept, err := s.apply(ctx, w, ev)
 		if err != nil {
-			s.forgetSessions()
+			s.sessions.forget()
 			s.failed.Add(1)
 			return nil, fmt.Errorf("%w: applying %s seq %d: %v", ErrUnavailable, ev.Room, ev.Seq, err)
 		}
@@ -64,7 +64,7 @@ func (s *Store) applyBatch(ctx context.Context, evs []Event) (bad []error, err e
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		s.forgetSessions()
+		s.sessions.forget()
 		s.failed.Add(1)
 		return nil, fmt.Errorf("%w: commit: %v", ErrUnavailable, err)
 	}
@@ -100,9 +100,7 @@ func (s *Store) apply(ctx context.Context, tx execer, ev *Event) (kept bool, err
 			ev.TimeMs, reason, comm); err != nil {
 			return true, err
 		}
-		if s.sessions != nil {
-			s.sessions.closed(ev.Room, comm, ev.TimeMs)
-		}
+		s.sessions.closed(ev.Room, comm, ev.TimeMs)
 		// Members still open when the room closes (their leave was lost) leave with it.
 		memberReason := ReasonLeft
 		if reason == ReasonDismissed {
@@ -206,20 +204,11 @@ func (s *Store) seedSession(ctx context.Context, tx execer, room string) error {
 	return nil
 }
 
-// forgetSessions empties the session cache (a transaction failed).
-func (s *Store) forgetSessions() {
-	if s.sessions != nil {
-		s.sessions.forget()
-	}
-}
-
 // sessionOf finds the room session an event belongs to: the latest one of
 // its room opened before it (by time, then sequence number).
 func (s *Store) sessionOf(ctx context.Context, tx execer, ev *Event) (comm string, destroyedMs int64, ok bool, err error) {
-	if s.sessions != nil {
-		if cs, hit := s.sessions.get(ev); hit {
-			return cs.comm, cs.destroyedMs, true, nil
-		}
+	if cs, hit := s.sessions.get(ev); hit {
+		return cs.comm, cs.destroyedMs, true, nil
 	}
 	var destroyed sql.NullInt64
 	err = tx.QueryRowContext(ctx, `SELECT comm_id, destroyed_ms FROM room_sessions

@@ -2,9 +2,10 @@ package history
 
 import "sync"
 
-// sessionCache remembers, for each room, the latest room session this
-// process wrote, so that an event finds its session (sessionOf) without a
-// query: that query was about a quarter of the write path's CPU.
+// sessionCache remembers, for each room, its latest room session, so that
+// an event finds its session (sessionOf) without a query: that query was
+// about a quarter of the write path's CPU. A nil cache (PostgreSQL) knows
+// nothing and records nothing.
 //
 // Only on SQLite, where this process is the one writer: with PostgreSQL
 // another node may open a newer session of the same room after the history
@@ -39,6 +40,9 @@ type cachedSession struct {
 // room's latest session, opened at or before ev (by time, then sequence
 // number).
 func (c *sessionCache) get(ev *Event) (cachedSession, bool) {
+	if c == nil {
+		return cachedSession{}, false
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	cs, ok := c.rooms[ev.Room]
@@ -76,6 +80,9 @@ func (c *sessionCache) seed(room string, cs cachedSession) {
 
 // closed records that session comm of room closed at ms.
 func (c *sessionCache) closed(room, comm string, ms int64) {
+	if c == nil {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if cs, ok := c.rooms[room]; ok && cs.comm == comm && cs.destroyedMs == 0 {
@@ -86,6 +93,9 @@ func (c *sessionCache) closed(room, comm string, ms int64) {
 
 // forget empties the cache.
 func (c *sessionCache) forget() {
+	if c == nil {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	clear(c.rooms)

@@ -200,7 +200,7 @@ func (s *Store) Prune(ctx context.Context) (int64, error) {
 		n, _ := res.RowsAffected()
 		total += n
 	}
-	if total > 0 && s.sessions != nil {
+	if total > 0 {
 		s.sessions.forget()
 	}
 	s.pruned.Add(total)

@@ -297,12 +297,21 @@ func (p *Peer) renegotiate() {
 // every caller negotiates afterwards.
 func (p *Peer) dropSender(k trackKey, s subSender) {
 	delete(p.senders, k)
-	if s.track.isEnded() {
-		p.stale = append(p.stale, s.sender)
-	} else if err := p.sub.RemoveTrack(s.sender); err != nil {
-		p.room.srv.log.Debug("media: removing a track", "err", err)
+	p.stale = append(p.stale, s.sender)
+	if !s.track.isEnded() {
+		p.removeStale()
 	}
 	p.sendMsg(wire.Message{Type: wire.TypeTrackUnpublished, UserID: k.user, Kind: k.kind})
+}
+
+// removeStale takes the dropped senders off the connection; under p.mu.
+func (p *Peer) removeStale() {
+	for _, s := range p.stale {
+		if err := p.sub.RemoveTrack(s); err != nil {
+			p.room.srv.log.Debug("media: removing a track", "err", err)
+		}
+	}
+	p.stale = nil
 }
 
 // negotiate sends a new offer on sub, or notes that one is needed once the
@@ -311,12 +320,7 @@ func (p *Peer) negotiate(force bool) *wire.Error {
 	if p.closed {
 		return wire.Errorf(wire.CodeClosed, "the peer is closed")
 	}
-	for _, s := range p.stale {
-		if err := p.sub.RemoveTrack(s); err != nil {
-			p.room.srv.log.Debug("media: removing a track", "err", err)
-		}
-	}
-	p.stale = nil
+	p.removeStale()
 	if p.subPending {
 		p.subAgain = true
 		return nil
