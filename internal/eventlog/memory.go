@@ -33,8 +33,15 @@ type memShard struct {
 	keep bool          // sealed with no group: keep nothing (under mu)
 }
 
-// memRingMin is a ring's first size.
-const memRingMin = 8
+// memRingMin is a ring's first size; an emptied ring larger than
+// memRingShrink is given back and starts again at memRingMin, so that a
+// burst (consumers behind while joins come as fast as they can) does not
+// leave every shard holding Capacity empty slots: 64 × 1024 events are
+// 11 MB that the garbage collector would scan at every cycle.
+const (
+	memRingMin    = 8
+	memRingShrink = 64
+)
 
 // memGroup is a group's shared state: its consumers, shard owners and
 // per-shard cursors (the offset after the last acknowledged event).
@@ -84,6 +91,19 @@ func (m *Memory) Retained() int {
 	return n
 }
 
+// Slots is the number of events the rings have room for, all shards
+// together: what they hold in memory, empty or not.
+func (m *Memory) Slots() int {
+	n := 0
+	for i := range m.shards {
+		s := &m.shards[i]
+		s.mu.Lock()
+		n += len(s.ring)
+		s.mu.Unlock()
+	}
+	return n
+}
+
 // trimLocked drops shard i's events that every group has acknowledged; m.mu
 // held.
 func (m *Memory) trimLocked(i int) {
@@ -101,6 +121,9 @@ func (m *Memory) trimLocked(i int) {
 	m.unread.Store(!s.keep)
 	for ; s.base < upTo; s.base++ {
 		s.ring[s.base%uint64(len(s.ring))] = Event{} // let its strings go
+	}
+	if s.base == s.next && len(s.ring) > memRingShrink {
+		s.ring = make([]Event, memRingMin)
 	}
 }
 

@@ -88,6 +88,34 @@ func TestMemoryAppendRejectsIncompleteEvents(t *testing.T) {
 	}
 }
 
+// A ring grown by a burst that its group was behind on gives its memory
+// back once the group has caught up.
+func TestMemoryRingShrinksWhenEmptied(t *testing.T) {
+	m, tg := memTarget(eventlog.Options{})
+	c := eventlogtest.NewCollector()
+	hold := make(chan struct{})
+	g, err := tg.Node(t).Group("history", func(ctx context.Context, ev eventlog.Event) error {
+		<-hold
+		return c.Handle(ctx, ev)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Seal()
+	eventlogtest.Start(t, g)
+	for i := 0; i < 500; i++ { // one room: one shard
+		tg.Append(t, eventlogtest.Event(1, eventlog.TypeEnter, "u"))
+	}
+	if n := m.Slots(); n < 500 {
+		t.Fatalf("%d slots for 500 unacknowledged events", n)
+	}
+	close(hold)
+	eventlogtest.Until(t, "500 events", func() bool { return c.Total() >= 500 })
+	eventlogtest.Until(t, "the ring given back", func() bool { return m.Slots() <= 8 })
+	tg.Append(t, eventlogtest.Event(1, eventlog.TypeLeave, "u"))
+	eventlogtest.Until(t, "the next event", func() bool { return c.Total() >= 501 })
+}
+
 // A sealed log keeps only what some group has not acknowledged: after the
 // group has handled everything, the ring is empty and the lag is zero; a
 // sealed log without groups keeps nothing at all.
