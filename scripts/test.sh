@@ -102,6 +102,7 @@ if [ "$FUZZTIME" != "0" ]; then
 ./protocol FuzzDecodeFrame
 ./internal/joinauth FuzzAuthorize
 ./internal/callbacks FuzzRender
+./internal/callbacks FuzzReadAnswer
 ./internal/console FuzzParseSignIn
 ./internal/console FuzzParseCall
 ./internal/console FuzzParseRoom

@@ -1,14 +1,12 @@
 package callbacks
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
+	"os"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -38,31 +36,24 @@ func (s *Sender) attempt(q *appQueue, r *row) result {
 	if r.attempts > 0 {
 		s.m.retry(r.app)
 	}
+	if q.wireErr != nil {
+		return result{OutcomeConnect, q.wireErr.Error()}
+	}
 	body := Body(r.etype, time.Now().UnixMilli(), r.info)
 	ctx, cancel := context.WithTimeout(s.ctx, s.opts.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, q.cfg.URL, bytes.NewReader(body))
-	if err != nil {
-		return result{OutcomeConnect, err.Error()}
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Sign", Sign(q.cfg.Key, body))
-	req.Header.Set("SdkAppId", strconv.FormatUint(r.app, 10))
-	req.Header.Set(HeaderEventID, EventID(r.room, r.seq, r.etype, r.eventMs))
-	req.Header.Set(HeaderAttempt, strconv.Itoa(r.attempts+1))
-	resp, err := q.client.Do(req)
-	if err != nil {
-		return s.failure(ctx, err)
-	}
-	defer resp.Body.Close()
-	n, err := io.Copy(io.Discard, io.LimitReader(resp.Body, MaxAnswerBytes+1))
+	status, err := q.wire.post(ctx, []header{
+		{"Content-Type", "application/json"},
+		{"Sign", Sign(q.cfg.Key, body)},
+		{"SdkAppId", strconv.FormatUint(r.app, 10)},
+		{HeaderEventID, EventID(r.room, r.seq, r.etype, r.eventMs)},
+		{HeaderAttempt, strconv.Itoa(r.attempts + 1)},
+	}, body)
 	switch {
-	case n > MaxAnswerBytes:
-		return result{OutcomeTooLarge, fmt.Sprintf("HTTP %d with an answer longer than %d bytes", resp.StatusCode, MaxAnswerBytes)}
 	case err != nil:
 		return s.failure(ctx, err)
-	case resp.StatusCode != http.StatusOK:
-		return result{OutcomeStatus, fmt.Sprintf("HTTP %d", resp.StatusCode)}
+	case status != http.StatusOK:
+		return result{OutcomeStatus, fmt.Sprintf("HTTP %d", status)}
 	}
 	return result{outcome: OutcomeOK}
 }
@@ -71,10 +62,10 @@ func (s *Sender) failure(ctx context.Context, err error) result {
 	switch {
 	case s.ctx.Err() != nil:
 		return result{outcome: outcomeCanceled}
-	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+	case errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded):
 		return result{OutcomeTimeout, fmt.Sprintf("no answer within %v", s.opts.Timeout)}
-	case strings.Contains(err.Error(), "response headers exceeded"): // net/http's MaxResponseHeaderBytes
-		return result{OutcomeTooLarge, "answer headers too large"}
+	case errors.As(err, new(errAnswerTooLarge)):
+		return result{OutcomeTooLarge, err.Error()}
 	}
 	return result{OutcomeConnect, err.Error()}
 }

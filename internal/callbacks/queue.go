@@ -1,7 +1,6 @@
 package callbacks
 
 import (
-	"net/http"
 	"sync"
 	"time"
 )
@@ -34,7 +33,8 @@ type appQueue struct {
 	s      *Sender
 	cfg    AppConfig
 	filter map[int]bool
-	client *http.Client
+	wire    *wire // the receiver's connections
+	wireErr error // the URL could not be used (config validation refuses it first)
 
 	mu     sync.Mutex
 	cond   *sync.Cond
@@ -44,7 +44,8 @@ type appQueue struct {
 }
 
 func newAppQueue(s *Sender, cfg AppConfig) *appQueue {
-	q := &appQueue{s: s, cfg: cfg, client: s.client(), rooms: map[string]*lane{}}
+	q := &appQueue{s: s, cfg: cfg, rooms: map[string]*lane{}}
+	q.wire, q.wireErr = newWire(cfg.URL, s.opts)
 	q.cond = sync.NewCond(&q.mu)
 	if len(cfg.Events) > 0 {
 		q.filter = map[int]bool{}

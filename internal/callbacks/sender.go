@@ -2,11 +2,11 @@ package callbacks
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -52,6 +52,9 @@ type Options struct {
 	Concurrency      int
 	// DialContext, when set, replaces the dialer (tests count bytes read).
 	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+	// TLS, when set, is the TLS configuration for https receivers (tests
+	// trust their receiver's certificate); default: the system's roots.
+	TLS *tls.Config
 }
 
 // OptionsFrom reads the callback keys of a configuration.
@@ -293,6 +296,11 @@ func (s *Sender) Close() error {
 		q.shutdown()
 	}
 	s.wg.Wait()
+	for _, q := range s.apps {
+		if q.wire != nil {
+			q.wire.close()
+		}
+	}
 	if s.store == nil {
 		return nil
 	}
@@ -353,19 +361,5 @@ func (s *Sender) dropOrphans(ref roomRef) {
 	for _, r := range rows {
 		s.store.moveDead(r, r.attempts, errNoCallback.Error(), now, nil)
 		s.m.dead(r.app)
-	}
-}
-
-// client is an app's HTTP client: no redirects followed, bounded headers.
-func (s *Sender) client() *http.Client {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = s.opts.Concurrency
-	tr.MaxResponseHeaderBytes = MaxAnswerHeaderBytes
-	if s.opts.DialContext != nil {
-		tr.DialContext = s.opts.DialContext
-	}
-	return &http.Client{
-		Transport:     tr,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 }
