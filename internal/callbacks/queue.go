@@ -30,9 +30,9 @@ const (
 
 // appQueue schedules one app's lanes onto its workers.
 type appQueue struct {
-	s      *Sender
-	cfg    AppConfig
-	filter map[int]bool
+	s       *Sender
+	cfg     AppConfig
+	filter  map[int]bool
 	wire    *wire // the receiver's connections
 	wireErr error // the URL could not be used (config validation refuses it first)
 
