@@ -55,9 +55,17 @@ type receiver struct {
 	change chan struct{}
 }
 
-func newReceiver(t testing.TB, key string) *receiver {
+func newReceiver(t testing.TB, key string) *receiver { return newReceiverWith(t, key, nil) }
+
+// newReceiverWith is newReceiver with its http.Server set up by setup
+// before it starts.
+func newReceiverWith(t testing.TB, key string, setup func(*http.Server)) *receiver {
 	rv := &receiver{t: t, key: key, change: make(chan struct{}, 1)}
-	rv.srv = httptest.NewServer(http.HandlerFunc(rv.serve))
+	rv.srv = httptest.NewUnstartedServer(http.HandlerFunc(rv.serve))
+	if setup != nil {
+		setup(rv.srv.Config)
+	}
+	rv.srv.Start()
 	t.Cleanup(rv.srv.Close)
 	return rv
 }

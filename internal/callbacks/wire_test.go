@@ -86,16 +86,17 @@ func TestReadAnswerStale(t *testing.T) {
 // after their idle timeout) costs no failed attempt: the request that finds
 // its connection closed goes again on a new one.
 func TestClosedIdleConnectionIsReplaced(t *testing.T) {
-	rv := newReceiver(t, "")
 	var conns atomic.Int64
-	rv.srv.Config.ConnState = func(c net.Conn, st http.ConnState) {
-		switch st {
-		case http.StateNew:
-			conns.Add(1)
-		case http.StateIdle:
-			c.Close() // as an idle timeout would, right after each answer
+	rv := newReceiverWith(t, "", func(srv *http.Server) {
+		srv.ConnState = func(c net.Conn, st http.ConnState) {
+			switch st {
+			case http.StateNew:
+				conns.Add(1)
+			case http.StateIdle:
+				c.Close() // as an idle timeout would, right after each answer
+			}
 		}
-	}
+	})
 	opts := fast(AppConfig{SdkAppID: app1, URL: rv.url()})
 	s := start(t, t.TempDir(), opts)
 	for seq := uint64(1); seq <= 3; seq++ {
