@@ -1,10 +1,13 @@
 package callbacks
 
+import "slices"
+
 // Read-only views of the outbox for the console (internal/console): they
 // change nothing and take no part in delivery.
 
 // Delivery is one event of the outbox: pending (with its failed attempts
-// so far and the last error) or delivered (kept DeliveredRetention).
+// so far and the last error) or delivered (a row kept DeliveredRetention
+// when its first attempts failed; else only in memory, recentKept per app).
 type Delivery struct {
 	ID        int64  `json:"id"`
 	App       uint64 `json:"sdkAppId"`
@@ -18,18 +21,51 @@ type Delivery struct {
 	DoneMs    int64  `json:"doneMsTs"` // when delivered; 0 while pending
 }
 
-// Recent lists app's newest outbox rows, newest first, at most limit.
-func (st *Store) Recent(app uint64, limit int) ([]Delivery, error) {
-	out := []Delivery{}
-	if limit <= 0 {
-		return out, nil
+// recentKept is how many delivered events per app the ring keeps for
+// Recent: those delivered before their commit leave no row in the file.
+const recentKept = 100
+
+// recentRing holds each app's last recentKept delivered events that left
+// no row; guarded by Store.hmu.
+type recentRing map[uint64][]Delivery
+
+func (r *recentRing) add(d Delivery) {
+	if *r == nil {
+		*r = recentRing{}
 	}
+	l := append((*r)[d.App], d)
+	if len(l) >= 2*recentKept { // trimmed now and then, not at every event
+		l = append(l[:0], l[len(l)-recentKept:]...)
+	}
+	(*r)[d.App] = l
+}
+
+// last is app's last recentKept delivered events, newest first.
+func (r recentRing) last(app uint64) []Delivery {
+	l := r[app]
+	l = slices.Clone(l[max(0, len(l)-recentKept):])
+	slices.Reverse(l)
+	return l
+}
+
+// Recent lists app's newest events, newest first, at most limit: the
+// outbox's rows (pending, and delivered after a failed first attempt) and
+// the events delivered at once, which only the ring in memory remembers
+// (none after a restart).
+func (st *Store) Recent(app uint64, limit int) ([]Delivery, error) {
+	if limit <= 0 {
+		return []Delivery{}, nil
+	}
+	st.hmu.Lock()
+	mem := st.recent.last(app)
+	st.hmu.Unlock()
 	rs, err := st.r.Query(`SELECT id, app, room, seq, etype, event_ms, attempts, last_error, state, done_ms
 		FROM outbox WHERE app = ? ORDER BY id DESC LIMIT ?`, int64(app), limit)
 	if err != nil {
 		return nil, err
 	}
 	defer rs.Close()
+	var file []Delivery
 	for rs.Next() {
 		var d Delivery
 		var a, seq, state int64
@@ -37,9 +73,25 @@ func (st *Store) Recent(app uint64, limit int) ([]Delivery, error) {
 			return nil, err
 		}
 		d.App, d.Seq, d.Delivered = uint64(a), uint64(seq), state == 1
-		out = append(out, d)
+		file = append(file, d)
 	}
-	return out, rs.Err()
+	if err := rs.Err(); err != nil {
+		return nil, err
+	}
+	return mergeRecent(mem, file, limit), nil
+}
+
+// mergeRecent merges two newest-first lists by id, keeping limit.
+func mergeRecent(a, b []Delivery, limit int) []Delivery {
+	out := make([]Delivery, 0, min(len(a)+len(b), limit))
+	for len(out) < limit && (len(a) > 0 || len(b) > 0) {
+		if len(b) == 0 || (len(a) > 0 && a[0].ID > b[0].ID) {
+			out, a = append(out, a[0]), a[1:]
+		} else {
+			out, b = append(out, b[0]), b[1:]
+		}
+	}
+	return out
 }
 
 // AppDepth is the number of app's undelivered events and of its dead

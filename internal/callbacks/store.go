@@ -20,9 +20,10 @@ import (
 // StoreFile is the outbox's file in the data directory.
 const StoreFile = "callbacks.db"
 
-// DeliveredRetention is how long a delivered event's row is kept, so that a
-// redelivery of the same event by the room-event log is recognised and not
-// sent again.
+// DeliveredRetention is how long a delivered event is remembered, so that
+// a redelivery of the same event by the room-event log is recognised and
+// not sent again: its room's mark in memory (writebehind.go), and the row
+// of one that had been written pending before it was delivered.
 const DeliveredRetention = 10 * time.Minute
 
 // writeBatch is the most changes committed in one transaction.
@@ -108,6 +109,7 @@ type Store struct {
 	heldKeys map[eventKey]*held
 	lastID   int64           // the last outbox id handed out
 	marks    map[string]mark // per room, the newest event accepted (writebehind.go)
+	recent   recentRing      // delivered events that left no row, newest last (recent.go)
 	floorMs  int64           // events at or before this time may be in the file whatever their room's mark
 
 	written     [3]atomic.Uint64 // rows written by the write-behind, by heldState
@@ -367,8 +369,8 @@ const (
 // writerStatements are prepared once on the writer's connection.
 var writerStatements = []string{markDeliveredSQL, markFailedSQL, deadCopySQL, deadDeleteSQL, insertHeldSQL, insertDeadSQL}
 
-// insert adds rows to the outbox, skipping those whose event is held, in
-// the outbox (pending or delivered recently) or in the dead letters;
+// insert adds rows to the outbox, skipping those whose event is held,
+// accepted before (the marks), pending in the file or in the dead letters;
 // added[i] tells whether rows[i] was added (and its id set). It returns once
 // they are committed.
 func (st *Store) insert(ctx context.Context, rows []*row) ([]bool, error) {
@@ -385,15 +387,20 @@ func (st *Store) insert(ctx context.Context, rows []*row) ([]bool, error) {
 func (st *Store) accept(rows []*row) (added []bool, durable func(context.Context) error, err error) {
 	added = make([]bool, len(rows))
 	hs := make([]*held, len(rows))
-	lookup := make([]bool, len(rows)) // not fresh: is it in the file?
+	lookup := make([]bool, len(rows)) // ageUnknown: is it in the file?
 	st.hmu.Lock()
 	for i, r := range rows { // reserve the keys: a concurrent insert of the same event is a duplicate
 		k := keyOf(r)
-		if st.heldKeys[k] == nil {
-			hs[i] = &held{r: r, attempts: r.attempts}
-			st.heldKeys[k] = hs[i]
-			lookup[i] = !st.fresh(r)
+		if st.heldKeys[k] != nil {
+			continue
 		}
+		age := st.age(r)
+		if age == ageTaken {
+			continue
+		}
+		hs[i] = &held{r: r, attempts: r.attempts}
+		st.heldKeys[k] = hs[i]
+		lookup[i] = age == ageUnknown
 	}
 	st.hmu.Unlock()
 	release := func(i int) {
@@ -426,6 +433,7 @@ func (st *Store) accept(rows []*row) (added []bool, durable func(context.Context
 			st.lastID++
 			rows[i].id = st.lastID
 			st.held[st.lastID] = h
+			st.taken(rows[i])
 			accepted = append(accepted, h)
 			added[i] = true
 		}
@@ -441,7 +449,7 @@ func (st *Store) accept(rows []*row) (added []bool, durable func(context.Context
 		for _, h := range accepted {
 			delete(st.held, h.r.id)
 			delete(st.heldKeys, keyOf(h.r))
-		}
+		} // the marks moved: a store that is closed takes nothing more anyway
 		st.hmu.Unlock()
 		return make([]bool, len(rows)), nil, errClosed
 	}

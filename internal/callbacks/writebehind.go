@@ -6,27 +6,36 @@ import (
 )
 
 // Write-behind (the SQLite outbox of one node). An accepted event is sent at
-// once from memory; its row is written by the writer's next transaction,
-// CommitDelay later, in whatever state the event has reached by then: a
-// delivered row (one insert, where writing it pending and then marking it
-// delivered took an insert and an update that touched every index twice),
-// a pending row with the attempts made so far, or straight into the dead
-// letters. Until that commit the event is "held": in memory, counted as
-// pending, and recognised as a duplicate. The window in which a crash loses
-// an accepted event is the same as before (the event used to wait in the
-// in-process log for the same commit), so the durability promise is
-// unchanged: an event is in the outbox file within CommitDelay of its
-// acceptance. docs/callbacks.md, "Outbox".
+// once from memory; the writer's next transaction, CommitDelay later, writes
+// what the event still needs by then: nothing when it has been delivered
+// (the common case: a receiver answers within milliseconds), a pending row
+// with the attempts made so far, or a dead letter. Until that commit the
+// event is "held": in memory, counted as pending, and recognised as a
+// duplicate. The window in which a crash loses an accepted event is the
+// same as before (the event used to wait in the in-process log for the
+// same commit), so the durability promise is unchanged: an undelivered
+// event is in the outbox file within CommitDelay of its acceptance.
+// docs/callbacks.md, "Outbox".
+//
+// A delivered event used to be written too, as a delivered row kept
+// DeliveredRetention to recognise a redelivery: one insert per event, the
+// larger part of the callbacks' CPU in a kick phase once the HTTP client
+// was cheap (docs/benchmarks.md, eighth session). The marks below recognise
+// a redelivery in memory instead, and the console's recent deliveries come
+// from a ring in memory (recentKept per app, recent.go).
 
-// Telling a duplicate without reading the file. An accepted event is a
-// duplicate if it is held, in the outbox or in the dead letters; reading
-// the file for every event cost more than the write-behind saved. A room's
-// events come with increasing (time, sequence number), so the store keeps,
-// per room, the newest event it accepted (a mark), and below every room a
-// floor: the newest event time in the file when it was opened, raised to
-// that of every mark it forgets (marks older than DeliveredRetention go at
-// each prune). An event newer than its room's mark and than the floor
-// cannot be in the file; only the others are looked up (known).
+// Telling a duplicate without reading the file. A room's events come in
+// order, with increasing (time, sequence number), and the log hands an event
+// over again only when it was not taken (an error) or with the events after
+// it; so the store keeps, per room, the newest event it accepted (a mark),
+// and an event at or before its room's mark was accepted by this process: a
+// duplicate. A mark moves only once its event is accepted, so an event
+// handed back with an error is taken when it comes again. Below every room
+// lies a floor: the newest event time in the file when it was opened, raised
+// to that of every mark it forgets (marks older than DeliveredRetention go
+// at each prune). An event newer than its room's mark and than the floor
+// cannot be in the file; one with no mark, at or before the floor, is looked
+// up in the file (pending rows and dead letters).
 
 // mark is the newest event accepted for a room.
 type mark struct {
@@ -34,15 +43,32 @@ type mark struct {
 	seq     uint64
 }
 
-// fresh tells whether r's event is newer than anything of its room that
-// the file may hold, and if so makes it the room's mark. Caller holds hmu.
-func (st *Store) fresh(r *row) bool {
+// eventAge is what the marks tell of an event handed over.
+type eventAge uint8
+
+const (
+	ageNew     eventAge = iota // newer than its room's mark and the floor: not in the file
+	ageTaken                   // at or before its room's mark: accepted before, a duplicate
+	ageUnknown                 // no mark, at or before the floor: it may be in the file
+)
+
+// age tells r's eventAge. Caller holds hmu.
+func (st *Store) age(r *row) eventAge {
 	m, ok := st.marks[r.room]
-	if r.eventMs <= st.floorMs || (ok && (r.eventMs < m.eventMs || (r.eventMs == m.eventMs && r.seq <= m.seq))) {
-		return false
+	switch {
+	case ok && (r.eventMs < m.eventMs || (r.eventMs == m.eventMs && r.seq <= m.seq)):
+		return ageTaken
+	case r.eventMs <= st.floorMs:
+		return ageUnknown
 	}
-	st.marks[r.room] = mark{r.eventMs, r.seq}
-	return true
+	return ageNew
+}
+
+// taken makes r its room's mark if it is newer. Caller holds hmu.
+func (st *Store) taken(r *row) {
+	if m, ok := st.marks[r.room]; !ok || r.eventMs > m.eventMs || (r.eventMs == m.eventMs && r.seq > m.seq) {
+		st.marks[r.room] = mark{r.eventMs, r.seq}
+	}
 }
 
 // forgetMarks drops the marks of events older than beforeMs, raising the
@@ -56,13 +82,13 @@ func (st *Store) forgetMarks(beforeMs int64) {
 	}
 }
 
-// heldState is what the writer will write for a held event; heldPending
-// and heldDelivered are the outbox's state column (0, 1).
+// heldState is the state a held event has reached: what the writer will
+// write for it.
 type heldState uint8
 
 const (
 	heldPending   heldState = iota // a pending row (not yet delivered)
-	heldDelivered                  // a delivered row
+	heldDelivered                  // nothing: it was delivered
 	heldDead                       // a dead letter
 )
 
@@ -89,8 +115,9 @@ type held struct {
 	after    []func()
 }
 
-// Writes counts the rows the write-behind wrote, by the state they were
-// written in, and the events whose write failed ("failed").
+// Writes counts the events the write-behind handled, by the state they had
+// at their commit: "delivered" (nothing written), "pending" and "dead"
+// (rows written), and "failed" (the write failed).
 func (st *Store) Writes() map[string]uint64 {
 	return map[string]uint64{"pending": st.written[heldPending].Load(), "delivered": st.written[heldDelivered].Load(),
 		"dead": st.written[heldDead].Load(), "failed": st.writeErrors.Load()}
@@ -105,13 +132,16 @@ func (st *Store) writeHeld(tx *sql.Tx, hs []*held) error {
 		state, attempts, lastErr, doneMs := h.state, h.attempts, h.lastErr, h.doneMs
 		st.hmu.Unlock()
 		r := h.r
+		if state == heldDelivered {
+			continue // nothing to keep
+		}
 		yield()
 		var err error
 		if state == heldDead {
 			_, err = st.txExec(tx, insertDeadSQL, int64(r.app), r.room, int64(r.seq), r.etype, r.eventMs, r.info, attempts, lastErr, doneMs)
-		} else { // the outbox's state column: 0 pending (doneMs 0), 1 delivered
+		} else { // a pending row (the outbox's state column 0)
 			_, err = st.txExec(tx, insertHeldSQL, r.id, int64(r.app), r.room, int64(r.seq), r.etype, r.eventMs, r.info, r.startMs,
-				attempts, lastErr, int(state), doneMs)
+				attempts, lastErr, 0, doneMs)
 		}
 		if err != nil {
 			return err
@@ -132,6 +162,10 @@ func (st *Store) wrote(hs []*held, err error) {
 		delete(st.held, h.r.id)
 		delete(st.heldKeys, keyOf(h.r))
 		after = append(after, h.after...)
+		if h.state == heldDelivered {
+			st.recent.add(Delivery{ID: h.r.id, App: h.r.app, Room: h.r.room, Seq: h.r.seq, EventType: h.r.etype,
+				EventMs: h.r.eventMs, Attempts: h.attempts, Delivered: true, DoneMs: h.doneMs})
+		}
 	}
 	st.hmu.Unlock()
 	if err == nil {

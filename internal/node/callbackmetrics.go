@@ -22,7 +22,7 @@ var (
 	descCBDepth      = newDesc("callback_outbox_depth", "Undelivered events in the callback outbox (in cluster mode: the cluster's shared outbox).")
 	descCBOldest     = newDesc("callback_outbox_oldest_age_seconds", "Age of the oldest undelivered event in the outbox (0 when none).")
 	descCBDeadNow    = newDesc("callback_dead_letters", "Dead letters in the outbox's store now.")
-	descCBWrites     = newDesc("callback_outbox_writes_total", "One node: accepted events written to the outbox file, by the state they were written in (delivered, pending, dead) or failed.", "state")
+	descCBWrites     = newDesc("callback_outbox_writes_total", "One node: accepted events handled by the outbox's write-behind, by their state at its commit: delivered (nothing written), pending, dead, or failed.", "state")
 	descCBShards     = newDesc("callback_outbox_shards_owned", "Cluster mode: event-log shards whose callback outbox this node delivers (read every OwnershipRefresh).")
 )
 
