@@ -145,19 +145,36 @@ func (s *Store) apply(ctx context.Context, tx execer, ev *Event) (kept bool, err
 		if role == "" {
 			role = "anchor"
 		}
-		if err := exec(`INSERT INTO member_sessions (comm_id, enter_seq, user_id, app, room_key, room_text, role, session_id, join_ms, leave_ms, leave_reason, client_ip, device, sdk_version)
+		// The stay is the enter event too: DescribeUserEvent reads it off
+		// the row (query.go), so no user_events row is written for it.
+		return true, exec(`INSERT INTO member_sessions (comm_id, enter_seq, user_id, app, room_key, room_text, role, session_id, join_ms, leave_ms, leave_reason, client_ip, device, sdk_version)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '', ?, ?, ?) ON CONFLICT (comm_id, enter_seq, user_id) DO NOTHING`,
 			comm, int64(ev.Seq), ev.User, int64(ev.App), ev.Room, roomText(ev), role, ev.SessionID, ev.TimeMs,
-			ev.ClientIP, ev.Device, ev.SdkVersion); err != nil {
-			return true, err
-		}
+			ev.ClientIP, ev.Device, ev.SdkVersion)
 	case TypeLeave:
 		reason := ev.Reason
 		if reason == "" {
 			reason = ReasonLeft
 		}
-		if err := exec(`UPDATE member_sessions SET leave_ms = ?, leave_reason = ? WHERE comm_id = ? AND user_id = ? AND leave_ms IS NULL AND `+before,
-			ev.TimeMs, reason, comm, ev.User, ev.TimeMs, ev.TimeMs, ev.Seq); err != nil {
+		// A leave is read off the stay it closes (leave_seq). Kept as a
+		// user_events row instead: a leave without a reason (its ParamOne
+		// is 0, where the stay says "left") and one that closes no stay
+		// (its enter was never seen) unless it is a redelivery.
+		seq := sql.NullInt64{Int64: int64(ev.Seq), Valid: ev.Reason != ""}
+		res, err := tx.ExecContext(ctx, `UPDATE member_sessions SET leave_ms = ?, leave_reason = ?, leave_seq = ? WHERE comm_id = ? AND user_id = ? AND leave_ms IS NULL AND `+before,
+			ev.TimeMs, reason, seq, comm, ev.User, ev.TimeMs, ev.TimeMs, ev.Seq)
+		if err != nil {
+			return true, err
+		}
+		if !seq.Valid {
+			break
+		}
+		if n, err := res.RowsAffected(); err != nil || n > 0 {
+			return true, err
+		}
+		var closed bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM member_sessions WHERE comm_id = ? AND user_id = ? AND leave_seq = ?)`,
+			comm, ev.User, int64(ev.Seq)).Scan(&closed); err != nil || closed {
 			return true, err
 		}
 	}

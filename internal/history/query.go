@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -136,9 +138,8 @@ func (s *Store) UserEvents(ctx context.Context, q EventQuery) ([]UserEvent, erro
 	if !ofApp(q.CommID, q.App) {
 		return []UserEvent{}, nil
 	}
-	rows, err := s.db.QueryContext(ctx, s.bind(`SELECT time_ms, event_id, stream, param_one, param_two FROM user_events
-		WHERE comm_id = ? AND user_id = ? AND time_ms >= ? AND time_ms <= ? ORDER BY time_ms, seq, CASE WHEN event_id = 104 THEN 0 ELSE 1 END, event_id`),
-		q.CommID, q.User, q.FromMs, q.ToMs)
+	rows, err := s.db.QueryContext(ctx, s.bind(userEventsSQL),
+		q.CommID, q.User, q.FromMs, q.ToMs, q.CommID, q.User, q.FromMs, q.ToMs, q.CommID, q.User, q.FromMs, q.ToMs)
 	if err != nil {
 		return nil, unavailable(err)
 	}
@@ -155,6 +156,36 @@ func (s *Store) UserEvents(ctx context.Context, q EventQuery) ([]UserEvent, erro
 		return nil, unavailable(err)
 	}
 	return out, nil
+}
+
+// userEventsSQL reads one user's events in a session: the rows of
+// user_events, and the enter and leave of each stay, which are read off
+// member_sessions (an enter is its stay's join; a leave is the close of a
+// stay by a leave event, leave_seq; a stay closed by a duplicate login or
+// by its room's close without a leave event has none), with the EventId
+// and parameters userEvent gives those events (eventids.go).
+var userEventsSQL = `SELECT time_ms, event_id, stream, param_one, param_two FROM (
+	SELECT time_ms, seq, event_id, stream, param_one, param_two FROM user_events
+		WHERE comm_id = ? AND user_id = ? AND time_ms >= ? AND time_ms <= ?
+	UNION ALL
+	SELECT join_ms, enter_seq, ` + fmt.Sprint(eventIDs[TypeEnter].id) + `, ` + fmt.Sprint(eventIDs[TypeEnter].stream) + `,
+			CASE WHEN role = 'audience' THEN ` + fmt.Sprint(RoleAudience) + ` ELSE ` + fmt.Sprint(RoleAnchor) + ` END, -1 FROM member_sessions
+		WHERE comm_id = ? AND user_id = ? AND join_ms >= ? AND join_ms <= ?
+	UNION ALL
+	SELECT leave_ms, leave_seq, ` + fmt.Sprint(eventIDs[TypeLeave].id) + `, ` + fmt.Sprint(eventIDs[TypeLeave].stream) + `, ` + reasonCodeSQL("leave_reason") + `, -1 FROM member_sessions
+		WHERE comm_id = ? AND user_id = ? AND leave_seq IS NOT NULL AND leave_ms >= ? AND leave_ms <= ?
+) e ORDER BY time_ms, seq, CASE WHEN event_id = 104 THEN 0 ELSE 1 END, event_id`
+
+// reasonCodeSQL is a CASE giving column's leave reason its code
+// (leaveReasonCodes; 0 for another).
+func reasonCodeSQL(column string) string {
+	var b strings.Builder
+	b.WriteString("CASE " + column)
+	for _, r := range slices.Sorted(maps.Keys(leaveReasonCodes)) {
+		fmt.Fprintf(&b, " WHEN '%s' THEN %d", r, leaveReasonCodes[r])
+	}
+	b.WriteString(" ELSE 0 END")
+	return b.String()
 }
 
 func (s *Store) Scale(ctx context.Context, app uint64, days [][2]int64) ([]DayScale, error) {

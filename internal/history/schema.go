@@ -78,6 +78,17 @@ var migrations = [][]string{
 		// primary key (comm_id, user_id, ...) and sorts them by time.
 		`DROP INDEX user_events_comm_user_time`,
 	},
+	{ // 3: a member's enter and leave are read off its stay (query.go), no longer written as user_events rows too
+		`ALTER TABLE member_sessions ADD COLUMN leave_seq BIGINT`,
+		// The sequence number of the leave event that closed each stay
+		// (one without a reason, ParamOne 0, stays a row: apply.go).
+		`UPDATE member_sessions SET leave_seq = (SELECT MIN(u.seq) FROM user_events u
+			WHERE u.comm_id = member_sessions.comm_id AND u.user_id = member_sessions.user_id AND u.type = 'leave' AND u.param_one <> 0 AND u.time_ms = member_sessions.leave_ms)
+			WHERE leave_ms IS NOT NULL`,
+		// Every enter has its stay; a leave row goes when its stay has it.
+		`DELETE FROM user_events WHERE type = 'enter' OR (type = 'leave' AND EXISTS (SELECT 1 FROM member_sessions m
+			WHERE m.comm_id = user_events.comm_id AND m.user_id = user_events.user_id AND m.leave_seq = user_events.seq))`,
+	},
 }
 
 // SchemaVersion is the schema version this binary writes.

@@ -2,6 +2,7 @@ package historytest
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"reflect"
@@ -39,6 +40,7 @@ func Run(t *testing.T, b Backend) {
 	t.Run("BadEvents", func(t *testing.T) { testBadEvents(t, b) })
 	t.Run("MigrationsFromEmpty", func(t *testing.T) { testMigrations(t, b) })
 	t.Run("UpgradeFromVersion1", func(t *testing.T) { testUpgradeFromV1(t, b) })
+	t.Run("UpgradeFromVersion2", func(t *testing.T) { testUpgradeFromV2(t, b) })
 	t.Run("Retention", func(t *testing.T) { testRetention(t, b) })
 	t.Run("RetentionBoundary", func(t *testing.T) { testRetentionBoundary(t, b) })
 	t.Run("ConcurrentWriters", func(t *testing.T) { testConcurrent(t, b) })
@@ -336,10 +338,10 @@ func testRetention(t *testing.T, b Backend) {
 	CheckScript(t, s)
 	clock.Set(T0.Add(history.DefaultRetention + 150*sec))
 	n, err := s.Prune(ctx)
-	// The first session: 1 room, 4 stays, 10 events; erin's and zed's
-	// entries (their stays and rooms are still open).
-	if err != nil || n != 17 {
-		t.Fatalf("prune deleted %d rows (%v), want 17", n, err)
+	// The first session: 1 room, 4 stays, its 2 events that are not an
+	// enter or a leave (those are read off the stays, schema version 3).
+	if err != nil || n != 7 {
+		t.Fatalf("prune deleted %d rows (%v), want 7", n, err)
 	}
 	total, ids := rooms(t, s, history.RoomQuery{App: App, FromMs: 0, ToMs: Ms(30 * day), Limit: 10})
 	eq(t, "rooms kept", fmt.Sprint(total, ids), fmt.Sprint(3, []string{CommStr, CommA2, Comm555}))
@@ -348,7 +350,8 @@ func testRetention(t *testing.T, b Backend) {
 	total, stays := members(t, s, history.MemberQuery{App: App, CommID: CommStr, FromMs: 0, ToMs: Ms(30 * day), Limit: 10})
 	eq(t, "erin is still there", fmt.Sprint(total, stays), fmt.Sprint(1, []stay{{"erin", "anchor", "", 50 * sec, -1}}))
 	eq(t, "alice's events", events(t, s, App, CommA1, "alice"), []string{})
-	eq(t, "erin's events", events(t, s, App, CommStr, "erin"), []string{})
+	// Her stay is kept while it is open, and her entry with it.
+	eq(t, "erin's events", events(t, s, App, CommStr, "erin"), []string{"50s:103/0/20/-1"})
 	eq(t, "dave's events", events(t, s, App, CommA2, "dave"), []string{"3m20s:103/0/20/-1", "4m20s:104/0/1/-1"})
 	eq(t, "frank's events", events(t, s, App, Comm555, "frank"), []string{"24h0m0s:103/0/20/-1", "24h0m20s:104/0/2/-1"})
 	total, ids = rooms(t, s, history.RoomQuery{App: App2, FromMs: 0, ToMs: Ms(30 * day), Limit: 10})
@@ -356,7 +359,7 @@ func testRetention(t *testing.T, b Backend) {
 	if n, err := s.Prune(ctx); err != nil || n != 0 {
 		t.Fatalf("second prune deleted %d (%v)", n, err)
 	}
-	if st := s.Stats(); st.Pruned != 17 {
+	if st := s.Stats(); st.Pruned != 7 {
 		t.Fatalf("stats %+v", st)
 	}
 }
@@ -392,20 +395,19 @@ func testRetentionBoundary(t *testing.T, b Backend) {
 
 	clock.Set(T0.Add(history.DefaultRetention + cut)) // now − retention = the second leave, exactly
 	n, err := s.Prune(ctx)
-	// early's stay, and the user events before the cut: both entries,
-	// early's leave, stayer's entry.
-	if err != nil || n != 5 {
-		t.Fatalf("prune at the boundary deleted %d rows (%v), want 5", n, err)
+	// early's stay (with its enter and leave, read off it).
+	if err != nil || n != 1 {
+		t.Fatalf("prune at the boundary deleted %d rows (%v), want 1", n, err)
 	}
 	total, ids := rooms(t, s, all)
 	eq(t, "room sessions at the boundary", fmt.Sprint(total, ids), fmt.Sprint(2, []string{comm, commOpen}))
 	eq(t, "stays at the boundary", stays(comm), "[onTime]")
-	eq(t, "onTime's events at the boundary", len(events(t, s, App, comm, "onTime")), 1)
+	eq(t, "onTime's events at the boundary", len(events(t, s, App, comm, "onTime")), 2) // its stay's enter and leave
 	eq(t, "early's events at the boundary", events(t, s, App, comm, "early"), []string{})
 
 	clock.Set(T0.Add(history.DefaultRetention + cut + time.Millisecond))
-	if n, err := s.Prune(ctx); err != nil || n != 3 {
-		t.Fatalf("prune 1 ms later deleted %d rows (%v), want 3 (a stay, its leave, the room)", n, err)
+	if n, err := s.Prune(ctx); err != nil || n != 2 {
+		t.Fatalf("prune 1 ms later deleted %d rows (%v), want 2 (a stay, the room)", n, err)
 	}
 	total, ids = rooms(t, s, all)
 	eq(t, "room sessions 1 ms later", fmt.Sprint(total, ids), fmt.Sprint(1, []string{commOpen}))
@@ -555,7 +557,9 @@ func testUpgradeFromV1(t *testing.T, b Backend) {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	// Back to version 1 as it was: its two indexes, its one version row.
+	// Back to version 1 as it was: its rows (version 2's), its two indexes,
+	// its one version row.
+	backToVersion2(t, exec)
 	exec(`CREATE INDEX member_sessions_comm_join ON member_sessions (comm_id, join_ms)`)
 	exec(`CREATE INDEX user_events_comm_user_time ON user_events (comm_id, user_id, time_ms)`)
 	exec(`DELETE FROM history_schema WHERE version > 1`)
@@ -577,4 +581,66 @@ func testUpgradeFromV1(t *testing.T, b Backend) {
 	// Both indexes are gone: their names are free again.
 	exec(`CREATE INDEX member_sessions_comm_join ON member_sessions (comm_id)`)
 	exec(`CREATE INDEX user_events_comm_user_time ON user_events (comm_id)`)
+	checkVersion3Rows(t, raw)
+}
+
+// testUpgradeFromV2: a populated version 2 database, whose enter and leave
+// events are user_events rows, answers the same after the upgrade to
+// version 3, and its enters and reasoned leaves are rows no more.
+func testUpgradeFromV2(t *testing.T, b Backend) {
+	s, addr := Open(t, b, history.Options{Now: NewClock(Now).Now})
+	Feed(t, s, Script())
+	s.Close()
+	raw := b.SQL(t, addr)
+	exec := func(q string) {
+		t.Helper()
+		if _, err := raw.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	backToVersion2(t, exec)
+	exec(`DELETE FROM history_schema WHERE version > 2`)
+	var rows int
+	if err := raw.QueryRowContext(ctx, `SELECT COUNT(*) FROM user_events WHERE type = 'enter'`).Scan(&rows); err != nil || rows == 0 {
+		t.Fatalf("version 2 as made: %d enter rows (%v)", rows, err)
+	}
+	s2, err := b.Open(ctx, addr, history.Options{Now: NewClock(Now).Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if v, err := s2.Version(ctx); err != nil || v != history.SchemaVersion() {
+		t.Fatalf("version %d (%v), want %d", v, err, history.SchemaVersion())
+	}
+	CheckScript(t, s2)
+	checkVersion3Rows(t, raw)
+}
+
+// backToVersion2 turns a database written by this version into what
+// version 2 wrote for the same events: every enter and every leave with a
+// reason as a user_events row (their EventId and parameters as
+// DescribeUserEvent answers them), and no leave_seq column.
+func backToVersion2(t *testing.T, exec func(string)) {
+	t.Helper()
+	exec(`INSERT INTO user_events (comm_id, user_id, seq, type, app, time_ms, event_id, stream, param_one, param_two)
+		SELECT comm_id, user_id, enter_seq, 'enter', app, join_ms, 103, 0, CASE WHEN role = 'audience' THEN 21 ELSE 20 END, -1 FROM member_sessions`)
+	exec(`INSERT INTO user_events (comm_id, user_id, seq, type, app, time_ms, event_id, stream, param_one, param_two)
+		SELECT comm_id, user_id, leave_seq, 'leave', app, leave_ms, 104, 0, CASE leave_reason WHEN 'left' THEN 1 WHEN 'timeout' THEN 2
+			WHEN 'removed' THEN 3 WHEN 'dismissed' THEN 4 WHEN 'duplicate' THEN 5 ELSE 0 END, -1 FROM member_sessions WHERE leave_seq IS NOT NULL`)
+	exec(`ALTER TABLE member_sessions DROP COLUMN leave_seq`)
+}
+
+// checkVersion3Rows: no enter is a user_events row, and every leave row
+// left is one that closed no stay or had no reason.
+func checkVersion3Rows(t *testing.T, raw *sql.DB) {
+	t.Helper()
+	var enters, leaves int
+	if err := raw.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM user_events WHERE type = 'enter'),
+		(SELECT COUNT(*) FROM user_events u WHERE type = 'leave' AND param_one <> 0 AND EXISTS (SELECT 1 FROM member_sessions m
+			WHERE m.comm_id = u.comm_id AND m.user_id = u.user_id AND m.leave_seq = u.seq))`).Scan(&enters, &leaves); err != nil {
+		t.Fatal(err)
+	}
+	if enters != 0 || leaves != 0 {
+		t.Fatalf("after the upgrade: %d enter rows and %d leave rows that their stays hold too", enters, leaves)
+	}
 }
