@@ -1,13 +1,17 @@
 package callbacks
 
-import "slices"
+import (
+	"cmp"
+	"slices"
+)
 
 // Read-only views of the outbox for the console (internal/console): they
 // change nothing and take no part in delivery.
 
 // Delivery is one event of the outbox: pending (with its failed attempts
 // so far and the last error) or delivered (a row kept DeliveredRetention
-// when its first attempts failed; else only in memory, recentKept per app).
+// when it was still undelivered at its commit, CommitDelay after it was
+// accepted; else only in memory, recentKept per app).
 type Delivery struct {
 	ID        int64  `json:"id"`
 	App       uint64 `json:"sdkAppId"`
@@ -40,11 +44,12 @@ func (r *recentRing) add(d Delivery) {
 	(*r)[d.App] = l
 }
 
-// last is app's last recentKept delivered events, newest first.
+// last is app's last recentKept delivered events, newest (highest id)
+// first: concurrent commits may have added them out of id order.
 func (r recentRing) last(app uint64) []Delivery {
 	l := r[app]
 	l = slices.Clone(l[max(0, len(l)-recentKept):])
-	slices.Reverse(l)
+	slices.SortFunc(l, func(a, b Delivery) int { return cmp.Compare(b.ID, a.ID) })
 	return l
 }
 

@@ -112,7 +112,7 @@ type Store struct {
 	recent   recentRing      // delivered events that left no row, newest last (recent.go)
 	floorMs  int64           // events at or before this time may be in the file whatever their room's mark
 
-	written     [3]atomic.Uint64 // rows written by the write-behind, by heldState
+	written     [3]atomic.Uint64 // events the write-behind handled, by heldState (Writes)
 	writeErrors atomic.Uint64
 	commitMu    sync.RWMutex // a commit and its ops' completions, against Depth's two reads
 

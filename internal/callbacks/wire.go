@@ -5,11 +5,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/url"
+	"os"
 	"strconv"
 	"sync"
 	"time"
@@ -28,10 +30,12 @@ import (
 // of that (docs/benchmarks.md, eighth session). What it leaves out, and
 // callbacks do not need: proxies (HTTP_PROXY is not used: the receiver is
 // dialled directly), HTTP/2, redirects (never followed anyway),
-// compression, cookies.
+// compression, cookies. user:password in the URL is sent as Basic
+// authorization, as net/http did.
 type wire struct {
 	addr    string      // host:port to dial
 	host    string      // the Host header
+	auth    string      // the Authorization header ("" for none)
 	target  string      // the request-target: path and query
 	tls     *tls.Config // nil for http
 	dial    func(ctx context.Context, network, addr string) (net.Conn, error)
@@ -42,11 +46,18 @@ type wire struct {
 	closed bool
 }
 
+// wireIdleTimeout is how long a connection may wait in the idle list; an
+// older one is closed rather than used (a NAT or a firewall may have
+// dropped it without a word, and a request on it would wait for the whole
+// timeout). net/http's default is 90 s.
+const wireIdleTimeout = 60 * time.Second
+
 // wireConn is one connection and its read buffer.
 type wireConn struct {
 	net.Conn
-	br  *bufio.Reader
-	buf []byte // the request being written
+	br        *bufio.Reader
+	buf       []byte    // the request being written
+	idleSince time.Time // when it went back to the idle list
 }
 
 // header is one request header.
@@ -73,6 +84,10 @@ func newWire(rawURL string, o Options) (*wire, error) {
 		return nil, err
 	}
 	w := &wire{host: u.Host, target: u.RequestURI(), dial: o.DialContext, maxIdle: o.Concurrency}
+	if u.User != nil {
+		pw, _ := u.User.Password()
+		w.auth = "Basic " + base64.StdEncoding.EncodeToString([]byte(u.User.Username()+":"+pw))
+	}
 	port := u.Port()
 	switch u.Scheme {
 	case "http":
@@ -105,11 +120,13 @@ func newWire(rawURL string, o Options) (*wire, error) {
 }
 
 // post sends one POST with hs and body and reads the answer; it returns the
-// answer's status. A connection from the idle list that turns out to have
-// been closed by the receiver is replaced by a new one, once.
+// answer's status. When a connection from the idle list fails before any
+// byte of the answer (the receiver had closed it), the request goes once
+// more on a new connection: the receiver may then get it twice, if it had
+// read it and died before answering (at least once, docs/callbacks.md).
 func (w *wire) post(ctx context.Context, hs []header, body []byte) (int, error) {
 	for try := 0; ; try++ {
-		c, reused, err := w.conn(ctx)
+		c, reused, err := w.conn(ctx, try > 0)
 		if err != nil {
 			return 0, err
 		}
@@ -127,15 +144,24 @@ func (w *wire) post(ctx context.Context, hs []header, body []byte) (int, error) 
 	}
 }
 
-// conn takes an idle connection or dials a new one; reused tells which.
-func (w *wire) conn(ctx context.Context) (c *wireConn, reused bool, err error) {
+// conn takes an idle connection (unless fresh) or dials a new one; reused
+// tells which. Connections idle longer than wireIdleTimeout are closed.
+func (w *wire) conn(ctx context.Context, fresh bool) (c *wireConn, reused bool, err error) {
+	var old []*wireConn
 	w.mu.Lock()
-	if n := len(w.idle); n > 0 {
+	for !fresh && c == nil && len(w.idle) > 0 {
+		n := len(w.idle)
 		c = w.idle[n-1]
 		w.idle[n-1] = nil
 		w.idle = w.idle[:n-1]
+		if time.Since(c.idleSince) > wireIdleTimeout {
+			old, c = append(old, c), nil
+		}
 	}
 	w.mu.Unlock()
+	for _, o := range old {
+		o.Close()
+	}
 	if c != nil {
 		return c, true, nil
 	}
@@ -162,6 +188,7 @@ func (w *wire) put(c *wireConn) {
 		c.Close()
 		return
 	}
+	c.idleSince = time.Now()
 	w.idle = append(w.idle, c)
 	w.mu.Unlock()
 }
@@ -187,12 +214,21 @@ func (w *wire) roundTrip(ctx context.Context, c *wireConn, hs []header, body []b
 		return 0, false, err
 	}
 	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
+	defer func() {
+		if !stop() {
+			keep = false // ctx ended meanwhile: its deadline may land on c later
+		}
+	}()
 	b := append(c.buf[:0], "POST "...)
 	b = append(b, w.target...)
 	b = append(b, " HTTP/1.1\r\nHost: "...)
 	b = append(b, w.host...)
 	b = append(b, "\r\nUser-Agent: trtcd\r\n"...)
+	if w.auth != "" {
+		b = append(b, "Authorization: "...)
+		b = append(b, w.auth...)
+		b = append(b, "\r\n"...)
+	}
 	for _, h := range hs {
 		if !validHeaderValue(h.value) {
 			return 0, false, fmt.Errorf("header %s: a value with control characters", h.name)
@@ -208,9 +244,21 @@ func (w *wire) roundTrip(ctx context.Context, c *wireConn, hs []header, body []b
 	b = append(b, body...)
 	c.buf = b
 	if _, err := c.Write(b); err != nil {
-		return 0, false, errStale{err}
+		return 0, false, stale(err)
 	}
-	return readAnswer(c.br)
+	status, keep, err = readAnswer(c.br)
+	// Bytes after the answer (a second, unasked one) would be taken for the
+	// next request's answer.
+	return status, keep && c.br.Buffered() == 0, err
+}
+
+// stale marks err as a failure before any answer (errStale), unless it is
+// the deadline: a request that timed out is not sent again.
+func stale(err error) error {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return err
+	}
+	return errStale{err}
 }
 
 func validHeaderValue(v string) bool {
@@ -235,7 +283,7 @@ func readAnswer(br *bufio.Reader) (status int, keep bool, err error) {
 		line, err := readLine(br, &budget)
 		if err != nil {
 			if first && len(line) == 0 && !errors.As(err, new(errAnswerTooLarge)) {
-				return 0, false, errStale{err}
+				return 0, false, stale(err)
 			}
 			return 0, false, err
 		}
@@ -361,9 +409,10 @@ func readChunked(br *bufio.Reader, budget *int, tooLarge error) error {
 				}
 			}
 		}
-		if total += n; total > MaxAnswerBytes {
+		if n > MaxAnswerBytes-total {
 			return tooLarge
 		}
+		total += n
 		if _, err := br.Discard(int(n)); err != nil {
 			return err
 		}

@@ -2,13 +2,17 @@ package callbacks
 
 import (
 	"bufio"
+	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/iotest"
 )
 
 // readAnswer against answers as receivers write them, and malformed ones.
@@ -46,6 +50,7 @@ func TestReadAnswer(t *testing.T) {
 		{"cut in headers", "HTTP/1.1 200 OK\r\nContent-Le", 0, false, "EOF"},
 		{"long length", "HTTP/1.1 200 OK\r\nContent-Length: 4097\r\n\r\n", 0, false, "HTTP 200 with an answer longer than 4096 bytes"},
 		{"long body until close", "HTTP/1.1 200 OK\r\n\r\n" + big, 0, false, "longer than 4096 bytes"},
+		{"chunk sizes that overflow", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n7fffffffffffffff\r\n", 0, false, "longer than 4096 bytes"},
 		{"long chunked body", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1001\r\n" + big + "\r\n0\r\n\r\n", 0, false, "longer than 4096 bytes"},
 		{"huge headers", "HTTP/1.1 200 OK\r\n" + strings.Repeat("X-A: "+strings.Repeat("a", 100)+"\r\n", 200) + "\r\n", 0, false, "answer headers too large"},
 		{"one huge header", "HTTP/1.1 200 OK\r\nX-A: " + strings.Repeat("a", MaxAnswerHeaderBytes) + "\r\n\r\n", 0, false, "answer headers too large"},
@@ -79,6 +84,77 @@ func TestReadAnswerStale(t *testing.T) {
 	_, _, err = readAnswer(bufio.NewReader(strings.NewReader("HTTP/1.1 2")))
 	if errors.As(err, new(errStale)) {
 		t.Fatalf("half an answer: %v is stale", err)
+	}
+	_, _, err = readAnswer(bufio.NewReader(iotest.ErrReader(os.ErrDeadlineExceeded)))
+	if errors.As(err, new(errStale)) || !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("no answer within the timeout: %v is stale (it would be sent again)", err)
+	}
+}
+
+// A receiver that sends a second answer nobody asked for: the connection
+// is not used again (that answer would pass for the next request's).
+func TestExtraAnswerBytesCloseTheConnection(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var conns atomic.Int64
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			go func() {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				for {
+					req, err := http.ReadRequest(br)
+					if err != nil {
+						return
+					}
+					io.Copy(io.Discard, req.Body)
+					c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nHTTP/1.1 500 Unasked\r\nContent-Length: 0\r\n\r\n"))
+				}
+			}()
+		}
+	}()
+	w, err := newWire("http://"+ln.Addr().String()+"/cb", Options{Concurrency: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.close()
+	for i := 0; i < 2; i++ {
+		ctx, cancel := context.WithTimeout(context.Background(), wait)
+		status, err := w.post(ctx, nil, []byte("{}"))
+		cancel()
+		if err != nil || status != 200 {
+			t.Fatalf("request %d: %d %v (the unasked 500 taken for its answer?)", i, status, err)
+		}
+	}
+	if n := conns.Load(); n != 2 {
+		t.Fatalf("%d connections for 2 requests", n)
+	}
+}
+
+// user:password in the receiver's URL is sent as Basic authorization.
+func TestURLUserInfoIsBasicAuthorization(t *testing.T) {
+	var user, pass atomic.Value
+	rv := newReceiver(t, "")
+	rv.setBehave(func(w http.ResponseWriter, r *http.Request, n int) bool {
+		u, p, _ := r.BasicAuth()
+		user.Store(u)
+		pass.Store(p)
+		return false
+	})
+	url := strings.Replace(rv.url(), "http://", "http://cb-user:s3cret@", 1)
+	s := start(t, t.TempDir(), fast(AppConfig{SdkAppID: app1, URL: url}))
+	handle(t, s, ev(app1, 1, 1, TypeEnter, "u", "anchor", ""))
+	await(t, "the delivery", func() bool { return len(rv.delivered()) == 1 })
+	if user.Load() != "cb-user" || pass.Load() != "s3cret" {
+		t.Fatalf("basic authorization %v:%v", user.Load(), pass.Load())
 	}
 }
 

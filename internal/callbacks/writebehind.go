@@ -25,17 +25,20 @@ import (
 // from a ring in memory (recentKept per app, recent.go).
 
 // Telling a duplicate without reading the file. A room's events come in
-// order, with increasing (time, sequence number), and the log hands an event
-// over again only when it was not taken (an error) or with the events after
-// it; so the store keeps, per room, the newest event it accepted (a mark),
-// and an event at or before its room's mark was accepted by this process: a
-// duplicate. A mark moves only once its event is accepted, so an event
-// handed back with an error is taken when it comes again. Below every room
-// lies a floor: the newest event time in the file when it was opened, raised
-// to that of every mark it forgets (marks older than DeliveredRetention go
-// at each prune). An event newer than its room's mark and than the floor
-// cannot be in the file; one with no mark, at or before the floor, is looked
-// up in the file (pending rows and dead letters).
+// order, their sequence numbers increasing (on one node one counter numbers
+// every room's events; their times come from the wall clock, which may step
+// back, so they do not decide), and the log hands an event over again only
+// when it was not taken (an error) or with the events after it; so the
+// store keeps, per room, the newest event it accepted (a mark), and an event
+// at or before its room's mark was accepted by this process: a duplicate.
+// A mark moves only once its event is accepted, and a room's mark is
+// dropped when the write of one of its events fails, so an event handed
+// back with an error is taken when it comes again. Below every room lies a
+// floor: the newest event time in the file when it was opened, raised to
+// that of every mark it forgets (marks older than DeliveredRetention go at
+// each prune). An event with no mark and after the floor cannot be in the
+// file; one at or before the floor is looked up in the file (pending rows
+// and dead letters).
 
 // mark is the newest event accepted for a room.
 type mark struct {
@@ -56,7 +59,7 @@ const (
 func (st *Store) age(r *row) eventAge {
 	m, ok := st.marks[r.room]
 	switch {
-	case ok && (r.eventMs < m.eventMs || (r.eventMs == m.eventMs && r.seq <= m.seq)):
+	case ok && r.seq <= m.seq:
 		return ageTaken
 	case r.eventMs <= st.floorMs:
 		return ageUnknown
@@ -66,7 +69,7 @@ func (st *Store) age(r *row) eventAge {
 
 // taken makes r its room's mark if it is newer. Caller holds hmu.
 func (st *Store) taken(r *row) {
-	if m, ok := st.marks[r.room]; !ok || r.eventMs > m.eventMs || (r.eventMs == m.eventMs && r.seq > m.seq) {
+	if m, ok := st.marks[r.room]; !ok || r.seq > m.seq {
 		st.marks[r.room] = mark{r.eventMs, r.seq}
 	}
 }
@@ -164,7 +167,10 @@ func (st *Store) wrote(hs []*held, err error) {
 		after = append(after, h.after...)
 		if h.state == heldDelivered {
 			st.recent.add(Delivery{ID: h.r.id, App: h.r.app, Room: h.r.room, Seq: h.r.seq, EventType: h.r.etype,
-				EventMs: h.r.eventMs, Attempts: h.attempts, Delivered: true, DoneMs: h.doneMs})
+				EventMs: h.r.eventMs, Attempts: h.attempts, LastError: h.lastErr, Delivered: true, DoneMs: h.doneMs})
+		}
+		if err != nil { // handed back, its events must be taken again
+			delete(st.marks, h.r.room)
 		}
 	}
 	st.hmu.Unlock()

@@ -186,3 +186,23 @@ func TestWriteBehindDeadBeforeWritten(t *testing.T) {
 		t.Fatalf("writes %v", w)
 	}
 }
+
+// The wall clock stepping back does not make a room's next events look
+// like redeliveries: the sequence number decides.
+func TestClockSteppingBackIsNotADuplicate(t *testing.T) {
+	rv := newReceiver(t, "")
+	s := start(t, t.TempDir(), fast(AppConfig{SdkAppID: app1, URL: rv.url()}))
+	first, second := ev(app1, 1, 1, TypeEnter, "u", "anchor", ""), ev(app1, 1, 2, TypeLeave, "u", "anchor", "left")
+	second.TimeMs = first.TimeMs - 60_000 // a minute earlier by the clock, but later
+	handle(t, s, first)
+	await(t, "the first callback", func() bool { return len(rv.delivered()) == 1 })
+	handle(t, s, second)
+	await(t, "the second callback", func() bool { return len(rv.delivered()) == 2 })
+	if d := s.Stats().Duplicates; d != 0 {
+		t.Fatalf("%d duplicates", d)
+	}
+	handle(t, s, first) // a redelivery is still one
+	if d := s.Stats().Duplicates; d != 1 {
+		t.Fatalf("%d duplicates after a redelivery", d)
+	}
+}

@@ -80,10 +80,15 @@ var migrations = [][]string{
 	},
 	{ // 3: a member's enter and leave are read off its stay (query.go), no longer written as user_events rows too
 		`ALTER TABLE member_sessions ADD COLUMN leave_seq BIGINT`,
-		// The sequence number of the leave event that closed each stay
-		// (one without a reason, ParamOne 0, stays a row: apply.go).
+		// The sequence number of the leave event that closed each stay: at
+		// its leave time, after its join, with its reason (a stay closed in
+		// the same millisecond by a duplicate login or its room's close
+		// has another reason, and no leave event). A leave without a reason
+		// (ParamOne 0) stays a row (apply.go).
 		`UPDATE member_sessions SET leave_seq = (SELECT MIN(u.seq) FROM user_events u
-			WHERE u.comm_id = member_sessions.comm_id AND u.user_id = member_sessions.user_id AND u.type = 'leave' AND u.param_one <> 0 AND u.time_ms = member_sessions.leave_ms)
+			WHERE u.comm_id = member_sessions.comm_id AND u.user_id = member_sessions.user_id AND u.type = 'leave'
+			AND u.time_ms = member_sessions.leave_ms AND (member_sessions.leave_ms > member_sessions.join_ms OR u.seq > member_sessions.enter_seq)
+			AND u.param_one <> 0 AND u.param_one = ` + reasonCodeSQL("member_sessions.leave_reason") + `)
 			WHERE leave_ms IS NOT NULL`,
 		// Every enter has its stay; a leave row goes when its stay has it.
 		`DELETE FROM user_events WHERE type = 'enter' OR (type = 'leave' AND EXISTS (SELECT 1 FROM member_sessions m
