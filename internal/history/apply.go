@@ -42,6 +42,17 @@ func (s *Store) applyBatch(ctx context.Context, evs []Event) (bad []error, err e
 	}
 	defer tx.Rollback()
 	w := &txStmts{tx: tx, s: s}
+	// On SQLite the statements run without the deadline: given one, the
+	// driver starts a goroutine per statement to interrupt it when the
+	// deadline passes (modernc's interruptOnDone): a fifth of the writer's
+	// time per event (BenchmarkApply, batches of 100: 42-46k events/s with
+	// it, 52-59k without). A local statement does not hang, and the
+	// transaction is still rolled back at CommitTimeout. PostgreSQL keeps
+	// it: a statement there waits on the network.
+	sctx := ctx
+	if !s.pg {
+		sctx = context.WithoutCancel(ctx)
+	}
 	bad = make([]error, len(evs))
 	applied, ignored := 0, 0
 	for i := range evs {
@@ -51,7 +62,7 @@ func (s *Store) applyBatch(ctx context.Context, evs []Event) (bad []error, err e
 			ignored++
 			continue
 		}
-		kept, err := s.apply(ctx, w, ev)
+		kept, err := s.apply(sctx, w, ev)
 		if err != nil {
 			s.sessions.forget()
 			s.failed.Add(1)
