@@ -552,12 +552,7 @@ func testUpgradeFromV1(t *testing.T, b Backend) {
 	Feed(t, s, Script())
 	s.Close()
 	raw := b.SQL(t, addr)
-	exec := func(q string) {
-		t.Helper()
-		if _, err := raw.ExecContext(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+	exec := execOn(t, raw)
 	// Back to version 1 as it was: its rows (version 2's), its two indexes,
 	// its one version row.
 	want := version3Rows(t, raw)
@@ -608,12 +603,7 @@ func testUpgradeFromV2(t *testing.T, b Backend) {
 	})
 	s.Close()
 	raw := b.SQL(t, addr)
-	exec := func(q string) {
-		t.Helper()
-		if _, err := raw.ExecContext(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+	exec := execOn(t, raw)
 	want := version3Rows(t, raw)
 	backToVersion2(t, exec)
 	exec(`DELETE FROM history_schema WHERE version > 2`)
@@ -633,6 +623,16 @@ func testUpgradeFromV2(t *testing.T, b Backend) {
 	eq(t, "kim's events", events(t, s2, kimApp, history.CommID(kimApp, "4343", false, Ms(0), 1), "kim"),
 		[]string{"0s:103/0/20/-1", "5s:103/0/20/-1", "5s:104/0/3/-1"})
 	eq(t, "rows after the upgrade", version3Rows(t, raw), want)
+}
+
+// execOn runs statements on raw, failing the test on an error.
+func execOn(t *testing.T, raw *sql.DB) func(string) {
+	return func(q string) {
+		t.Helper()
+		if _, err := raw.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
 }
 
 // backToVersion2 turns a database written by this version into what
