@@ -3,6 +3,7 @@ package callbacks
 import (
 	"context"
 	"database/sql"
+	"net/http"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -205,4 +206,36 @@ func TestClockSteppingBackIsNotADuplicate(t *testing.T) {
 	if d := s.Stats().Duplicates; d != 1 {
 		t.Fatalf("%d duplicates after a redelivery", d)
 	}
+}
+
+// A write that fails hands its events back with an error; when the log
+// hands them over again they are taken, not counted as duplicates, and
+// written.
+func TestFailedWriteTakesTheEventsAgain(t *testing.T) {
+	rv := newReceiver(t, "")
+	rv.setBehave(func(w http.ResponseWriter, r *http.Request, n int) bool {
+		w.WriteHeader(http.StatusInternalServerError) // undelivered: the commit must write it
+		return true
+	})
+	dir := t.TempDir()
+	s := start(t, dir, fast(AppConfig{SdkAppID: app1, URL: rv.url()}))
+	st := s.Store().(*Store)
+	if _, err := st.w.Exec(`PRAGMA query_only = 1`); err != nil { // the writer's one connection
+		t.Fatal(err)
+	}
+	e := ev(app1, 1, 1, TypeEnter, "u", "anchor", "")
+	if err := s.HandleBatch(context.Background(), []Event{e}); err == nil {
+		t.Fatal("the write did not fail")
+	}
+	if _, err := st.w.Exec(`PRAGMA query_only = 0`); err != nil {
+		t.Fatal(err)
+	}
+	handle(t, s, e) // the log hands it over again
+	if d := s.Stats().Duplicates; d != 0 {
+		t.Fatalf("taken for a duplicate (%d) after its write failed", d)
+	}
+	await(t, "its pending row", func() bool {
+		by, _ := outboxRows(t, dir)
+		return by[0] == 1
+	})
 }
