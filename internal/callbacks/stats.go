@@ -47,7 +47,11 @@ type Stats struct {
 	OldestAge    time.Duration          // age of the oldest undelivered event (0: none)
 	DeadLetters  int64                  // dead letters in the store now
 	OwnedShards  int                    // cluster mode: shards whose outbox this node delivers; -1 on one node
-	OutboxWrites map[string]uint64      // one node: rows the write-behind wrote, by state (delivered, pending, dead, failed)
+	OutboxWrites map[string]uint64      // one node: events the write-behind handled, by state at its commit (delivered, pending, dead, failed)
+	// Connections to the receivers, all apps: "dialed", "expired" (closed
+	// after idling past wireIdleTimeout), "stale" (closed by the receiver
+	// while idle, the request sent again on a new one).
+	Connections map[string]uint64
 }
 
 type metrics struct {
@@ -128,6 +132,14 @@ func (s *Sender) Stats() Stats {
 		st.Latency[k] = c
 	}
 	m.mu.Unlock()
+	st.Connections = map[string]uint64{}
+	for _, q := range s.apps {
+		if w := q.wire; w != nil {
+			st.Connections["dialed"] += w.dialed.Load()
+			st.Connections["expired"] += w.expired.Load()
+			st.Connections["stale"] += w.stale.Load()
+		}
+	}
 	st.OwnedShards = -1
 	if rs, ok := s.store.(*RedisStore); ok {
 		st.OwnedShards = rs.OwnedShards()

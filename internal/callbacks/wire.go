@@ -14,6 +14,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -44,6 +45,10 @@ type wire struct {
 	mu     sync.Mutex
 	idle   []*wireConn
 	closed bool
+
+	// Connections dialled, closed for idling past wireIdleTimeout, and
+	// found closed by the receiver when taken from the idle list (Stats).
+	dialed, expired, stale atomic.Uint64
 }
 
 // wireIdleTimeout is how long a connection may wait in the idle list; an
@@ -138,6 +143,7 @@ func (w *wire) post(ctx context.Context, hs []header, body []byte) (int, error) 
 		}
 		var stale errStale
 		if err != nil && reused && try == 0 && errors.As(err, &stale) && ctx.Err() == nil {
+			w.stale.Add(1)
 			continue
 		}
 		return status, err
@@ -156,6 +162,7 @@ func (w *wire) conn(ctx context.Context, fresh bool) (c *wireConn, reused bool, 
 		w.idle = w.idle[:n-1]
 		if time.Since(c.idleSince) > wireIdleTimeout {
 			old, c = append(old, c), nil
+			w.expired.Add(1)
 		}
 	}
 	w.mu.Unlock()
@@ -169,6 +176,7 @@ func (w *wire) conn(ctx context.Context, fresh bool) (c *wireConn, reused bool, 
 	if err != nil {
 		return nil, false, err
 	}
+	w.dialed.Add(1)
 	if w.tls != nil {
 		tc := tls.Client(nc, w.tls)
 		if err := tc.HandshakeContext(ctx); err != nil {

@@ -189,6 +189,9 @@ func TestClosedIdleConnectionIsReplaced(t *testing.T) {
 	if conns.Load() < 3 {
 		t.Errorf("%d connections for 3 requests whose connections were closed after each", conns.Load())
 	}
+	if c := st.Connections; c["dialed"] != uint64(conns.Load()) || c["stale"] == 0 || c["stale"] > 2 {
+		t.Errorf("connections %v; the receiver accepted %d", c, conns.Load())
+	}
 }
 
 // An https receiver gets its callbacks over TLS, on a kept connection.

@@ -17,13 +17,14 @@ var (
 	descCBRetries    = newDesc("callback_retries_total", "Callback attempts after the first, by app.", "app")
 	descCBDead       = newDesc("callback_dead_lettered_total", "Events moved to the dead letters on this node, by app.", "app")
 	descCBAccepted   = newDesc("callback_events_accepted_total", "Events accepted into the callback outbox by this node (on one node: written within CommitDelay, write-behind).")
-	descCBDuplicates = newDesc("callback_events_duplicate_total", "Events handed over again and recognised as already in the outbox.")
+	descCBDuplicates = newDesc("callback_events_duplicate_total", "Events handed over again and recognised as already taken.")
 	descCBSkipped    = newDesc("callback_events_skipped_total", "Events that get no callback, by reason: no_callback, filtered, unknown_type, invalid.", "reason")
 	descCBDepth      = newDesc("callback_outbox_depth", "Undelivered events in the callback outbox (in cluster mode: the cluster's shared outbox).")
 	descCBOldest     = newDesc("callback_outbox_oldest_age_seconds", "Age of the oldest undelivered event in the outbox (0 when none).")
 	descCBDeadNow    = newDesc("callback_dead_letters", "Dead letters in the outbox's store now.")
 	descCBWrites     = newDesc("callback_outbox_writes_total", "One node: accepted events handled by the outbox's write-behind, by their state at its commit: delivered (nothing written), pending, dead, or failed.", "state")
 	descCBShards     = newDesc("callback_outbox_shards_owned", "Cluster mode: event-log shards whose callback outbox this node delivers (read every OwnershipRefresh).")
+	descCBConns      = newDesc("callback_connections_total", "Connections to the callback receivers: dialed, expired (idle past 60 s, closed), stale (closed by the receiver while idle; the request went again on a new one).", "event")
 )
 
 // callbackCollector reads the sender's Stats when /metrics is scraped.
@@ -31,7 +32,7 @@ type callbackCollector struct{ n *Node }
 
 func (c callbackCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descCBDeliveries, descCBLatency, descCBRetries, descCBDead, descCBAccepted,
-		descCBDuplicates, descCBSkipped, descCBDepth, descCBOldest, descCBDeadNow, descCBShards, descCBWrites} {
+		descCBDuplicates, descCBSkipped, descCBDepth, descCBOldest, descCBDeadNow, descCBShards, descCBWrites, descCBConns} {
 		ch <- d
 	}
 }
@@ -73,6 +74,9 @@ func (c callbackCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descCBDeadNow, float64(st.DeadLetters))
 	for state, v := range st.OutboxWrites {
 		counter(descCBWrites, v, state)
+	}
+	for event, v := range st.Connections {
+		counter(descCBConns, v, event)
 	}
 	if st.OwnedShards >= 0 {
 		gauge(descCBShards, float64(st.OwnedShards))
