@@ -44,13 +44,11 @@ func (r *recentRing) add(d Delivery) {
 	(*r)[d.App] = l
 }
 
-// last is app's last recentKept delivered events, newest (highest id)
-// first: concurrent commits may have added them out of id order.
+// last is a copy of app's last recentKept delivered events, in the order
+// their commits added them (concurrent commits may not follow id order).
 func (r recentRing) last(app uint64) []Delivery {
 	l := r[app]
-	l = slices.Clone(l[max(0, len(l)-recentKept):])
-	slices.SortFunc(l, func(a, b Delivery) int { return cmp.Compare(b.ID, a.ID) })
-	return l
+	return append([]Delivery{}, l[max(0, len(l)-recentKept):]...)
 }
 
 // Recent lists app's newest events, newest first, at most limit: the
@@ -62,7 +60,7 @@ func (st *Store) Recent(app uint64, limit int) ([]Delivery, error) {
 		return []Delivery{}, nil
 	}
 	st.hmu.Lock()
-	mem := st.recent.last(app)
+	out := st.recent.last(app) // none of these has a row: the file's add no repeats
 	st.hmu.Unlock()
 	rs, err := st.r.Query(`SELECT id, app, room, seq, etype, event_ms, attempts, last_error, state, done_ms
 		FROM outbox WHERE app = ? ORDER BY id DESC LIMIT ?`, int64(app), limit)
@@ -70,7 +68,6 @@ func (st *Store) Recent(app uint64, limit int) ([]Delivery, error) {
 		return nil, err
 	}
 	defer rs.Close()
-	var file []Delivery
 	for rs.Next() {
 		var d Delivery
 		var a, seq, state int64
@@ -78,25 +75,13 @@ func (st *Store) Recent(app uint64, limit int) ([]Delivery, error) {
 			return nil, err
 		}
 		d.App, d.Seq, d.Delivered = uint64(a), uint64(seq), state == 1
-		file = append(file, d)
+		out = append(out, d)
 	}
 	if err := rs.Err(); err != nil {
 		return nil, err
 	}
-	return mergeRecent(mem, file, limit), nil
-}
-
-// mergeRecent merges two newest-first lists by id, keeping limit.
-func mergeRecent(a, b []Delivery, limit int) []Delivery {
-	out := make([]Delivery, 0, min(len(a)+len(b), limit))
-	for len(out) < limit && (len(a) > 0 || len(b) > 0) {
-		if len(b) == 0 || (len(a) > 0 && a[0].ID > b[0].ID) {
-			out, a = append(out, a[0]), a[1:]
-		} else {
-			out, b = append(out, b[0]), b[1:]
-		}
-	}
-	return out
+	slices.SortFunc(out, func(a, b Delivery) int { return cmp.Compare(b.ID, a.ID) }) // newest first
+	return out[:min(limit, len(out))], nil
 }
 
 // AppDepth is the number of app's undelivered events and of its dead

@@ -446,10 +446,11 @@ func (st *Store) accept(rows []*row) (added []bool, durable func(context.Context
 		done: func(err error) { st.wrote(accepted, err) }}
 	if !st.submit(o) {
 		st.hmu.Lock()
+		// The marks moved; a closed store takes nothing more anyway.
 		for _, h := range accepted {
 			delete(st.held, h.r.id)
 			delete(st.heldKeys, keyOf(h.r))
-		} // the marks moved: a store that is closed takes nothing more anyway
+		}
 		st.hmu.Unlock()
 		return make([]bool, len(rows)), nil, errClosed
 	}
