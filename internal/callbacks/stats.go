@@ -48,6 +48,7 @@ type Stats struct {
 	DeadLetters  int64                  // dead letters in the store now
 	OwnedShards  int                    // cluster mode: shards whose outbox this node delivers; -1 on one node
 	OutboxWrites map[string]uint64      // one node: events the write-behind handled, by state at its commit (delivered, pending, dead, failed)
+	WriterTurns  uint64                 // one node: turns the outbox's writer gave the network during its transactions (writer yield)
 	// Connections to the receivers, all apps: "dialed", "expired" (closed
 	// after idling past wireIdleTimeout), "stale" (closed by the receiver
 	// while idle, the request sent again on a new one).
@@ -146,6 +147,7 @@ func (s *Sender) Stats() Stats {
 	}
 	if fs, ok := s.store.(*Store); ok {
 		st.OutboxWrites = fs.Writes()
+		st.WriterTurns = uint64(fs.Turns())
 	}
 	if s.store != nil {
 		depth, oldest, dead, err := s.store.Depth()

@@ -9,12 +9,13 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // pure-Go SQLite driver "sqlite"
+
+	"github.com/trtcd/trtcd/internal/yielder"
 )
 
 // StoreFile is the outbox's file in the data directory.
@@ -119,6 +120,11 @@ type Store struct {
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt // prepared statements of w and r, by text
 
+	// A transaction of a few hundred statements is milliseconds of CPU
+	// without a pause: the writer gives the network a turn every
+	// yielder.Every of it (the "writer yield" policy, docs/architecture.md).
+	turns *yielder.Yielder
+
 	mu     sync.RWMutex // guards closed against sends on ops
 	closed bool
 	done   chan struct{}
@@ -178,6 +184,11 @@ func OpenStore(dir string) (*Store, error) {
 			return nil, fmt.Errorf("callbacks: %s: %w", path, err)
 		}
 	}
+	if st.turns, err = yielder.New(yielder.Every); err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("callbacks: %w", err)
+	}
 	go st.writer()
 	return st, nil
 }
@@ -222,6 +233,10 @@ func (st *Store) query(q string, args ...any) (*sql.Rows, error) {
 	return s.Query(args...)
 }
 
+// Turns is how many turns the writer gave the network during its
+// transactions (the "writer yield" policy).
+func (st *Store) Turns() int64 { return st.turns.Turns() }
+
 // Path is the database file.
 func (st *Store) Path() string { return st.path }
 
@@ -236,6 +251,7 @@ func (st *Store) Close() error {
 	close(st.ops)
 	st.mu.Unlock()
 	<-st.done
+	st.turns.Close()
 	st.stmtMu.Lock()
 	for _, s := range st.stmts {
 		s.Close()
@@ -325,7 +341,7 @@ func (st *Store) commit(batch []*op) error {
 		return err
 	}
 	for _, o := range batch {
-		yield()
+		st.turns.Maybe()
 		if err := o.fn(tx); err != nil {
 			tx.Rollback()
 			return err
@@ -343,20 +359,6 @@ func (st *Store) commit(batch []*op) error {
 	}
 	return nil
 }
-
-// yield lets whatever else is runnable go first between two statements of
-// the writer's transaction: a transaction of a few hundred statements is
-// milliseconds of CPU, and a server given one core runs one goroutine at a
-// time. It helps goroutines that are already runnable (woken by a channel,
-// or whose request the runtime has already read off the network); it does
-// not poll the network itself, so a request that arrives meanwhile still
-// waits until the writer blocks (its commit) or the runtime polls (within
-// 10 ms). Measured with a test program on one core (200 µs chunks of work,
-// an echo over loopback TCP): round trip p50 17 ms without yields, 7 ms with
-// this one; a 1 µs sleep instead gave 0.1 ms but left the core idle for up
-// to a millisecond at each yield (the poller's resolution), so it is not
-// used (docs/benchmarks.md, seventh session).
-func yield() { runtime.Gosched() }
 
 const (
 	markDeliveredSQL = `UPDATE outbox SET state = 1, done_ms = ?, attempts = ? WHERE id = ?`

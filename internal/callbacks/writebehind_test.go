@@ -239,3 +239,30 @@ func TestFailedWriteTakesTheEventsAgain(t *testing.T) {
 		return by[0] == 1
 	})
 }
+
+// TestWriterYieldsDuringALongTransaction: the outbox's writer gives the
+// network turns while a transaction of many changes runs (policy writer
+// yield), and counts them.
+func TestWriterYieldsDuringALongTransaction(t *testing.T) {
+	st, err := OpenStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() }) // after blockWriter's release
+	release := blockWriter(t, st)
+	const n = writeBatch - 1 // one transaction after the blocked one
+	var done sync.WaitGroup
+	done.Add(n)
+	for range n {
+		st.async(func(tx *sql.Tx) error {
+			var rows int
+			return tx.QueryRow(`SELECT COUNT(*) FROM outbox`).Scan(&rows)
+		}, done.Done)
+	}
+	before := st.Turns() // the blocked transaction may have given one
+	release()
+	done.Wait()
+	if after := st.Turns(); after <= before {
+		t.Fatalf("Turns after a transaction of %d statements = %d, %d before: want more", n, after, before)
+	}
+}

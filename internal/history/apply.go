@@ -56,6 +56,7 @@ func (s *Store) applyBatch(ctx context.Context, evs []Event) (bad []error, err e
 	bad = make([]error, len(evs))
 	applied, ignored := 0, 0
 	for i := range evs {
+		s.w.turns.Maybe() // a SQLite transaction computes without a pause: let requests in
 		ev := &evs[i]
 		if err := check(ev); err != nil {
 			bad[i] = fmt.Errorf("event %s seq %d: %w", ev.Room, ev.Seq, err)

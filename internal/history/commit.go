@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/trtcd/trtcd/internal/yielder"
 )
 
 // Group commit: Apply (and ApplyAll) hands its events to one writer goroutine, which writes
@@ -43,6 +45,7 @@ type pending struct {
 
 // writer is the group-commit loop and its queue.
 type writer struct {
+	turns   *yielder.Yielder // SQLite only: the network's turns during a transaction (applyBatch); a PostgreSQL statement waits on the network, and the scheduler polls it then
 	start   sync.Once
 	stop    sync.Once
 	queue   chan *pending
@@ -178,6 +181,7 @@ func (s *Store) closeWriter() {
 		} else {
 			close(s.w.done) // an Apply racing with Close sees it and gives up
 		}
+		s.w.turns.Close()
 	})
 }
 

@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/trtcd/trtcd/internal/yielder"
+
 	_ "github.com/jackc/pgx/v5/stdlib" // driver "pgx"
 	_ "modernc.org/sqlite"             // driver "sqlite", pure Go
 )
@@ -60,10 +62,11 @@ type Stats struct {
 	Ignored int64 // events of a type the store does not keep, or malformed
 	Pruned  int64 // rows deleted by retention
 	Failed  int64 // Apply or Prune calls that failed
+	Turns   int64 // turns the writer gave the network during its transactions (SQLite; the "writer yield" policy)
 }
 
 func (s *Store) Stats() Stats {
-	return Stats{s.applied.Load(), s.ignored.Load(), s.pruned.Load(), s.failed.Load()}
+	return Stats{s.applied.Load(), s.ignored.Load(), s.pruned.Load(), s.failed.Load(), s.w.turns.Turns()}
 }
 
 // Settings are the config keys that choose the store.
@@ -131,6 +134,12 @@ func open(ctx context.Context, db *sql.DB, pg bool, opts Options) (*Store, error
 	s := &Store{db: db, pg: pg, now: opts.Now, retention: opts.Retention, log: opts.Log, w: newWriter()}
 	if !pg {
 		s.sessions = &sessionCache{}
+		y, err := yielder.New(yielder.Every)
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("history: %w", err)
+		}
+		s.w.turns = y
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -139,6 +148,7 @@ func open(ctx context.Context, db *sql.DB, pg bool, opts Options) (*Store, error
 		s.retention = DefaultRetention
 	}
 	if err := s.migrate(ctx); err != nil {
+		s.w.turns.Close()
 		db.Close()
 		return nil, fmt.Errorf("history: opening the database: %w", err)
 	}

@@ -24,6 +24,7 @@ var (
 	descCBDeadNow    = newDesc("callback_dead_letters", "Dead letters in the outbox's store now.")
 	descCBWrites     = newDesc("callback_outbox_writes_total", "One node: accepted events handled by the outbox's write-behind, by their state at its commit: delivered (nothing written), pending, dead, or failed.", "state")
 	descCBShards     = newDesc("callback_outbox_shards_owned", "Cluster mode: event-log shards whose callback outbox this node delivers (read every OwnershipRefresh).")
+	descCBTurns      = newDesc("callback_outbox_writer_turns_total", "One node: turns the outbox's writer gave the network during its transactions (policy writer yield: one per yielder.Every of computation).")
 	descCBConns      = newDesc("callback_connections_total", "Connections to the callback receivers: dialed, expired (idle past 60 s, closed), stale (closed by the receiver while idle; the request went again on a new one).", "event")
 )
 
@@ -32,7 +33,7 @@ type callbackCollector struct{ n *Node }
 
 func (c callbackCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descCBDeliveries, descCBLatency, descCBRetries, descCBDead, descCBAccepted,
-		descCBDuplicates, descCBSkipped, descCBDepth, descCBOldest, descCBDeadNow, descCBShards, descCBWrites, descCBConns} {
+		descCBDuplicates, descCBSkipped, descCBDepth, descCBOldest, descCBDeadNow, descCBShards, descCBWrites, descCBTurns, descCBConns} {
 		ch <- d
 	}
 }
@@ -74,6 +75,9 @@ func (c callbackCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descCBDeadNow, float64(st.DeadLetters))
 	for state, v := range st.OutboxWrites {
 		counter(descCBWrites, v, state)
+	}
+	if st.OutboxWrites != nil { // one node
+		counter(descCBTurns, st.WriterTurns)
 	}
 	for event, v := range st.Connections {
 		counter(descCBConns, v, event)

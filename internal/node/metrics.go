@@ -44,6 +44,7 @@ var (
 	descReregistered   = newDesc("cluster_reregistrations_total", "Times this node re-registered its sessions after Redis lost them.")
 	descReconnects     = newDesc("cluster_reconnect_attempts_total", "Pub/sub reconnection attempts (with backoff).")
 	descWatchOutages   = newDesc("cluster_watch_outages_total", "Times the pub/sub connection was lost.")
+	descHistoryTurns   = newDesc("history_writer_turns_total", "SQLite history: turns the history writer gave the network during its transactions (policy writer yield: one per yielder.Every of computation).")
 	descStartupRetries = newDesc("cluster_startup_retries_total", "Failed attempts to reach Redis at start-up (redis_startup_timeout).")
 )
 
@@ -59,7 +60,7 @@ func (c collector) Describe(ch chan<- *prometheus.Desc) {
 		descAdmission, descLeaves, descKicks, descClientErrs, descIdle, descSlow, descBudgetHeld, descBudgetRefused,
 		descBodyTimeouts, descParamsRefused, descEchoClipped, descLimiterDown, descOpenFDs, descHeaderTimeout,
 		descIdleClosed, descOutcomes, descJoinCleanups, descJoinGhosts, descSwept, descReregistered, descReconnects,
-		descWatchOutages, descStartupRetries} {
+		descWatchOutages, descStartupRetries, descHistoryTurns} {
 		ch <- d
 	}
 }
@@ -110,6 +111,10 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		g(descOpenFDs, float64(open))
 		k(descHeaderTimeout, uint64(t.headerTimeouts.Load()))
 		k(descIdleClosed, uint64(t.idleClosed.Load()))
+	}
+
+	if n.History != nil {
+		k(descHistoryTurns, uint64(n.History.Stats().Turns))
 	}
 
 	if cr, ok := n.Registry.(*cluster.Registry); ok {

@@ -172,6 +172,7 @@ func New(cfg config.Config, log *slog.Logger) (*Node, error) {
 	if cfg.DebugPprof {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
 		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	}
 	mux.Handle("/{$}", n.API) // the API is "/" exactly; other paths answer a plain 404
 	n.srv = &http.Server{Handler: mux, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
