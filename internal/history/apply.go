@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+
+	"github.com/trtcd/trtcd/internal/yielder"
 )
 
 // Apply writes one event. It is idempotent: an event delivered again (same
@@ -55,8 +57,14 @@ func (s *Store) applyBatch(ctx context.Context, evs []Event) (bad []error, err e
 	}
 	bad = make([]error, len(evs))
 	applied, ignored := 0, 0
+	// A SQLite transaction computes without a pause: let waiting requests
+	// in (writer yield), unless the writer is behind (a full batch).
+	var turns *yielder.Yielder
+	if len(evs) < MaxCommitBatch {
+		turns = s.w.turns
+	}
 	for i := range evs {
-		s.w.turns.Maybe() // a SQLite transaction computes without a pause: let requests in
+		turns.Maybe()
 		ev := &evs[i]
 		if err := check(ev); err != nil {
 			bad[i] = fmt.Errorf("event %s seq %d: %w", ev.Room, ev.Seq, err)
@@ -160,7 +168,7 @@ func (s *Store) apply(ctx context.Context, tx execer, ev *Event) (kept bool, err
 		// The stay is the enter event too: DescribeUserEvent reads it off
 		// the row (query.go), so no user_events row is written for it.
 		return true, exec(`INSERT INTO member_sessions (comm_id, enter_seq, user_id, app, room_key, room_text, role, session_id, join_ms, leave_ms, leave_reason, client_ip, device, sdk_version)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '', ?, ?, ?) ON CONFLICT (comm_id, enter_seq, user_id) DO NOTHING`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '', ?, ?, ?) ON CONFLICT (comm_id, user_id, enter_seq) DO NOTHING`,
 			comm, int64(ev.Seq), ev.User, int64(ev.App), ev.Room, roomText(ev), role, ev.SessionID, ev.TimeMs,
 			ev.ClientIP, ev.Device, ev.SdkVersion)
 	case TypeLeave:

@@ -14,24 +14,37 @@ func TestPostgres(t *testing.T) { historytest.Run(t, historytest.Postgres) }
 
 // TestWriterYieldsDuringALongTransaction: the SQLite writer gives the
 // network turns while it writes a batch that takes longer than
-// yielder.Every (policy writer yield), and counts them.
+// yielder.Every (policy writer yield), and counts them; a full batch (the
+// writer is behind) gets none.
 func TestWriterYieldsDuringALongTransaction(t *testing.T) {
 	s, _ := historytest.Open(t, historytest.SQLite, history.Options{Now: historytest.NewClock(historytest.Now).Now})
 	if n := s.Stats().Turns; n != 0 {
 		t.Fatalf("Turns before any write = %d, want 0", n)
 	}
-	var evs []history.Event
-	for i := range history.MaxCommitBatch { // one transaction: hundreds of statements, milliseconds
-		room := uint64(1 + i)
-		key := fmt.Sprintf("%d:n:%d", historytest.App, room)
-		evs = append(evs,
-			history.Event{App: historytest.App, Room: key, RoomNum: room, Seq: 1, TimeMs: historytest.Ms(0), Type: history.TypeRoomOpened, User: "u"},
-			history.Event{App: historytest.App, Room: key, RoomNum: room, Seq: 2, TimeMs: historytest.Ms(0), Type: history.TypeEnter, User: "u"})
+	rooms := func(first, n int) []history.Event { // one enter each: hundreds of statements, milliseconds
+		var evs []history.Event
+		for i := range n {
+			room := uint64(first + i)
+			key := fmt.Sprintf("%d:n:%d", historytest.App, room)
+			evs = append(evs, history.Event{App: historytest.App, Room: key, RoomNum: room, Seq: 1,
+				TimeMs: historytest.Ms(0), Type: history.TypeEnter, User: "u"})
+		}
+		return evs
 	}
-	if err := s.ApplyAll(context.Background(), evs); err != nil {
+	ctx := context.Background()
+	if err := s.ApplyAll(ctx, rooms(1, history.MaxCommitBatch-1)); err != nil {
 		t.Fatal(err)
 	}
-	if st := s.Stats(); st.Turns < 1 || st.Applied != int64(len(evs)) {
-		t.Fatalf("after %d events in one call: Turns = %d, Applied = %d; want turns given and every event written", len(evs), st.Turns, st.Applied)
+	st := s.Stats()
+	if st.Turns < 1 || st.Applied != history.MaxCommitBatch-1 {
+		t.Fatalf("after %d events in one transaction: Turns = %d, Applied = %d; want turns given and every event written",
+			history.MaxCommitBatch-1, st.Turns, st.Applied)
+	}
+	if err := s.ApplyAll(ctx, rooms(history.MaxCommitBatch, history.MaxCommitBatch)); err != nil {
+		t.Fatal(err)
+	}
+	if st2 := s.Stats(); st2.Turns != st.Turns || st2.Applied != st.Applied+history.MaxCommitBatch {
+		t.Fatalf("after a full batch: Turns %d → %d, Applied %d → %d; want no turn and every event written",
+			st.Turns, st2.Turns, st.Applied, st2.Applied)
 	}
 }

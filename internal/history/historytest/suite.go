@@ -42,6 +42,7 @@ func Run(t *testing.T, b Backend) {
 	t.Run("MigrationsFromEmpty", func(t *testing.T) { testMigrations(t, b) })
 	t.Run("UpgradeFromVersion1", func(t *testing.T) { testUpgradeFromV1(t, b) })
 	t.Run("UpgradeFromVersion2", func(t *testing.T) { testUpgradeFromV2(t, b) })
+	t.Run("UpgradeFromVersion3", func(t *testing.T) { testUpgradeFromV3(t, b) })
 	t.Run("Retention", func(t *testing.T) { testRetention(t, b) })
 	t.Run("RetentionBoundary", func(t *testing.T) { testRetentionBoundary(t, b) })
 	t.Run("ConcurrentWriters", func(t *testing.T) { testConcurrent(t, b) })
@@ -635,12 +636,62 @@ func execOn(t *testing.T, raw *sql.DB) func(string) {
 	}
 }
 
+// testUpgradeFromV3: a populated version 3 database answers the same after
+// the upgrade to version 4, holds the same rows, and has lost the indexes
+// version 4 does without (their names are free again).
+func testUpgradeFromV3(t *testing.T, b Backend) {
+	s, addr := Open(t, b, history.Options{Now: NewClock(Now).Now})
+	Feed(t, s, Script())
+	s.Close()
+	raw := b.SQL(t, addr)
+	exec := execOn(t, raw)
+	want := version3Rows(t, raw)
+	backToVersion3(t, exec)
+	exec(`DELETE FROM history_schema WHERE version > 3`)
+	s2, err := b.Open(ctx, addr, history.Options{Now: NewClock(Now).Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if v, err := s2.Version(ctx); err != nil || v != history.SchemaVersion() || v < 4 {
+		t.Fatalf("version %d (%v), want %d", v, err, history.SchemaVersion())
+	}
+	CheckScript(t, s2)
+	eq(t, "rows after the upgrade", version3Rows(t, raw), want)
+	exec(`CREATE INDEX member_sessions_comm_user ON member_sessions (comm_id)`)
+	exec(`CREATE INDEX member_sessions_leave ON member_sessions (comm_id)`)
+	exec(`CREATE INDEX room_sessions_destroyed ON room_sessions (comm_id)`)
+}
+
+// backToVersion3 gives a database written by this version version 3's
+// layout: member_sessions keyed (comm_id, enter_seq, user_id), with indexes
+// on (comm_id, user_id, join_ms) and on leave_ms, and room_sessions'
+// index on destroyed_ms.
+func backToVersion3(t *testing.T, exec func(string)) {
+	t.Helper()
+	exec(`CREATE TABLE member_sessions_v3 (
+		comm_id TEXT NOT NULL, enter_seq BIGINT NOT NULL, user_id TEXT NOT NULL, app BIGINT NOT NULL,
+		room_key TEXT NOT NULL, room_text TEXT NOT NULL, role TEXT NOT NULL, session_id TEXT NOT NULL,
+		join_ms BIGINT NOT NULL, leave_ms BIGINT, leave_reason TEXT NOT NULL, client_ip TEXT NOT NULL,
+		device TEXT NOT NULL, sdk_version TEXT NOT NULL, leave_seq BIGINT,
+		PRIMARY KEY (comm_id, enter_seq, user_id))`)
+	exec(`INSERT INTO member_sessions_v3 SELECT comm_id, enter_seq, user_id, app, room_key, room_text, role, session_id,
+		join_ms, leave_ms, leave_reason, client_ip, device, sdk_version, leave_seq FROM member_sessions`)
+	exec(`DROP TABLE member_sessions`)
+	exec(`ALTER TABLE member_sessions_v3 RENAME TO member_sessions`)
+	exec(`CREATE INDEX member_sessions_comm_user ON member_sessions (comm_id, user_id, join_ms)`)
+	exec(`CREATE INDEX member_sessions_app_join ON member_sessions (app, join_ms, room_key, user_id)`)
+	exec(`CREATE INDEX member_sessions_leave ON member_sessions (leave_ms)`)
+	exec(`CREATE INDEX room_sessions_destroyed ON room_sessions (destroyed_ms)`)
+}
+
 // backToVersion2 turns a database written by this version into what
 // version 2 wrote for the same events: every enter and every leave with a
 // reason as a user_events row (their EventId and parameters as
 // DescribeUserEvent answers them), and no leave_seq column.
 func backToVersion2(t *testing.T, exec func(string)) {
 	t.Helper()
+	backToVersion3(t, exec)
 	exec(`INSERT INTO user_events (comm_id, user_id, seq, type, app, time_ms, event_id, stream, param_one, param_two)
 		SELECT comm_id, user_id, enter_seq, 'enter', app, join_ms, 103, 0, CASE WHEN role = 'audience' THEN 21 ELSE 20 END, -1 FROM member_sessions`)
 	exec(`INSERT INTO user_events (comm_id, user_id, seq, type, app, time_ms, event_id, stream, param_one, param_two)
