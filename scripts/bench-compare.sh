@@ -15,6 +15,11 @@
 #   DISMISS=10000 scripts/bench-compare.sh   also dismiss a room of 10 000 members (time to the last kick)
 #   LOAD=new ...                    drive both servers with this checkout's load tool (default: each
 #                                   build's own); then only the servers differ between the two runs
+#   CALLBACKS=1 ...                 the new server sends app 1400000001's callbacks to a receiver this script
+#                                   starts (trtcd callbacks listen) on the load tool's core at idle priority
+#                                   (chrt --idle 0): it stands for the app's backend on another machine, so it
+#                                   must not take the load tool's time while the tool measures kicks (at
+#                                   normal priority it did, and the kicks' latency counted the receiver's work)
 #   SIDE=1 ...                      side by side: in each round both servers run at once (both on core 0,
 #                                   both load tools on core 1) and every phase of the two runs at the same
 #                                   time, so a slow spell of a shared machine lands on both alike; the
@@ -47,7 +52,16 @@ git worktree remove --force "$work/old"
 go build -o "$work/trtcd-new" ./cmd/trtcd
 
 servers=() # the servers running now
-trap 'kill "${servers[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
+receiver=() # the callback receiver (CALLBACKS=1)
+trap 'kill "${servers[@]}" "${receiver[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
+if [ "${CALLBACKS:-0}" = 1 ]; then
+  RECEIVER=${RECEIVER:-127.0.0.1:19000}
+  idle=()
+  command -v chrt >/dev/null && idle=(chrt --idle 0)
+  "${idle[@]}" $PIN_LOAD "$work/trtcd-new" callbacks listen --addr "$RECEIVER" >/dev/null 2>&1 &
+  receiver=($!)
+  NEW_ENV="${NEW_ENV:-} TRTCD_APP_1400000001_CALLBACK_URL=http://$RECEIVER/"
+fi
 
 start_server() { # label addr: the label's build, with its OLD_ENV/NEW_ENV, on addr
   local label=$1 addr=$2 extra=()
