@@ -15,7 +15,7 @@
 #   DISMISS=10000 scripts/bench-compare.sh   also dismiss a room of 10 000 members (time to the last kick)
 #   LOAD=new ...                    drive both servers with this checkout's load tool (default: each
 #                                   build's own); then only the servers differ between the two runs
-#   CALLBACKS=1 ...                 the new server sends app 1400000001's callbacks to a receiver this script
+#   CALLBACKS=1 ...                 the new server (only: for on vs off, REV=HEAD) sends app 1400000001's callbacks to a receiver this script
 #                                   starts (trtcd callbacks listen) on the load tool's core at idle priority
 #                                   (chrt --idle 0): it stands for the app's backend on another machine, so it
 #                                   must not take the load tool's time while the tool measures kicks (at
@@ -56,10 +56,15 @@ receiver=() # the callback receiver (CALLBACKS=1)
 trap 'kill "${servers[@]}" "${receiver[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
 if [ "${CALLBACKS:-0}" = 1 ]; then
   RECEIVER=${RECEIVER:-127.0.0.1:19000}
-  idle=()
-  command -v chrt >/dev/null && idle=(chrt --idle 0)
-  "${idle[@]}" $PIN_LOAD "$work/trtcd-new" callbacks listen --addr "$RECEIVER" >/dev/null 2>&1 &
+  idle=""
+  command -v chrt >/dev/null && idle="chrt --idle 0"
+  $idle $PIN_LOAD "$work/trtcd-new" callbacks listen --addr "$RECEIVER" >/dev/null 2>"$work/receiver.err" &
   receiver=($!)
+  for _ in $(seq 50); do # up when it answers (401: an unsigned POST)
+    [ "$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://$RECEIVER/" || true)" = 401 ] && break
+    kill -0 "${receiver[0]}" 2>/dev/null || { cat "$work/receiver.err" >&2; exit 1; }
+    sleep 0.1
+  done
   NEW_ENV="${NEW_ENV:-} TRTCD_APP_1400000001_CALLBACK_URL=http://$RECEIVER/"
 fi
 

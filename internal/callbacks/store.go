@@ -353,6 +353,7 @@ func (st *Store) commit(batch []*op) error {
 	}
 	// Turns for the network unless the writer is behind (a full batch).
 	st.behind = len(batch) >= writeBatch
+	st.turns.Start()
 	for _, o := range batch {
 		st.maybeTurn()
 		if err := o.fn(tx); err != nil {

@@ -262,7 +262,7 @@ func TestWriterYieldsDuringALongTransaction(t *testing.T) {
 	before := st.Turns() // the blocked transaction may have given one
 	release()
 	done.Wait()
-	if after := st.Turns(); after <= before {
-		t.Fatalf("Turns after a transaction of %d statements = %d, %d before: want more", n, after, before)
+	if after := st.Turns(); after < before+2 {
+		t.Fatalf("Turns after a transaction of %d statements = %d, %d before: want turns given within it", n, after, before)
 	}
 }

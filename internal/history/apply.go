@@ -62,6 +62,7 @@ func (s *Store) applyBatch(ctx context.Context, evs []Event) (bad []error, err e
 	var turns *yielder.Yielder
 	if len(evs) < MaxCommitBatch {
 		turns = s.w.turns
+		turns.Start()
 	}
 	for i := range evs {
 		turns.Maybe()

@@ -197,33 +197,60 @@ func (s *Store) Prune(ctx context.Context) (int64, error) {
 	s.pruneMu.Lock()
 	defer s.pruneMu.Unlock()
 	var total int64
-	for _, q := range []string{
-		`DELETE FROM user_events WHERE time_ms < ?`,
-		// The end times have no index (each would be one more B-tree every
-		// stay and every close writes twice); what ended before the cutoff
-		// began before it, and the start-time indexes lead with the app.
-		`DELETE FROM member_sessions WHERE app IN (SELECT DISTINCT app FROM member_sessions) AND join_ms < ?
-			AND leave_ms IS NOT NULL AND leave_ms < ?`,
-		`DELETE FROM room_sessions WHERE app IN (SELECT DISTINCT app FROM room_sessions) AND created_ms < ?
-			AND destroyed_ms IS NOT NULL AND destroyed_ms < ?`,
-	} {
-		args := []any{cutoff}
-		if strings.Count(q, "?") == 2 {
-			args = append(args, cutoff)
-		}
+	del := func(q string, args ...any) error {
 		res, err := s.db.ExecContext(ctx, s.bind(q), args...)
+		if err != nil {
+			s.failed.Add(1)
+			return fmt.Errorf("%w: prune: %v", ErrUnavailable, err)
+		}
+		n, _ := res.RowsAffected()
+		total += n
+		return nil
+	}
+	if err := del(`DELETE FROM user_events WHERE time_ms < ?`, cutoff); err != nil {
+		return total, err
+	}
+	// The end times have no index (each would be one more B-tree that every
+	// stay and every close writes): what ended before the cutoff began
+	// before it, and the start-time indexes lead with the app.
+	for _, t := range []struct{ table, del string }{
+		{"member_sessions", `DELETE FROM member_sessions WHERE app = ? AND join_ms < ? AND leave_ms IS NOT NULL AND leave_ms < ?`},
+		{"room_sessions", `DELETE FROM room_sessions WHERE app = ? AND created_ms < ? AND destroyed_ms IS NOT NULL AND destroyed_ms < ?`},
+	} {
+		apps, err := s.apps(ctx, t.table)
 		if err != nil {
 			s.failed.Add(1)
 			return total, fmt.Errorf("%w: prune: %v", ErrUnavailable, err)
 		}
-		n, _ := res.RowsAffected()
-		total += n
+		for _, app := range apps {
+			if err := del(t.del, app, cutoff, cutoff); err != nil {
+				return total, err
+			}
+		}
 	}
 	if total > 0 {
 		s.sessions.forget()
 	}
 	s.pruned.Add(total)
 	return total, nil
+}
+
+// apps lists the apps that have rows in table, whose index leads with
+// app: one index seek per app (SELECT DISTINCT would read every entry).
+func (s *Store) apps(ctx context.Context, table string) ([]int64, error) {
+	var out []int64
+	after := int64(-1)
+	for {
+		var app sql.NullInt64
+		if err := s.db.QueryRowContext(ctx, s.bind(`SELECT MIN(app) FROM `+table+` WHERE app > ?`), after).Scan(&app); err != nil {
+			return nil, err
+		}
+		if !app.Valid {
+			return out, nil
+		}
+		out = append(out, app.Int64)
+		after = app.Int64
+	}
 }
 
 // RunRetention prunes at once and then every PruneInterval until ctx ends.

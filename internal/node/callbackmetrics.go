@@ -24,7 +24,7 @@ var (
 	descCBDeadNow    = newDesc("callback_dead_letters", "Dead letters in the outbox's store now.")
 	descCBWrites     = newDesc("callback_outbox_writes_total", "One node: accepted events handled by the outbox's write-behind, by their state at its commit: delivered (nothing written), pending, dead, or failed.", "state")
 	descCBShards     = newDesc("callback_outbox_shards_owned", "Cluster mode: event-log shards whose callback outbox this node delivers (read every OwnershipRefresh).")
-	descCBTurns      = newDesc("callback_outbox_writer_turns_total", "One node: turns the outbox's writer gave the network during its transactions (policy writer yield: one per yielder.Every of computation).")
+	descCBTurns      = newDesc("callback_outbox_writer_turns_total", "One node: turns the outbox's writer gave the network during its transactions (policy writer yield: at most one per 100 µs of a transaction's computation, none while the writer is behind).")
 	descCBConns      = newDesc("callback_connections_total", "Connections to the callback receivers: dialed, expired (idle past 60 s, closed), stale (closed by the receiver while idle; the request went again on a new one).", "event")
 )
 

@@ -44,7 +44,7 @@ var (
 	descReregistered   = newDesc("cluster_reregistrations_total", "Times this node re-registered its sessions after Redis lost them.")
 	descReconnects     = newDesc("cluster_reconnect_attempts_total", "Pub/sub reconnection attempts (with backoff).")
 	descWatchOutages   = newDesc("cluster_watch_outages_total", "Times the pub/sub connection was lost.")
-	descHistoryTurns   = newDesc("history_writer_turns_total", "SQLite history: turns the history writer gave the network during its transactions (policy writer yield: one per yielder.Every of computation).")
+	descHistoryTurns   = newDesc("history_writer_turns_total", "SQLite history: turns the history writer gave the network during its transactions (policy writer yield: at most one per 100 µs of a transaction's computation, none while the writer is behind).")
 	descStartupRetries = newDesc("cluster_startup_retries_total", "Failed attempts to reach Redis at start-up (redis_startup_timeout).")
 )
 

@@ -28,7 +28,9 @@ import (
 const Every = 100 * time.Microsecond
 
 // Yielder gives the network a turn at most once per interval of its
-// caller's time. Maybe is for one goroutine at a time.
+// caller's computation: Start marks where a computation begins, Maybe
+// turns once the interval has passed since then or since the last turn.
+// Start, Maybe and Turn are for one goroutine at a time.
 type Yielder struct {
 	every time.Duration
 	last  time.Time
@@ -61,6 +63,7 @@ func (y *Yielder) helper() {
 		select {
 		case <-y.kick:
 			if _, err := y.w.Write(one); err != nil {
+				y.r.Close() // a Turn waiting to read returns; later ones see done
 				return
 			}
 		case <-y.stop:
@@ -69,8 +72,17 @@ func (y *Yielder) helper() {
 	}
 }
 
-// Maybe gives the network a turn if the interval has passed since the last
-// one. A nil Yielder does nothing.
+// Start marks the beginning of a computation: its first turn comes once
+// the interval has passed (time spent waiting before it does not count). A
+// nil Yielder does nothing.
+func (y *Yielder) Start() {
+	if y != nil {
+		y.last = time.Now()
+	}
+}
+
+// Maybe gives the network a turn if the interval has passed since Start or
+// the last turn. A nil Yielder does nothing.
 func (y *Yielder) Maybe() {
 	if y == nil || time.Since(y.last) < y.every {
 		return
@@ -83,6 +95,8 @@ func (y *Yielder) Turn() {
 	select {
 	case y.kick <- struct{}{}:
 	case <-y.stop:
+		return
+	case <-y.done: // the helper failed (a pipe that could not be written)
 		return
 	}
 	// The pipe is empty until the helper runs, so the read parks this
