@@ -561,15 +561,7 @@ func testUpgradeFromV1(t *testing.T, b Backend) {
 	exec(`CREATE INDEX member_sessions_comm_join ON member_sessions (comm_id, join_ms)`)
 	exec(`CREATE INDEX user_events_comm_user_time ON user_events (comm_id, user_id, time_ms)`)
 	exec(`DELETE FROM history_schema WHERE version > 1`)
-	s2, err := b.Open(ctx, addr, history.Options{Now: NewClock(Now).Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s2.Close()
-	if v, err := s2.Version(ctx); err != nil || v != history.SchemaVersion() || v < 2 {
-		t.Fatalf("version %d (%v), want %d", v, err, history.SchemaVersion())
-	}
-	CheckScript(t, s2)
+	upgraded(t, b, addr, 2)
 	// One row per version, read on the raw connection first (which also
 	// makes SQLite reload the schema it cached before the upgrade).
 	var rows int
@@ -612,18 +604,27 @@ func testUpgradeFromV2(t *testing.T, b Backend) {
 	if err := raw.QueryRowContext(ctx, `SELECT COUNT(*) FROM user_events WHERE type = 'enter'`).Scan(&rows); err != nil || rows == 0 {
 		t.Fatalf("version 2 as made: %d enter rows (%v)", rows, err)
 	}
-	s2, err := b.Open(ctx, addr, history.Options{Now: NewClock(Now).Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s2.Close()
-	if v, err := s2.Version(ctx); err != nil || v != history.SchemaVersion() {
-		t.Fatalf("version %d (%v), want %d", v, err, history.SchemaVersion())
-	}
-	CheckScript(t, s2)
+	s2 := upgraded(t, b, addr, 3)
 	eq(t, "kim's events", events(t, s2, kimApp, history.CommID(kimApp, "4343", false, Ms(0), 1), "kim"),
 		[]string{"0s:103/0/20/-1", "5s:103/0/20/-1", "5s:104/0/3/-1"})
 	eq(t, "rows after the upgrade", version3Rows(t, raw), want)
+}
+
+// upgraded opens the store at addr, which upgrades it, checks that it is
+// now at this binary's schema version (at least atLeast) and that it
+// answers the script as before, and returns it (closed at the test's end).
+func upgraded(t *testing.T, b Backend, addr string, atLeast int) *history.Store {
+	t.Helper()
+	s, err := b.Open(ctx, addr, history.Options{Now: NewClock(Now).Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if v, err := s.Version(ctx); err != nil || v != history.SchemaVersion() || v < atLeast {
+		t.Fatalf("version %d (%v), want %d", v, err, history.SchemaVersion())
+	}
+	CheckScript(t, s)
+	return s
 }
 
 // execOn runs statements on raw, failing the test on an error.
@@ -648,15 +649,7 @@ func testUpgradeFromV3(t *testing.T, b Backend) {
 	want := version3Rows(t, raw)
 	backToVersion3(t, exec)
 	exec(`DELETE FROM history_schema WHERE version > 3`)
-	s2, err := b.Open(ctx, addr, history.Options{Now: NewClock(Now).Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s2.Close()
-	if v, err := s2.Version(ctx); err != nil || v != history.SchemaVersion() || v < 4 {
-		t.Fatalf("version %d (%v), want %d", v, err, history.SchemaVersion())
-	}
-	CheckScript(t, s2)
+	upgraded(t, b, addr, 4)
 	eq(t, "rows after the upgrade", version3Rows(t, raw), want)
 	exec(`CREATE INDEX member_sessions_comm_user ON member_sessions (comm_id)`)
 	exec(`CREATE INDEX member_sessions_leave ON member_sessions (comm_id)`)
