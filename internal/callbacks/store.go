@@ -122,11 +122,9 @@ type Store struct {
 
 	// A transaction of a few hundred statements is milliseconds of CPU
 	// without a pause: the writer gives the network a turn every
-	// yielder.Every of it (the "writer yield" policy, docs/architecture.md).
-	// A writer that is behind (a full batch) takes no turns: it would
-	// only fall further behind while requests keep coming.
-	turns  *yielder.Yielder
-	behind bool // the writer's: its transaction is a full batch
+	// yielder.Every of it, unless it is behind (a full batch): the
+	// "writer yield" policy, docs/architecture.md.
+	turns *yielder.Yielder
 
 	mu     sync.RWMutex // guards closed against sends on ops
 	closed bool
@@ -236,14 +234,6 @@ func (st *Store) query(q string, args ...any) (*sql.Rows, error) {
 	return s.Query(args...)
 }
 
-// maybeTurn gives the network a turn if one is due and the writer is not
-// behind (the writer's goroutine only).
-func (st *Store) maybeTurn() {
-	if !st.behind {
-		st.turns.Maybe()
-	}
-}
-
 // Turns is how many turns the writer gave the network during its
 // transactions (the "writer yield" policy).
 func (st *Store) Turns() int64 { return st.turns.Turns() }
@@ -351,11 +341,9 @@ func (st *Store) commit(batch []*op) error {
 	if err != nil {
 		return err
 	}
-	// Turns for the network unless the writer is behind (a full batch).
-	st.behind = len(batch) >= writeBatch
-	st.turns.Start()
+	st.turns.Start(len(batch) >= writeBatch) // no turns while behind
 	for _, o := range batch {
-		st.maybeTurn()
+		st.turns.Maybe()
 		if err := o.fn(tx); err != nil {
 			tx.Rollback()
 			return err

@@ -138,7 +138,7 @@ func (st *Store) writeHeld(tx *sql.Tx, hs []*held) error {
 		if state == heldDelivered {
 			continue // nothing to keep
 		}
-		st.maybeTurn()
+		st.turns.Maybe()
 		var err error
 		if state == heldDead {
 			_, err = st.txExec(tx, insertDeadSQL, int64(r.app), r.room, int64(r.seq), r.etype, r.eventMs, r.info, attempts, lastErr, doneMs)

@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-
-	"github.com/trtcd/trtcd/internal/yielder"
 )
 
 // Apply writes one event. It is idempotent: an event delivered again (same
@@ -59,13 +57,9 @@ func (s *Store) applyBatch(ctx context.Context, evs []Event) (bad []error, err e
 	applied, ignored := 0, 0
 	// A SQLite transaction computes without a pause: let waiting requests
 	// in (writer yield), unless the writer is behind (a full batch).
-	var turns *yielder.Yielder
-	if len(evs) < MaxCommitBatch {
-		turns = s.w.turns
-		turns.Start()
-	}
+	s.w.turns.Start(len(evs) >= MaxCommitBatch)
 	for i := range evs {
-		turns.Maybe()
+		s.w.turns.Maybe()
 		ev := &evs[i]
 		if err := check(ev); err != nil {
 			bad[i] = fmt.Errorf("event %s seq %d: %w", ev.Room, ev.Seq, err)

@@ -45,7 +45,9 @@ type pending struct {
 
 // writer is the group-commit loop and its queue.
 type writer struct {
-	turns   *yielder.Yielder // SQLite only: the network's turns during a transaction (applyBatch); a PostgreSQL statement waits on the network, and the scheduler polls it then
+	// SQLite only: the network's turns during a transaction (applyBatch).
+	// A PostgreSQL statement waits on the network: the scheduler polls then.
+	turns   *yielder.Yielder
 	start   sync.Once
 	stop    sync.Once
 	queue   chan *pending

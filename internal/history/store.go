@@ -197,11 +197,14 @@ func (s *Store) Prune(ctx context.Context) (int64, error) {
 	s.pruneMu.Lock()
 	defer s.pruneMu.Unlock()
 	var total int64
+	fail := func(err error) error {
+		s.failed.Add(1)
+		return fmt.Errorf("%w: prune: %v", ErrUnavailable, err)
+	}
 	del := func(q string, args ...any) error {
 		res, err := s.db.ExecContext(ctx, s.bind(q), args...)
 		if err != nil {
-			s.failed.Add(1)
-			return fmt.Errorf("%w: prune: %v", ErrUnavailable, err)
+			return fail(err)
 		}
 		n, _ := res.RowsAffected()
 		total += n
@@ -219,8 +222,7 @@ func (s *Store) Prune(ctx context.Context) (int64, error) {
 	} {
 		apps, err := s.apps(ctx, t.table)
 		if err != nil {
-			s.failed.Add(1)
-			return total, fmt.Errorf("%w: prune: %v", ErrUnavailable, err)
+			return total, fail(err)
 		}
 		for _, app := range apps {
 			if err := del(t.del, app, cutoff, cutoff); err != nil {

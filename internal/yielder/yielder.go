@@ -32,15 +32,16 @@ const Every = 100 * time.Microsecond
 // turns once the interval has passed since then or since the last turn.
 // Start, Maybe and Turn are for one goroutine at a time.
 type Yielder struct {
-	every time.Duration
-	last  time.Time
-	r, w  *os.File
-	kick  chan struct{}
-	stop  chan struct{}
-	done  chan struct{}
-	once  sync.Once
-	turns atomic.Int64
-	buf   [16]byte
+	every  time.Duration
+	last   time.Time
+	behind bool // since Start: no turns
+	r, w   *os.File
+	kick   chan struct{}
+	stop   chan struct{}
+	done   chan struct{}
+	once   sync.Once
+	turns  atomic.Int64
+	buf    [16]byte
 }
 
 // New starts a Yielder that gives a turn when every has passed since the
@@ -73,18 +74,21 @@ func (y *Yielder) helper() {
 }
 
 // Start marks the beginning of a computation: its first turn comes once
-// the interval has passed (time spent waiting before it does not count). A
-// nil Yielder does nothing.
-func (y *Yielder) Start() {
+// the interval has passed (time spent waiting before it does not count).
+// A caller that is behind (a writer with a full batch) gets no turns until
+// the next Start: it would only fall further behind while requests keep
+// coming. A nil Yielder does nothing.
+func (y *Yielder) Start(behind bool) {
 	if y != nil {
-		y.last = time.Now()
+		y.last, y.behind = time.Now(), behind
 	}
 }
 
 // Maybe gives the network a turn if the interval has passed since Start or
-// the last turn. A nil Yielder does nothing.
+// the last turn, unless Start was told the caller is behind. A nil Yielder
+// does nothing.
 func (y *Yielder) Maybe() {
-	if y == nil || time.Since(y.last) < y.every {
+	if y == nil || y.behind || time.Since(y.last) < y.every {
 		return
 	}
 	y.Turn()

@@ -549,14 +549,9 @@ func testLateEventAfterPrune(t *testing.T, b Backend) {
 // with its data, is brought to the current version at start-up: version 2
 // drops two indexes, and the answers stay the same.
 func testUpgradeFromV1(t *testing.T, b Backend) {
-	s, addr := Open(t, b, history.Options{Now: NewClock(Now).Now})
-	Feed(t, s, Script())
-	s.Close()
-	raw := b.SQL(t, addr)
-	exec := execOn(t, raw)
+	addr, raw, exec, want := written(t, b, Script())
 	// Back to version 1 as it was: its rows (version 2's), its two indexes,
 	// its one version row.
-	want := version3Rows(t, raw)
 	backToVersion2(t, exec)
 	exec(`CREATE INDEX member_sessions_comm_join ON member_sessions (comm_id, join_ms)`)
 	exec(`CREATE INDEX user_events_comm_user_time ON user_events (comm_id, user_id, time_ms)`)
@@ -583,21 +578,15 @@ const kimApp = 1400000099
 // version 3 and holds what version 3 writes: the stays' leave_seq, and no
 // row for an enter or for a leave its stay holds.
 func testUpgradeFromV2(t *testing.T, b Backend) {
-	s, addr := Open(t, b, history.Options{Now: NewClock(Now).Now})
-	Feed(t, s, Script())
 	// In one millisecond: a duplicate login closes kim's first stay (no
 	// leave event), and a leave with a reason closes the second.
 	rm := room{app: kimApp, num: 4343}
-	Feed(t, s, []history.Event{
+	addr, raw, exec, want := written(t, b, Script(), []history.Event{
 		rm.ev(1, 0, history.TypeRoomOpened, "kim"),
 		enter(rm.ev(1, 0, history.TypeEnter, "kim"), "anchor", "", "", ""),
 		enter(rm.ev(2, 5*sec, history.TypeEnter, "kim"), "anchor", "", "", ""),
 		reason(rm.ev(3, 5*sec, history.TypeLeave, "kim"), history.ReasonRemoved),
 	})
-	s.Close()
-	raw := b.SQL(t, addr)
-	exec := execOn(t, raw)
-	want := version3Rows(t, raw)
 	backToVersion2(t, exec)
 	exec(`DELETE FROM history_schema WHERE version > 2`)
 	var rows int
@@ -608,6 +597,20 @@ func testUpgradeFromV2(t *testing.T, b Backend) {
 	eq(t, "kim's events", events(t, s2, kimApp, history.CommID(kimApp, "4343", false, Ms(0), 1), "kim"),
 		[]string{"0s:103/0/20/-1", "5s:103/0/20/-1", "5s:104/0/3/-1"})
 	eq(t, "rows after the upgrade", version3Rows(t, raw), want)
+}
+
+// written feeds batches into a new database and closes its store; it
+// returns the database's address, a raw connection to it, a statement
+// runner on that connection, and its rows as version3Rows lists them.
+func written(t *testing.T, b Backend, batches ...[]history.Event) (addr string, raw *sql.DB, exec func(string), rows string) {
+	t.Helper()
+	s, addr := Open(t, b, history.Options{Now: NewClock(Now).Now})
+	for _, evs := range batches {
+		Feed(t, s, evs)
+	}
+	s.Close()
+	raw = b.SQL(t, addr)
+	return addr, raw, execOn(t, raw), version3Rows(t, raw)
 }
 
 // upgraded opens the store at addr, which upgrades it, checks that it is
@@ -641,12 +644,7 @@ func execOn(t *testing.T, raw *sql.DB) func(string) {
 // the upgrade to version 4, holds the same rows, and has lost the indexes
 // version 4 does without (their names are free again).
 func testUpgradeFromV3(t *testing.T, b Backend) {
-	s, addr := Open(t, b, history.Options{Now: NewClock(Now).Now})
-	Feed(t, s, Script())
-	s.Close()
-	raw := b.SQL(t, addr)
-	exec := execOn(t, raw)
-	want := version3Rows(t, raw)
+	addr, raw, exec, want := written(t, b, Script())
 	backToVersion3(t, exec)
 	exec(`DELETE FROM history_schema WHERE version > 3`)
 	upgraded(t, b, addr, 4)
