@@ -151,10 +151,13 @@ func (s *Store) apply(ctx context.Context, tx execer, ev *Event) (kept bool, err
 	switch ev.Type {
 	case TypeEnter:
 		// The same user entering again replaces the earlier stay (duplicate
-		// login) even when no leave was delivered for it.
-		if err := exec(`UPDATE member_sessions SET leave_ms = ?, leave_reason = ? WHERE comm_id = ? AND user_id = ? AND leave_ms IS NULL AND `+before,
-			ev.TimeMs, ReasonDuplicate, comm, ev.User, ev.TimeMs, ev.TimeMs, ev.Seq); err != nil {
-			return true, err
+		// login) even when no leave was delivered for it. Skipped when the
+		// session cache knows the user has no open stay (sessions.go).
+		if s.sessions.mayHaveStay(comm, ev) {
+			if err := exec(`UPDATE member_sessions SET leave_ms = ?, leave_reason = ? WHERE comm_id = ? AND user_id = ? AND leave_ms IS NULL AND `+before,
+				ev.TimeMs, ReasonDuplicate, comm, ev.User, ev.TimeMs, ev.TimeMs, ev.Seq); err != nil {
+				return true, err
+			}
 		}
 		role := ev.Role
 		if role == "" {
@@ -162,10 +165,14 @@ func (s *Store) apply(ctx context.Context, tx execer, ev *Event) (kept bool, err
 		}
 		// The stay is the enter event too: DescribeUserEvent reads it off
 		// the row (query.go), so no user_events row is written for it.
-		return true, exec(`INSERT INTO member_sessions (comm_id, enter_seq, user_id, app, room_key, room_text, role, session_id, join_ms, leave_ms, leave_reason, client_ip, device, sdk_version)
+		if err := exec(`INSERT INTO member_sessions (comm_id, enter_seq, user_id, app, room_key, room_text, role, session_id, join_ms, leave_ms, leave_reason, client_ip, device, sdk_version)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '', ?, ?, ?) ON CONFLICT (comm_id, user_id, enter_seq) DO NOTHING`,
 			comm, int64(ev.Seq), ev.User, int64(ev.App), ev.Room, roomText(ev), role, ev.SessionID, ev.TimeMs,
-			ev.ClientIP, ev.Device, ev.SdkVersion)
+			ev.ClientIP, ev.Device, ev.SdkVersion); err != nil {
+			return true, err
+		}
+		s.sessions.entered(comm, ev)
+		return true, nil
 	case TypeLeave:
 		reason := ev.Reason
 		if reason == "" {
@@ -181,6 +188,7 @@ func (s *Store) apply(ctx context.Context, tx execer, ev *Event) (kept bool, err
 		if err != nil {
 			return true, err
 		}
+		s.sessions.left(comm, ev)
 		if !seq.Valid {
 			break
 		}
@@ -215,10 +223,20 @@ func (s *Store) openSession(ctx context.Context, tx execer, ev *Event) error {
 	if n, err := res.RowsAffected(); err != nil || n != 1 {
 		return nil // not a new row: a redelivery, whose session may have closed since
 	}
-	if s.sessions.opened(ev.Room, cachedSession{comm: comm, createdMs: ev.TimeMs, openSeq: ev.Seq}) {
-		return nil
+	if !s.sessions.opened(ev.Room, cachedSession{comm: comm, createdMs: ev.TimeMs, openSeq: ev.Seq}) {
+		if err := s.seedSession(ctx, tx, ev.Room); err != nil {
+			return err
+		}
 	}
-	return s.seedSession(ctx, tx, ev.Room)
+	// A new row, but retention may have left stays of an earlier copy of it.
+	var stays bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM member_sessions WHERE comm_id = ? AND leave_ms IS NULL)`, comm).Scan(&stays); err != nil {
+		return err
+	}
+	if !stays {
+		s.sessions.fresh(ev.Room, comm)
+	}
+	return nil
 }
 
 // seedSession caches room's latest session in the database.

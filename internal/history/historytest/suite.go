@@ -50,6 +50,8 @@ func Run(t *testing.T, b Backend) {
 	t.Run("EntryWithoutOpening", func(t *testing.T) { testEntryWithoutOpening(t, b) })
 	t.Run("Reopened", func(t *testing.T) { testReopened(t, b) })
 	t.Run("LateEventAfterPrune", func(t *testing.T) { testLateEventAfterPrune(t, b) })
+	t.Run("DuplicateLogins", func(t *testing.T) { testDuplicateLogins(t, b) })
+	t.Run("OpenStayAfterPrune", func(t *testing.T) { testOpenStayAfterPrune(t, b) })
 }
 
 func eq(t *testing.T, what string, got, want any) {
@@ -543,6 +545,73 @@ func testLateEventAfterPrune(t *testing.T, b Backend) {
 	eq(t, "joe's events in the old one", events(t, s, App, old, "joe"), []string{})
 	total, stays := members(t, s, history.MemberQuery{App: App, CommID: newer, FromMs: 0, ToMs: Ms(30 * day), Limit: 10})
 	eq(t, "joe's stay", fmt.Sprint(total, stays), fmt.Sprint(1, []stay{{"joe", "anchor", history.ReasonLeft, later, later + 10*sec}}))
+}
+
+// testDuplicateLogins: a user entering while a stay of theirs is open ends
+// that stay as a duplicate, whatever came before: a leave and a rejoin, a
+// leave redelivered after a newer entry, a restart. (On SQLite the session
+// cache knows who may have an open stay and skips the close for the others,
+// sessions.go: it must never skip it wrongly.)
+func testDuplicateLogins(t *testing.T, b Backend) {
+	s, addr := Open(t, b, history.Options{Now: NewClock(Now).Now})
+	rm := room{app: App, num: 6060}
+	Feed(t, s, []history.Event{
+		rm.ev(1, 1*sec, history.TypeRoomOpened, "kay"),
+		rm.ev(2, 1*sec, history.TypeEnter, "kay"),
+		rm.ev(3, 2*sec, history.TypeLeave, "kay"),
+		rm.ev(4, 3*sec, history.TypeEnter, "kay"), // a rejoin
+		rm.ev(5, 4*sec, history.TypeEnter, "kay"), // and a duplicate of it
+		rm.ev(6, 5*sec, history.TypeEnter, "lou"),
+		rm.ev(7, 6*sec, history.TypeLeave, "lou"),
+		rm.ev(8, 7*sec, history.TypeEnter, "lou"),
+		rm.ev(7, 6*sec, history.TypeLeave, "lou"), // redelivered: the stay from 7s is still open
+		rm.ev(9, 8*sec, history.TypeEnter, "lou"),
+		rm.ev(10, 9*sec, history.TypeEnter, "max"),
+	})
+	s.Close()
+	s2, err := b.Open(ctx, addr, history.Options{Now: NewClock(Now).Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	Feed(t, s2, []history.Event{rm.ev(11, 10*sec, history.TypeEnter, "max")}) // after a restart
+	total, stays := members(t, s2, history.MemberQuery{App: App, CommID: history.CommID(App, "6060", false, Ms(sec), 1),
+		FromMs: 0, ToMs: Ms(day), Limit: 20})
+	dup, left := history.ReasonDuplicate, history.ReasonLeft
+	eq(t, "stays", fmt.Sprint(total, stays), fmt.Sprint(8, []stay{
+		{"kay", "anchor", left, 1 * sec, 2 * sec}, {"kay", "anchor", dup, 3 * sec, 4 * sec}, {"kay", "anchor", "", 4 * sec, -1},
+		{"lou", "anchor", left, 5 * sec, 6 * sec}, {"lou", "anchor", dup, 7 * sec, 8 * sec}, {"lou", "anchor", "", 8 * sec, -1},
+		{"max", "anchor", dup, 9 * sec, 10 * sec}, {"max", "anchor", "", 10 * sec, -1},
+	}))
+}
+
+// testOpenStayAfterPrune: retention deletes a closed room session but keeps
+// a stay in it that is still open (an entry delivered after the close).
+// When the session's opening is delivered again, a later entry of that user
+// still ends that stay as a duplicate.
+func testOpenStayAfterPrune(t *testing.T, b Backend) {
+	clock := NewClock(Now)
+	s, _ := Open(t, b, history.Options{Now: clock.Now})
+	rm := room{app: App, num: 7070}
+	Feed(t, s, []history.Event{
+		rm.ev(1, 1*sec, history.TypeRoomOpened, "nia"),
+		rm.ev(2, 1*sec, history.TypeEnter, "nia"),
+		rm.ev(4, 3*sec, history.TypeLeave, "nia"),
+		rm.ev(4, 3*sec, history.TypeRoomClosed, ""),
+		rm.ev(3, 2*sec, history.TypeEnter, "oz"), // late: its session had closed
+	})
+	clock.Set(T0.Add(history.DefaultRetention + 100*sec))
+	if n, err := s.Prune(ctx); err != nil || n == 0 {
+		t.Fatalf("prune deleted %d rows (%v)", n, err)
+	}
+	Feed(t, s, []history.Event{
+		rm.ev(1, 1*sec, history.TypeRoomOpened, "nia"), // redelivered
+		rm.ev(5, 4*sec, history.TypeEnter, "oz"),
+	})
+	total, stays := members(t, s, history.MemberQuery{App: App, CommID: history.CommID(App, "7070", false, Ms(sec), 1),
+		FromMs: 0, ToMs: Ms(30 * day), Limit: 20})
+	eq(t, "oz's stays", fmt.Sprint(total, stays), fmt.Sprint(2, []stay{
+		{"oz", "anchor", history.ReasonDuplicate, 2 * sec, 4 * sec}, {"oz", "anchor", "", 4 * sec, -1}}))
 }
 
 // testUpgradeFromV1: a database an older binary left at schema version 1,
