@@ -3,6 +3,7 @@ package history_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"testing"
 
 	"github.com/trtcd/trtcd/internal/history"
@@ -46,5 +47,47 @@ func TestWriterYieldsDuringALongTransaction(t *testing.T) {
 	if st2 := s.Stats(); st2.Turns != st.Turns || st2.Applied != st.Applied+history.MaxCommitBatch {
 		t.Fatalf("after a full batch: Turns %d → %d, Applied %d → %d; want no turn and every event written",
 			st.Turns, st2.Turns, st.Applied, st2.Applied)
+	}
+}
+
+// TestWALHoldsCheckpointPages: SQLite's write-ahead log holds
+// WALCheckpointPages before the writer copies it into the database, not
+// SQLite's default of 1 000 pages, and not much more (a checkpoint then
+// starts the log over; its file keeps its size).
+func TestWALHoldsCheckpointPages(t *testing.T) {
+	s, path := historytest.Open(t, historytest.SQLite, history.Options{Now: historytest.NewClock(historytest.Now).Now})
+	const frame = 4096 + 24 // a page and its frame header
+	ctx := context.Background()
+	pages := func() int64 {
+		fi, err := os.Stat(path + "-wal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size() / frame
+	}
+	room, txs := uint64(0), 0
+	write := func() { // one transaction of 64 entries: a few dozen pages
+		var evs []history.Event
+		for range 64 {
+			room++
+			evs = append(evs, history.Event{App: historytest.App, Room: fmt.Sprintf("%d:n:%d", historytest.App, room),
+				RoomNum: room, Seq: 1, TimeMs: historytest.Ms(0), Type: history.TypeEnter, User: "u"})
+		}
+		if err := s.ApplyAll(ctx, evs); err != nil {
+			t.Fatal(err)
+		}
+		txs++
+	}
+	for pages() < history.WALCheckpointPages && txs < 1000 {
+		write()
+	}
+	if p := pages(); p < history.WALCheckpointPages {
+		t.Fatalf("after %d transactions the WAL holds %d pages: it was copied into the database before %d", txs, p, history.WALCheckpointPages)
+	}
+	for n := txs; txs < 2*n; { // as many again: past a checkpoint
+		write()
+	}
+	if p := pages(); p > history.WALCheckpointPages+200 {
+		t.Fatalf("after %d transactions the WAL holds %d pages, want a checkpoint at %d", txs, p, history.WALCheckpointPages)
 	}
 }
