@@ -85,7 +85,7 @@ type backlog struct {
 
 func readBacklog(ctx context.Context, server string) (backlog, error) {
 	b := backlog{lag: map[string]float64{}}
-	all, err := scrape(ctx, server)
+	all, err := scrape(ctx, server, "trtcd_events_consumed_total", "trtcd_events_appended_total", "trtcd_callback_outbox_depth")
 	if err != nil {
 		return b, err
 	}
