@@ -60,3 +60,54 @@ func BenchmarkApply(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkApplyJoins measures the writes of a join burst, the events
+// trtcd bench clients makes: rooms of 10 members fill one entry at a time
+// (each room's opening, then its entries), handed over as the history group
+// reads them (64 callers, batches of 30: what a 10 ms commit collects at
+// 3 000 joins per second). The server's CPU per join with history on
+// against off (docs/benchmarks.md) is mostly this.
+//
+//	taskset -c 0 go test -run '^$' -bench 'BenchmarkApplyJoins/sqlite' -benchtime 20000x ./internal/history/
+func BenchmarkApplyJoins(b *testing.B) {
+	for _, be := range ht.Backends {
+		b.Run(be.Name, func(b *testing.B) {
+			s, _ := ht.Open(b, be, history.Options{Now: ht.NewClock(ht.Now).Now})
+			const callers, batch = 64, 30
+			per := make([][]history.Event, callers)
+			for i := 0; i < b.N; i++ {
+				room := uint64(1 + i/10)
+				k := room % callers
+				e := history.Event{App: ht.App, Room: fmt.Sprintf("%d:n:%d", ht.App, room), RoomNum: room,
+					Seq: uint64(1 + i%10), TimeMs: ht.Ms(0) + int64(i), Type: history.TypeEnter, User: fmt.Sprintf("u%d", i%10),
+					SessionID: fmt.Sprintf("s%d", i), ClientIP: "127.0.0.1", Role: "anchor"}
+				if i%10 == 0 {
+					open := e
+					open.Type, open.Seq = history.TypeRoomOpened, e.Seq
+					e.Seq++
+					per[k] = append(per[k], open)
+				} else {
+					e.Seq++
+				}
+				per[k] = append(per[k], e)
+			}
+			ctx := context.Background()
+			b.ResetTimer()
+			var wg sync.WaitGroup
+			for _, mine := range per {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := 0; i < len(mine); i += batch {
+						if err := s.ApplyAll(ctx, mine[i:min(i+batch, len(mine))]); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "joins/s")
+		})
+	}
+}
