@@ -154,6 +154,7 @@ func (s *Store) apply(ctx context.Context, tx execer, ev *Event) (kept bool, err
 		// login) even when no leave was delivered for it. Skipped when the
 		// session cache knows the user has no open stay (sessions.go).
 		if s.sessions.mayHaveStay(comm, ev) {
+			s.dupChecks.Add(1)
 			if err := exec(`UPDATE member_sessions SET leave_ms = ?, leave_reason = ? WHERE comm_id = ? AND user_id = ? AND leave_ms IS NULL AND `+before,
 				ev.TimeMs, ReasonDuplicate, comm, ev.User, ev.TimeMs, ev.TimeMs, ev.Seq); err != nil {
 				return true, err
@@ -228,7 +229,10 @@ func (s *Store) openSession(ctx context.Context, tx execer, ev *Event) error {
 			return err
 		}
 	}
-	// A new row, but retention may have left stays of an earlier copy of it.
+	if !s.sessions.latest(ev.Room, comm) {
+		return nil // a newer session of the room is cached
+	}
+	// A new row, but retention may have kept open stays of an earlier copy of it.
 	var stays bool
 	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM member_sessions WHERE comm_id = ? AND leave_ms IS NULL)`, comm).Scan(&stays); err != nil {
 		return err

@@ -61,8 +61,8 @@ func BenchmarkApply(b *testing.B) {
 	}
 }
 
-// BenchmarkApplyJoins measures the writes of a join burst, the events
-// trtcd bench clients makes: rooms of 10 members fill one entry at a time
+// BenchmarkApplyJoins measures the writes of a join burst, the events of
+// trtcd bench clients: rooms of 10 members fill one entry at a time
 // (each room's opening, then its entries), handed over as the history group
 // reads them (64 callers, batches of 30: what a 10 ms commit collects at
 // 3 000 joins per second). The server's CPU per join with history on
@@ -83,8 +83,8 @@ func BenchmarkApplyJoins(b *testing.B) {
 					SessionID: fmt.Sprintf("s%d", i), ClientIP: "127.0.0.1", Role: "anchor"}
 				if i%10 == 0 {
 					open := e
-					open.Type, open.Seq = history.TypeRoomOpened, e.Seq
-					e.Seq++
+					open.Type = history.TypeRoomOpened
+					e.Seq++ // the entry comes after the opening
 					per[k] = append(per[k], open)
 				} else {
 					e.Seq++

@@ -25,18 +25,26 @@ import "sync"
 // process has not written since (a restart, an emptied cache) are looked
 // up in the database at every event until their next session opens.
 //
-// An entry also knows who may have a stay in its session (members), when
-// it can: an entry repeats the duplicate-login UPDATE (apply.go) only for
-// them. That UPDATE closes a user's open stays in the session, and a user
-// entering for the first time has none: skipping it saved a fifth of the
-// write path's CPU in a join burst (BenchmarkApplyJoins). members is known
-// (not nil) only for a session this process opened (its row was new) and
-// in which the database then held no stay (retention may have left stays
-// of a session whose row it deleted, and a redelivered opening brings the
-// row back); from then on every stay in it is written by this process and
-// recorded here. A user leaves the set with a leave, which closes all of
-// the user's stays that began before it. Closing the session, or emptying
-// the cache, forgets the set: the UPDATE then runs for everyone.
+// An entry also knows who may have an open stay in its session (members),
+// when it can: an entry repeats the duplicate-login UPDATE (apply.go) only
+// for them. That UPDATE closes a user's open stays in the session, and a
+// user entering for the first time has none: skipping it saved a fifth of
+// the write path's CPU in a join burst (BenchmarkApplyJoins). members is
+// known (not nil) only for a session this process opened (its row was new)
+// in which the database then held no open stay (retention may have kept
+// open stays of a session whose row it deleted, and a redelivered opening
+// brings the row back); from then on every stay in it is written by this
+// process and recorded here. A user leaves the set with a leave, which
+// closes all of the user's stays that began before it. The set is dropped
+// (and the UPDATE runs for everyone) when the session closes, when a newer
+// session of the room replaces the entry, when the cache is emptied (a
+// failed transaction, or an hourly retention run that deleted rows), and
+// when it would hold more than MaxTrackedMembers users (a room that never
+// closes, whose leaves were lost).
+// MaxTrackedMembers bounds one session's set of users that may have an open
+// stay (sessionCache): past it the set is dropped.
+const MaxTrackedMembers = 10_000
+
 type sessionCache struct {
 	mu    sync.Mutex
 	rooms map[string]cachedSession // by room key
@@ -108,7 +116,7 @@ func (c *sessionCache) closed(room, comm string, ms int64) {
 }
 
 // fresh records that session comm of room, just opened by this process,
-// holds no stay yet: from now on the cache tracks its members.
+// holds no open stay: from now on the cache tracks its members.
 func (c *sessionCache) fresh(room, comm string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -116,6 +124,14 @@ func (c *sessionCache) fresh(room, comm string) {
 		cs.members = make(map[string]position)
 		c.rooms[room] = cs
 	}
+}
+
+// latest is whether comm is the cached, open session of room.
+func (c *sessionCache) latest(room, comm string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cs, ok := c.rooms[room]
+	return ok && cs.comm == comm && cs.destroyedMs == 0
 }
 
 // mayHaveStay is false only when the cache knows that user has no open stay
@@ -153,6 +169,9 @@ func (c *sessionCache) member(comm string, ev *Event, in bool) {
 	at := position{ev.TimeMs, ev.Seq}
 	last, had := cs.members[ev.User]
 	switch {
+	case in && !had && len(cs.members) >= MaxTrackedMembers:
+		cs.members = nil // too many to track: the UPDATE runs for everyone
+		c.rooms[ev.Room] = cs
 	case in && (!had || last.before(at)):
 		cs.members[ev.User] = at
 	case !in && had && last.before(at): // not a redelivered leave of an earlier stay

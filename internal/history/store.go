@@ -58,6 +58,7 @@ type Store struct {
 	stmts  map[string]*sql.Stmt // the write path's prepared statements
 
 	applied, ignored, pruned, failed atomic.Int64
+	dupChecks                        atomic.Int64 // duplicate-login UPDATEs run (apply.go)
 }
 
 // Stats are the store's counters, for /metrics.

@@ -2,6 +2,7 @@ package history_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"testing"
@@ -56,8 +57,17 @@ func TestWriterYieldsDuringALongTransaction(t *testing.T) {
 // starts the log over; its file keeps its size).
 func TestWALHoldsCheckpointPages(t *testing.T) {
 	s, path := historytest.Open(t, historytest.SQLite, history.Options{Now: historytest.NewClock(historytest.Now).Now})
-	const frame = 4096 + 24 // a page and its frame header
 	ctx := context.Background()
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var pageSize int64
+	if err := db.QueryRowContext(ctx, "PRAGMA page_size").Scan(&pageSize); err != nil {
+		t.Fatal(err)
+	}
+	frame := pageSize + 24 // a page and its frame header
 	pages := func() int64 {
 		fi, err := os.Stat(path + "-wal")
 		if err != nil {
@@ -90,4 +100,38 @@ func TestWALHoldsCheckpointPages(t *testing.T) {
 	if p := pages(); p > history.WALCheckpointPages+200 {
 		t.Fatalf("after %d transactions the WAL holds %d pages, want a checkpoint at %d", txs, p, history.WALCheckpointPages)
 	}
+}
+
+// TestDuplicateLoginCheckSkipped: in a session this store opened, a user's
+// first entry runs no duplicate-login UPDATE (the session cache knows the
+// user has no open stay), a second entry while the first stay is open runs
+// one, and an entry after a leave runs none.
+func TestDuplicateLoginCheckSkipped(t *testing.T) {
+	s, _ := historytest.Open(t, historytest.SQLite, history.Options{Now: historytest.NewClock(historytest.Now).Now})
+	ev := func(seq uint64, typ, user string) history.Event {
+		return history.Event{App: historytest.App, Room: fmt.Sprintf("%d:n:31", historytest.App), RoomNum: 31, Seq: seq,
+			TimeMs: historytest.Ms(0) + int64(seq), Type: typ, User: user}
+	}
+	step := func(what string, want int64, evs ...history.Event) {
+		t.Helper()
+		historytest.Feed(t, s, evs)
+		if got := s.DuplicateChecks(); got != want {
+			t.Fatalf("after %s: %d duplicate-login UPDATEs run, want %d", what, got, want)
+		}
+	}
+	step("three first entries", 0, ev(1, history.TypeRoomOpened, "a"), ev(2, history.TypeEnter, "a"),
+		ev(3, history.TypeEnter, "b"), ev(4, history.TypeEnter, "c"))
+	step("a second entry of a", 1, ev(5, history.TypeEnter, "a"))
+	step("b's leave and entry", 1, ev(6, history.TypeLeave, "b"), ev(7, history.TypeEnter, "b"))
+	var many []history.Event // the set holds a, b, c: fill it to MaxTrackedMembers
+	for i := range history.MaxTrackedMembers - 3 {
+		many = append(many, ev(uint64(8+i), history.TypeEnter, fmt.Sprintf("u%d", i)))
+	}
+	if err := s.ApplyAll(context.Background(), many); err != nil {
+		t.Fatal(err)
+	}
+	seq := uint64(8 + len(many))
+	step("MaxTrackedMembers first entries", 1)
+	step("one more user (the set is dropped)", 1, ev(seq, history.TypeEnter, "z"))
+	step("the next new user", 2, ev(seq+1, history.TypeEnter, "y"))
 }

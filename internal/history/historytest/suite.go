@@ -575,7 +575,14 @@ func testDuplicateLogins(t *testing.T, b Backend) {
 	}
 	defer s2.Close()
 	Feed(t, s2, []history.Event{rm.ev(11, 10*sec, history.TypeEnter, "max")}) // after a restart
-	total, stays := members(t, s2, history.MemberQuery{App: App, CommID: history.CommID(App, "6060", false, Ms(sec), 1),
+	// No opening: the entry opens the session.
+	implicit := room{app: App, num: 6061}
+	Feed(t, s2, []history.Event{implicit.ev(1, 1*sec, history.TypeEnter, "pia"), implicit.ev(2, 2*sec, history.TypeEnter, "pia")})
+	total, stays := members(t, s2, history.MemberQuery{App: App, CommID: history.CommID(App, "6061", false, Ms(sec), 1),
+		FromMs: 0, ToMs: Ms(day), Limit: 20})
+	eq(t, "pia's stays", fmt.Sprint(total, stays), fmt.Sprint(2, []stay{
+		{"pia", "anchor", history.ReasonDuplicate, 1 * sec, 2 * sec}, {"pia", "anchor", "", 2 * sec, -1}}))
+	total, stays = members(t, s2, history.MemberQuery{App: App, CommID: history.CommID(App, "6060", false, Ms(sec), 1),
 		FromMs: 0, ToMs: Ms(day), Limit: 20})
 	dup, left := history.ReasonDuplicate, history.ReasonLeft
 	eq(t, "stays", fmt.Sprint(total, stays), fmt.Sprint(8, []stay{
