@@ -14,7 +14,10 @@
 #   VERBOSE=1 ...                   also print every round's figure
 #   DISMISS=10000 scripts/bench-compare.sh   also dismiss a room of 10 000 members (time to the last kick)
 #   LOAD=new ...                    drive both servers with this checkout's load tool (default: each
-#                                   build's own); then only the servers differ between the two runs
+#                                   build's own); then only the servers differ between the two runs.
+#                                   Use it against a REV before cc2f934: an older tool reads the whole
+#                                   of /metrics every 20-100 ms while it measures (with history or
+#                                   callbacks on), which this one does not, and that costs the server CPU
 #   CALLBACKS=1 ...                 the new server (only: for on vs off, REV=HEAD) sends app 1400000001's callbacks to a receiver this script
 #                                   starts (trtcd callbacks listen) on the load tool's core at idle priority
 #                                   (chrt --idle 0): it stands for the app's backend on another machine, so it

@@ -186,10 +186,12 @@ func metric(server string, names ...string) (float64, error) {
 
 // scrape reads server's /metrics: each series (name with its labels) and
 // its value; only the named metric families when any are named (the
-// name[] filter of client_golang's handler). A benchmark reads /metrics
-// every few milliseconds while it measures the server's CPU, and encoding
-// every family took about 1.7 ms of the server's CPU per read: 3 % of a join's cost with history
-// on, where the load tool watches the history group's lag (docs/benchmarks.md).
+// name[] filter of client_golang's handler; a server without it answers in
+// full). While a benchmark measures the server's CPU it reads /metrics
+// every 100 ms (WatchLag) and every 20 ms while it settles (Settle), when
+// the server has consumer groups (history, callbacks); encoding every
+// family cost the server about 1.7 ms of CPU per read, charged to the
+// joins measured (docs/benchmarks.md).
 func scrape(ctx context.Context, server string, families ...string) (map[string]float64, error) {
 	u := strings.TrimRight(server, "/") + "/metrics"
 	if len(families) > 0 {
