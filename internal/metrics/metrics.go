@@ -7,6 +7,7 @@ package metrics
 
 import (
 	"net/http"
+	"strings"
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,22 +20,24 @@ const Namespace = "trtcd"
 
 // Set is one node's metrics.
 type Set struct {
-	Registry *prometheus.Registry
+	Registry *prometheus.Registry // trtcd's own metrics (trtcd_…)
 	API      *API
 	Redis    *Redis
 
+	runtime  *prometheus.Registry // the Go and process collectors (go_…, process_…)
 	eventLog atomic.Pointer[EventLog]
 }
 
-// New makes a node's metrics: a fresh registry with the Go and process
-// collectors, the Redis metrics and the event-log collector (empty until
-// SetEventLog). The API metrics come with the actions' names (SetActions).
+// New makes a node's metrics: a fresh registry with the Redis metrics and
+// the event-log collector (empty until SetEventLog), and one with the Go
+// and process collectors. The API metrics come with the actions' names
+// (SetActions).
 func New() *Set {
-	s := &Set{Registry: prometheus.NewRegistry(), Redis: newRedis()}
-	s.Registry.MustRegister(
+	s := &Set{Registry: prometheus.NewRegistry(), runtime: prometheus.NewRegistry(), Redis: newRedis()}
+	s.Registry.MustRegister(s.Redis, eventLogCollector{s})
+	s.runtime.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		s.Redis, eventLogCollector{s},
 	)
 	return s
 }
@@ -46,9 +49,34 @@ func (s *Set) SetActions(actions []string) {
 	s.Registry.MustRegister(s.API)
 }
 
-// Handler serves the registry in the Prometheus text format.
+// Handler serves both registries in the Prometheus text format; with the
+// name[] filter, only the named families. A scrape that names only trtcd_
+// families does not run the Go and process collectors (OwnOnly): those
+// read /proc (the process's stat, netstat and open descriptors) and were
+// about 1 ms of CPU of every scrape, which the load tool's reads of the
+// event-log lag while it measures a server (every 20-100 ms) were charged
+// (docs/benchmarks.md).
 func (s *Set) Handler() http.Handler {
-	return promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{})
+	all := promhttp.HandlerFor(prometheus.Gatherers{s.Registry, s.runtime}, promhttp.HandlerOpts{})
+	own := promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if OwnOnly(r.URL.Query()["name[]"]) {
+			own.ServeHTTP(w, r)
+			return
+		}
+		all.ServeHTTP(w, r)
+	})
+}
+
+// OwnOnly is whether a scrape's name[] filter names only trtcd's own
+// families (and names any).
+func OwnOnly(names []string) bool {
+	for _, n := range names {
+		if !strings.HasPrefix(n, Namespace+"_") {
+			return false
+		}
+	}
+	return len(names) > 0
 }
 
 // name is a metric's full name.
