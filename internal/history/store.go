@@ -118,7 +118,7 @@ func OpenSQLite(ctx context.Context, path string, opts Options) (*Store, error) 
 	// A checkpoint copies every page changed since the last one from the WAL
 	// into the database file; a join burst changes the same index pages over
 	// and over, so copying less often copies each fewer times: 4 000 pages
-	// (a WAL of up to 16 MiB, SQLite's default is 1 000) took 12-14 % less
+	// (a WAL of up to 16 MiB, SQLite's default is 1 000) took 12-20 % less
 	// of the writer's CPU per join (BenchmarkApplyJoins, docs/benchmarks.md).
 	q.Add("_pragma", "wal_autocheckpoint("+strconv.Itoa(WALCheckpointPages)+")")
 	q.Set("_txlock", "immediate")
