@@ -39,22 +39,8 @@ func BenchmarkApply(b *testing.B) {
 					k := e.RoomNum % callers
 					per[k] = append(per[k], e)
 				}
-				ctx := context.Background()
 				b.ResetTimer()
-				var wg sync.WaitGroup
-				for _, mine := range per {
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						for i := 0; i < len(mine); i += batch {
-							if err := s.ApplyAll(ctx, mine[i:min(i+batch, len(mine))]); err != nil {
-								b.Error(err)
-								return
-							}
-						}
-					}()
-				}
-				wg.Wait()
+				applyFromCallers(b, s, per, batch)
 				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 			})
 		}
@@ -91,23 +77,30 @@ func BenchmarkApplyJoins(b *testing.B) {
 				}
 				per[k] = append(per[k], e)
 			}
-			ctx := context.Background()
 			b.ResetTimer()
-			var wg sync.WaitGroup
-			for _, mine := range per {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for i := 0; i < len(mine); i += batch {
-						if err := s.ApplyAll(ctx, mine[i:min(i+batch, len(mine))]); err != nil {
-							b.Error(err)
-							return
-						}
-					}
-				}()
-			}
-			wg.Wait()
+			applyFromCallers(b, s, per, batch)
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "joins/s")
 		})
 	}
+}
+
+// applyFromCallers hands each caller's events to s from a goroutine of its
+// own (as the history group's shards do), batch events per ApplyAll, and
+// waits for all of them.
+func applyFromCallers(b *testing.B, s *history.Store, per [][]history.Event, batch int) {
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for _, mine := range per {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < len(mine); i += batch {
+				if err := s.ApplyAll(ctx, mine[i:min(i+batch, len(mine))]); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
