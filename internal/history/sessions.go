@@ -2,6 +2,10 @@ package history
 
 import "sync"
 
+// MaxTrackedMembers bounds one session's set of users that may have an open
+// stay (sessionCache): past it the set is dropped.
+const MaxTrackedMembers = 10_000
+
 // sessionCache remembers, for each room, its latest room session, so that
 // an event finds its session (sessionOf) without a query: that query was
 // about a quarter of the write path's CPU. A nil cache (PostgreSQL) knows
@@ -41,10 +45,6 @@ import "sync"
 // failed transaction, or an hourly retention run that deleted rows), and
 // when it would hold more than MaxTrackedMembers users (a room that never
 // closes, whose leaves were lost).
-// MaxTrackedMembers bounds one session's set of users that may have an open
-// stay (sessionCache): past it the set is dropped.
-const MaxTrackedMembers = 10_000
-
 type sessionCache struct {
 	mu    sync.Mutex
 	rooms map[string]cachedSession // by room key
@@ -70,7 +70,7 @@ func (c *sessionCache) get(ev *Event) (cachedSession, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	cs, ok := c.rooms[ev.Room]
-	if !ok || ev.TimeMs < cs.createdMs || ev.TimeMs == cs.createdMs && ev.Seq < cs.openSeq {
+	if !ok || (position{ev.TimeMs, ev.Seq}).before(position{cs.createdMs, cs.openSeq}) {
 		return cachedSession{}, false
 	}
 	return cs, true
@@ -109,10 +109,17 @@ func (c *sessionCache) closed(room, comm string, ms int64) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if cs, ok := c.rooms[room]; ok && cs.comm == comm && cs.destroyedMs == 0 {
+	if cs, ok := c.open(room, comm); ok {
 		cs.destroyedMs, cs.members = ms, nil
 		c.rooms[room] = cs
 	}
+}
+
+// open is room's entry if it is session comm and that session is open
+// (called with c.mu held). A closed session tracks no members (closed).
+func (c *sessionCache) open(room, comm string) (cachedSession, bool) {
+	cs, ok := c.rooms[room]
+	return cs, ok && cs.comm == comm && cs.destroyedMs == 0
 }
 
 // fresh records that session comm of room, just opened by this process,
@@ -120,7 +127,7 @@ func (c *sessionCache) closed(room, comm string, ms int64) {
 func (c *sessionCache) fresh(room, comm string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if cs, ok := c.rooms[room]; ok && cs.comm == comm && cs.destroyedMs == 0 {
+	if cs, ok := c.open(room, comm); ok {
 		cs.members = make(map[string]position)
 		c.rooms[room] = cs
 	}
@@ -130,8 +137,8 @@ func (c *sessionCache) fresh(room, comm string) {
 func (c *sessionCache) latest(room, comm string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	cs, ok := c.rooms[room]
-	return ok && cs.comm == comm && cs.destroyedMs == 0
+	_, ok := c.open(room, comm)
+	return ok
 }
 
 // mayHaveStay is false only when the cache knows that user has no open stay
@@ -142,8 +149,8 @@ func (c *sessionCache) mayHaveStay(comm string, ev *Event) bool {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	cs, ok := c.rooms[ev.Room]
-	if !ok || cs.comm != comm || cs.members == nil {
+	cs, ok := c.open(ev.Room, comm)
+	if !ok || cs.members == nil {
 		return true
 	}
 	_, in := cs.members[ev.User]
@@ -162,8 +169,8 @@ func (c *sessionCache) member(comm string, ev *Event, in bool) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	cs, ok := c.rooms[ev.Room]
-	if !ok || cs.comm != comm || cs.members == nil {
+	cs, ok := c.open(ev.Room, comm)
+	if !ok || cs.members == nil {
 		return
 	}
 	at := position{ev.TimeMs, ev.Seq}

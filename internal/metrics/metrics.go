@@ -51,16 +51,15 @@ func (s *Set) SetActions(actions []string) {
 
 // Handler serves both registries in the Prometheus text format; with the
 // name[] filter, only the named families. A scrape that names only trtcd_
-// families does not run the Go and process collectors (OwnOnly): those
-// read /proc (the process's stat, netstat and open descriptors) and were
-// about 1 ms of CPU of every scrape, which the load tool's reads of the
-// event-log lag while it measures a server (every 20-100 ms) were charged
-// (docs/benchmarks.md).
+// families does not run the Go and process collectors (ownOnly): they read
+// /proc (the process's stat, netstat and open descriptors), about 1 ms of
+// CPU per scrape, and the load tool reads the event-log lag this way every
+// 20-100 ms while it measures a server's CPU (docs/metrics.md).
 func (s *Set) Handler() http.Handler {
 	all := promhttp.HandlerFor(prometheus.Gatherers{s.Registry, s.runtime}, promhttp.HandlerOpts{})
 	own := promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if OwnOnly(r.URL.Query()["name[]"]) {
+		if ownOnly(r.URL.Query()["name[]"]) {
 			own.ServeHTTP(w, r)
 			return
 		}
@@ -68,9 +67,9 @@ func (s *Set) Handler() http.Handler {
 	})
 }
 
-// OwnOnly is whether a scrape's name[] filter names only trtcd's own
+// ownOnly is whether a scrape's name[] filter names only trtcd's own
 // families (and names any).
-func OwnOnly(names []string) bool {
+func ownOnly(names []string) bool {
 	for _, n := range names {
 		if !strings.HasPrefix(n, Namespace+"_") {
 			return false

@@ -10,7 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-func TestOwnOnly(t *testing.T) {
+func TestOwnOnlyNames(t *testing.T) {
 	for _, c := range []struct {
 		names []string
 		want  bool
@@ -23,8 +23,8 @@ func TestOwnOnly(t *testing.T) {
 		{[]string{"trtcd"}, false},
 		{[]string{""}, false},
 	} {
-		if got := OwnOnly(c.names); got != c.want {
-			t.Errorf("OwnOnly(%q) = %v, want %v", c.names, got, c.want)
+		if got := ownOnly(c.names); got != c.want {
+			t.Errorf("ownOnly(%q) = %v, want %v", c.names, got, c.want)
 		}
 	}
 }
