@@ -14,7 +14,8 @@ import (
 // expiry: a block holds until it is changed, the user leaves or the room is
 // dismissed. A media node that starts the room's media applies them; the
 // media node that holds them writes them back when Redis lost them
-// (MediaRestoreBlocks, docs/media.md).
+// (MediaRestoreBlocks), or merges them when another node took the room
+// meanwhile (docs/media.md).
 
 // MediaSetBlocked records user's blocks in room, so that a media node
 // that takes the room over applies them (both false: the entry goes).
@@ -50,29 +51,52 @@ func (r *Registry) MediaForget(ctx context.Context, room rooms.Key) error {
 func MediaBlockedKey(room rooms.Key) string { return mediaBlockedKey(room) }
 
 // restoreBlocksScript: KEYS claim, blocks; ARGV incarnation, claim TTL
-// (ms), then user, value pairs. Unless another incarnation holds the room's
-// media, the claim is set (or refreshed) and the blocks written; returns 1,
-// else 0 and nothing is written.
+// (ms), "1" to take the claim if nobody holds it, then user, value pairs.
+// With "1", unless another incarnation holds the room's media, the claim
+// is set (or refreshed) and the blocks written. Otherwise they are only
+// merged: a user gets an entry only if it has none, since an entry there
+// was written after Redis lost the records and is newer than the copy
+// written back. Returns the holder, an empty string if none.
 var restoreBlocksScript = redis.NewScript(`
 local cur = redis.call('GET', KEYS[1])
-if cur and cur ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
-return 1`)
+if ARGV[3] == '1' and (cur == ARGV[1] or not cur) then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  for i = 4, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
+  return ARGV[1]
+end
+for i = 4, #ARGV, 2 do redis.call('HSETNX', KEYS[2], ARGV[i], ARGV[i + 1]) end
+return cur or ''`)
 
 // MediaRestoreBlocks writes back the blocks this process's media of room
 // holds (Redis restarted empty, or this process was swept after a stall),
-// with its claim on the room: only if no other incarnation holds the room's
-// media now (false then, and nothing is written).
-func (r *Registry) MediaRestoreBlocks(ctx context.Context, room rooms.Key, blocks map[string][2]bool) (bool, error) {
-	args := []any{r.inc, MediaClaimTTL.Milliseconds()}
+// with its claim on the room. If another incarnation holds the room's
+// media now, the blocks are only merged into the record (users that have
+// an entry keep it) and that holder is returned, for this process to hand
+// them over to it (docs/media.md); else the answer is this process.
+func (r *Registry) MediaRestoreBlocks(ctx context.Context, room rooms.Key, blocks map[string][2]bool) (holder string, err error) {
+	return r.restoreBlocks(ctx, room, blocks, true)
+}
+
+// MediaMergeBlocks merges the blocks of this process's media of room into
+// the record, as MediaRestoreBlocks does when another incarnation holds
+// the room, without taking the claim (this process is letting the room go):
+// it returns the holder, "" if none (then the next media node applies them).
+func (r *Registry) MediaMergeBlocks(ctx context.Context, room rooms.Key, blocks map[string][2]bool) (holder string, err error) {
+	return r.restoreBlocks(ctx, room, blocks, false)
+}
+
+func (r *Registry) restoreBlocks(ctx context.Context, room rooms.Key, blocks map[string][2]bool, claim bool) (string, error) {
+	take := "0"
+	if claim {
+		take = "1"
+	}
+	args := []any{r.inc, MediaClaimTTL.Milliseconds(), take}
 	for u, av := range blocks {
 		if v := blockValue(av[0], av[1]); v != "" {
 			args = append(args, u, v)
 		}
 	}
-	n, err := restoreBlocksScript.Run(ctx, r.rdb, []string{mediaKey(room), mediaBlockedKey(room)}, args...).Int()
-	return n == 1, err
+	return restoreBlocksScript.Run(ctx, r.rdb, []string{mediaKey(room), mediaBlockedKey(room)}, args...).Text()
 }
 
 // blockValue is a block's record: "a", "v", "av", or "" for none.

@@ -16,7 +16,9 @@ import (
 
 // TestMediaRestoreBlocks: the write-back sets the claim and the blocks when
 // nobody holds the room's media, or this process does; when another
-// incarnation holds it, it writes nothing. The record has no expiry.
+// incarnation holds it, the blocks are only merged (a user that has an
+// entry keeps it) and the holder is returned. MediaMergeBlocks merges
+// without taking a free claim. The record has no expiry.
 func TestMediaRestoreBlocks(t *testing.T) {
 	srv := tk.StartRedis(t)
 	a := newRegistry(t, srv, cluster.Options{NodeID: "a"})
@@ -27,9 +29,9 @@ func TestMediaRestoreBlocks(t *testing.T) {
 	room := rooms.NumRoom(1, 2)
 	blk := cluster.MediaBlockedKey(room)
 
-	ok, err := a.MediaRestoreBlocks(ctx, room, map[string][2]bool{"alice": {false, true}, "bob": {true, true}})
-	if err != nil || !ok {
-		t.Fatalf("write-back with no claim: %v %v, want written", ok, err)
+	h, err := a.MediaRestoreBlocks(ctx, room, map[string][2]bool{"alice": {false, true}, "bob": {true, true}})
+	if err != nil || h != a.Incarnation() {
+		t.Fatalf("write-back with no claim: %q %v, want written by a", h, err)
 	}
 	if o, _ := a.MediaOwner(ctx, room); o != a.Incarnation() {
 		t.Fatalf("claim after the write-back %q, want a's", o)
@@ -40,17 +42,32 @@ func TestMediaRestoreBlocks(t *testing.T) {
 	if ttl := rdb.PTTL(ctx, blk).Val(); ttl != -1 {
 		t.Fatalf("blocks record expiry %v, want none", ttl)
 	}
-	if ok, err := a.MediaRestoreBlocks(ctx, room, map[string][2]bool{"carol": {true, false}}); err != nil || !ok {
-		t.Fatalf("write-back by the holder: %v %v", ok, err)
+	if h, err := a.MediaRestoreBlocks(ctx, room, map[string][2]bool{"carol": {true, false}, "bob": {false, true}}); err != nil || h != a.Incarnation() {
+		t.Fatalf("write-back by the holder: %q %v", h, err)
 	}
-	if ok, err := b.MediaRestoreBlocks(ctx, room, map[string][2]bool{"dave": {true, false}}); err != nil || ok {
-		t.Fatalf("write-back by a non-holder: %v %v, want refused", ok, err)
+	if h, err := b.MediaRestoreBlocks(ctx, room, map[string][2]bool{"dave": {true, false}, "alice": {true, true}}); err != nil || h != a.Incarnation() {
+		t.Fatalf("write-back by a non-holder: %q %v, want merged, a holding", h, err)
 	}
-	if got, _ := a.MediaBlocked(ctx, room); len(got) != 3 || got["carol"] != [2]bool{true, false} {
-		t.Fatalf("blocks after the refused write-back %v, want alice, bob, carol", got)
+	if got, _ := a.MediaBlocked(ctx, room); len(got) != 4 || got["bob"] != [2]bool{false, true} || got["carol"] != [2]bool{true, false} ||
+		got["dave"] != [2]bool{true, false} || got["alice"] != [2]bool{false, true} {
+		t.Fatalf("blocks after the merge %v, want bob's and carol's as a wrote them, dave's added, alice's entry kept", got)
 	}
 	if o, _ := a.MediaOwner(ctx, room); o != a.Incarnation() {
 		t.Fatalf("claim after a non-holder's write-back %q, want a's", o)
+	}
+	if ttl := rdb.PTTL(ctx, blk).Val(); ttl != -1 {
+		t.Fatalf("blocks record expiry after the merge %v, want none", ttl)
+	}
+
+	other := rooms.NumRoom(1, 3)
+	if h, err := b.MediaMergeBlocks(ctx, other, map[string][2]bool{"erin": {false, true}}); err != nil || h != "" {
+		t.Fatalf("merge with no claim: %q %v, want merged, nobody holding", h, err)
+	}
+	if o, _ := b.MediaOwner(ctx, other); o != "" {
+		t.Fatalf("claim after a merge %q, want none (a merge takes no claim)", o)
+	}
+	if got, _ := b.MediaBlocked(ctx, other); len(got) != 1 || got["erin"] != [2]bool{false, true} {
+		t.Fatalf("blocks merged %v, want erin's", got)
 	}
 }
 

@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"time"
 
 	"github.com/trtcd/trtcd/internal/cluster"
 	"github.com/trtcd/trtcd/internal/rooms"
@@ -15,6 +16,17 @@ import (
 // and when Redis lost the records (restarted empty) it writes back every
 // block it holds as it re-registers (writeBackBlocks). blocksMu orders the
 // two, so that a write-back never leaves a record older than the state.
+//
+// Another node may take the room's media before that write-back (a session
+// renegotiating, a SetUserBlocked): it starts from the records Redis has
+// then, without the lost blocks. So the old media node, when it finds the
+// room taken (write-back refused, or its claim lost), hands its blocks
+// over (handOver): it merges them into the record, where a user's entry
+// written since is newer and stays, and sends them to the room's media
+// node, which applies them unless it decided on that user itself since it
+// took the room (merge). Its own decisions are newer than the copy handed
+// over: a block it released must not come back. A block always reaches
+// the record, so no node that takes the room later starts without it.
 
 // restoreBlocks applies room's recorded blocks to this node's fresh media
 // of the room (after a take-over, or a room whose media was let go while
@@ -66,9 +78,9 @@ func (cm *clusterMedia) forget(room rooms.Key) {
 // writeBackBlocks runs when this process re-registers (Redis restarted
 // empty): for each room whose media claim it holds, the blocks its media
 // holds are written back with the claim, keeping no expiry (blocks have
-// none). A room another node claimed meanwhile is left to that node (its
-// media started from the records then in Redis). An error makes the
-// registry call it again next heartbeat.
+// none). A room another node claimed meanwhile is left to that node, with
+// the blocks handed over to it (its media started from the records then in
+// Redis). An error makes the registry call it again next heartbeat.
 func (cm *clusterMedia) writeBackBlocks(ctx context.Context) error {
 	select {
 	case <-cm.stop:
@@ -99,25 +111,141 @@ func (cm *clusterMedia) writeBackBlocks(ctx context.Context) error {
 	return nil
 }
 
-// writeBackRoom writes back room's blocks; it returns how many.
+// writeBackRoom writes back room's blocks; it returns how many. If another
+// node took the room meanwhile, they are handed over to it instead (this
+// node lets the room go at its next check).
 func (cm *clusterMedia) writeBackRoom(ctx context.Context, room rooms.Key) (int, error) {
 	cm.blocksMu.Lock()
 	defer cm.blocksMu.Unlock()
+	blocks := cm.heldBlocks(room)
+	if len(blocks) == 0 {
+		return 0, nil
+	}
+	holder, err := cm.reg.MediaRestoreBlocks(ctx, room, blocks)
+	if err != nil {
+		return 0, err
+	}
+	if holder != cm.inc {
+		cm.log.Warn("another node took the room's media while Redis was empty of its blocks: handed them over", "room", room.String(), "media_node", holder, "blocks", len(blocks))
+		cm.send(holder, relayMsg{Op: opMerge, Room: room.String(), Blocks: blocks})
+		return 0, nil
+	}
+	return len(blocks), nil
+}
+
+// heldBlocks is what this node's media of room blocks: user → (audio,
+// video). Under blocksMu.
+func (cm *clusterMedia) heldBlocks(room rooms.Key) map[string][2]bool {
 	blocks := map[string][2]bool{}
 	for u, st := range cm.plane.srv.States(room.String()) {
 		if st.BlockedAudio || st.BlockedVideo {
 			blocks[u] = [2]bool{st.BlockedAudio, st.BlockedVideo}
 		}
 	}
+	return blocks
+}
+
+// handOver runs when this node lets room's media go because another node
+// holds its claim: the blocks its media holds are merged into the record
+// and sent to that node (merge). If none holds it any more, the record
+// keeps them for the next media node.
+func (cm *clusterMedia) handOver(room rooms.Key) {
+	cm.blocksMu.Lock()
+	defer cm.blocksMu.Unlock()
+	blocks := cm.heldBlocks(room)
 	if len(blocks) == 0 {
-		return 0, nil
+		return
 	}
-	ours, err := cm.reg.MediaRestoreBlocks(ctx, room, blocks)
-	if err != nil || !ours {
-		if err == nil {
-			cm.log.Warn("another node runs the room's media now: its blocks not written back", "room", room.String(), "blocks", len(blocks))
+	ctx, cancel := context.WithTimeout(context.Background(), cluster.DefaultOpTimeout)
+	defer cancel()
+	holder, err := cm.reg.MediaMergeBlocks(ctx, room, blocks)
+	if err != nil {
+		cm.log.Warn("the room's blocks not handed over: its media node keeps those it read from the record", "room", room.String(), "blocks", len(blocks), "err", err)
+		return
+	}
+	if holder != "" && holder != cm.inc {
+		cm.send(holder, relayMsg{Op: opMerge, Room: room.String(), Blocks: blocks})
+	}
+}
+
+// roomDecisions are the users whose blocks this node changed in a room
+// (a block, release, leave or removal it applied) since it took the
+// room's media, kept for MediaMergeWindow.
+type roomDecisions struct {
+	since time.Time
+	users map[string]bool
+}
+
+// tookRoom: this node just took room's media; its decisions count from now.
+func (cm *clusterMedia) tookRoom(room rooms.Key) {
+	cm.mergeMu.Lock()
+	cm.decided[room] = &roomDecisions{since: time.Now(), users: map[string]bool{}}
+	cm.mergeMu.Unlock()
+}
+
+// deciding notes users' blocks in room as changed here; it runs before the
+// change is applied, so that a merge either sees it or comes before it.
+func (cm *clusterMedia) deciding(room rooms.Key, users ...string) {
+	cm.mergeMu.Lock()
+	defer cm.mergeMu.Unlock()
+	if d := cm.decided[room]; d != nil {
+		for _, u := range users {
+			d.users[u] = true
 		}
-		return 0, err
 	}
-	return len(blocks), nil
+}
+
+// forgetDecisions drops the decisions in rooms this node let go, and in
+// those it took more than MediaMergeWindow ago.
+func (cm *clusterMedia) forgetDecisions(rs ...rooms.Key) {
+	cm.mergeMu.Lock()
+	defer cm.mergeMu.Unlock()
+	for _, room := range rs {
+		delete(cm.decided, room)
+	}
+	for room, d := range cm.decided {
+		if time.Since(d.since) > MediaMergeWindow {
+			delete(cm.decided, room)
+		}
+	}
+}
+
+// merge applies the blocks that room's previous media node (from) handed
+// over: a block applies to a user this node blocks in nothing and has not
+// decided on since it took the room; then the users' records follow this
+// node's state (a user it released loses the entry the hand-over merged).
+// If this node does not run the room's media, the record keeps the blocks
+// for the node that will.
+func (cm *clusterMedia) merge(room rooms.Key, from string, blocks map[string][2]bool) {
+	cm.mu.Lock()
+	own := cm.owned[room]
+	cm.mu.Unlock()
+	if !own {
+		cm.log.Warn("blocks handed over for a room whose media this node does not run: left in the record", "room", room.String(), "from", from, "blocks", len(blocks))
+		return
+	}
+	var users []string
+	applied := 0
+	cm.mergeMu.Lock()
+	d := cm.decided[room]
+	r := cm.plane.srv.Existing(room.String())
+	st := cm.plane.srv.States(room.String())
+	for u, av := range blocks {
+		decided := d != nil && d.users[u]
+		if r == nil && !decided {
+			continue // the room's media closed: its next start reads the record
+		}
+		users = append(users, u)
+		if decided || st[u].BlockedAudio || st[u].BlockedVideo || !(av[0] || av[1]) {
+			continue
+		}
+		r.SetBlocked(u, av[0], av[1])
+		applied++
+	}
+	cm.mergeMu.Unlock()
+	cm.st.blocksMerged.Add(uint64(applied))
+	if applied > 0 {
+		cm.log.Warn("applied blocks handed over by the room's previous media node (Redis had lost them)", "room", room.String(), "from", from, "blocks", applied)
+	}
+	cm.reconcile(room, users...)
 }

@@ -27,8 +27,12 @@ func (cm *clusterMedia) claim(room rooms.Key) (string, error) {
 	}
 	if owner == cm.inc {
 		cm.mu.Lock()
+		took := !cm.owned[room]
 		cm.owned[room] = true
 		cm.mu.Unlock()
+		if took {
+			cm.tookRoom(room)
+		}
 	}
 	return owner, nil
 }
@@ -68,6 +72,7 @@ func (cm *clusterMedia) checkOnce() {
 		}
 	}
 	cm.mu.Unlock()
+	cm.forgetDecisions(gone...)
 	for _, room := range gone {
 		if err := cm.reg.MediaRelease(ctx, room); err != nil {
 			cm.log.Warn("media claim not released (it expires)", "room", room.String(), "err", err)
@@ -162,6 +167,10 @@ func (cm *clusterMedia) resetRoom(room rooms.Key) {
 		}
 	}
 	cm.mu.Unlock()
+	cm.forgetDecisions(room)
+	// This node's blocks go to the node that took the room first, so that
+	// they hold there before the clients follow their resets to it.
+	cm.handOver(room)
 	// The room's tracks here stop: their stops come before the resets (the
 	// node that took the room has normally written them already).
 	ctx, cancel := context.WithTimeout(context.Background(), cluster.DefaultOpTimeout)

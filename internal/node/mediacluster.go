@@ -32,6 +32,13 @@ const (
 	// MediaHostQueue is how many messages wait for one hosted peer (a
 	// session on another node); beyond it a message is dropped (counted).
 	MediaHostQueue = 256
+	// MediaMergeWindow is how long after taking a room's media a node
+	// remembers whose blocks it changed there, so that the blocks the
+	// room's previous media node hands over (it lost the room while Redis
+	// was empty of them, mediablocks.go) do not undo those changes. That
+	// node hands them over within a check (MediaCheckInterval) of finding
+	// the room taken; ten checks leave room for a loaded node.
+	MediaMergeWindow = 10 * MediaCheckInterval
 )
 
 // clusterMedia places each room's media on one node of the cluster and
@@ -53,6 +60,9 @@ type clusterMedia struct {
 
 	claimMu  sync.Mutex // a claim and the local room it covers change together
 	blocksMu sync.Mutex // the blocks' records and their write-back (mediablocks.go)
+
+	mergeMu sync.Mutex                   // decided, and a merge's check and apply (mediablocks.go)
+	decided map[rooms.Key]*roomDecisions // rooms taken less than MediaMergeWindow ago
 
 	mu     sync.Mutex
 	routed map[string]*routedPeer // this node's sessions with media, by peer id
@@ -76,13 +86,13 @@ type outbound struct {
 type relayStats struct {
 	sent, received, dropped, refused, bad atomic.Uint64
 	actionTimeouts, resets, takeOvers     atomic.Uint64
-	blocksRestored                        atomic.Uint64
+	blocksRestored, blocksMerged          atomic.Uint64
 }
 
 func newClusterMedia(plane *mediaPlane, reg *cluster.Registry, hub *rooms.Hub, log *slog.Logger) (*clusterMedia, error) {
 	cm := &clusterMedia{plane: plane, reg: reg, hub: hub, inc: reg.Incarnation(), log: log, out: make(chan outbound, MediaRelayQueue),
 		routed: map[string]*routedPeer{}, hosted: map[string]*hostedPeer{}, owned: map[rooms.Key]bool{},
-		acks: map[uint64]chan struct{}{}, stop: make(chan struct{})}
+		decided: map[rooms.Key]*roomDecisions{}, acks: map[uint64]chan struct{}{}, stop: make(chan struct{})}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	relay, err := reg.NewMediaRelay(ctx, cm.deliver, func() { cm.st.refused.Add(1) })
@@ -215,6 +225,7 @@ func (cm *clusterMedia) remove(room rooms.Key, users []string) {
 	case "":
 		cm.plane.removeLocal(room, users)
 	case cm.inc:
+		cm.deciding(room, users...)
 		cm.plane.removeLocal(room, users)
 		cm.reconcile(room, users...)
 	default:
@@ -250,6 +261,7 @@ func (cm *clusterMedia) block(room rooms.Key, user string, audio, video bool) {
 		if cm.plane.srv.Existing(room.String()) == nil {
 			cm.restoreBlocks(room) // the others' blocks, recorded by an earlier media node
 		}
+		cm.deciding(room, user)
 		cm.plane.blockLocal(room, user, audio, video)
 		cm.claimMu.Unlock()
 		cm.reconcile(room, user)
@@ -288,6 +300,7 @@ func (cm *clusterMedia) left(room rooms.Key, user string, reason rooms.Reason) {
 	case "":
 		cm.plane.leftLocal(room, user, reason)
 	case cm.inc:
+		cm.deciding(room, user)
 		cm.plane.leftLocal(room, user, reason)
 		cm.reconcile(room, user)
 	default:
@@ -323,8 +336,9 @@ func (cm *clusterMedia) deliver(b []byte) {
 			p.fromMedia(m)
 		}
 	case opLeft:
-		cm.plane.leftLocal(room, m.User, m.Reason)
 		if m.Reason != rooms.ReasonDuplicate {
+			cm.deciding(room, m.User)
+			cm.plane.leftLocal(room, m.User, m.Reason)
 			cm.wg.Add(1)
 			go func() {
 				defer cm.wg.Done()
@@ -339,10 +353,12 @@ func (cm *clusterMedia) deliver(b []byte) {
 			defer cm.wg.Done()
 			switch m.Op {
 			case opRemove:
+				cm.deciding(room, m.Users...)
 				cm.plane.removeLocal(room, m.Users)
 			case opDismiss:
 				cm.plane.dismissLocal(room)
 			case opBlock:
+				cm.deciding(room, m.User)
 				cm.plane.blockLocal(room, m.User, m.Audio, m.Video)
 			}
 			cm.send(m.From, relayMsg{Op: opAck, Req: m.Req})
@@ -355,6 +371,12 @@ func (cm *clusterMedia) deliver(b []byte) {
 			case opBlock:
 				cm.reconcile(room, m.User)
 			}
+		}()
+	case opMerge:
+		cm.wg.Add(1)
+		go func() {
+			defer cm.wg.Done()
+			cm.merge(room, m.From, m.Blocks)
 		}()
 	case opAck:
 		cm.mu.Lock()

@@ -24,6 +24,7 @@ var (
 	descMediaStopsRst  = newDesc("media_stops_after_reset_total", "Stop events (202, 204, 206) this node wrote for tracks left live by a media node that was gone (dead, lost the room, or shut down).")
 	descMediaTakeOvers = newDesc("media_takeovers_total", "Rooms whose media this node claimed from a dead node.")
 	descMediaRestored  = newDesc("media_blocks_restored_total", "Blocks (SetUserBlocked) this node, as the room's media node, wrote back to Redis when it re-registered after Redis had lost them (restarted empty).")
+	descMediaMerged    = newDesc("media_blocks_merged_total", "Blocks (SetUserBlocked) this node, as the room's media node, applied when the room's previous media node handed them over (it lost the room while Redis was empty of them).")
 	descMediaClaimed   = newDesc("media_rooms_claimed", "Rooms whose media claim this node holds.")
 	descMediaHosted    = newDesc("media_peers_hosted", "Media peers this node runs for sessions on other nodes.")
 )
@@ -35,7 +36,7 @@ type mediaCollector struct{ n *Node }
 func (c mediaCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descMediaMsgs, descMediaEvents, descMediaUnlogged, descMediaForwarded, descMediaBlocked, descMediaOverRate,
 		descMediaKeyframes, descMediaKFMerged, descMediaOffersRef, descMediaRenegLim, descMediaCandsRef, descMediaPubRef,
-		descMediaRelay, descMediaActTO, descMediaResets, descMediaStopsRst, descMediaTakeOvers, descMediaRestored, descMediaClaimed, descMediaHosted} {
+		descMediaRelay, descMediaActTO, descMediaResets, descMediaStopsRst, descMediaTakeOvers, descMediaRestored, descMediaMerged, descMediaClaimed, descMediaHosted} {
 		ch <- d
 	}
 }
@@ -79,6 +80,7 @@ func (c mediaCollector) Collect(ch chan<- prometheus.Metric) {
 	k(descMediaStopsRst, cm.reg.MediaStops())
 	k(descMediaTakeOvers, cm.st.takeOvers.Load())
 	k(descMediaRestored, cm.st.blocksRestored.Load())
+	k(descMediaMerged, cm.st.blocksMerged.Load())
 	claimed, hosted := cm.counts()
 	ch <- prometheus.MustNewConstMetric(descMediaClaimed, prometheus.GaugeValue, float64(claimed))
 	ch <- prometheus.MustNewConstMetric(descMediaHosted, prometheus.GaugeValue, float64(hosted))

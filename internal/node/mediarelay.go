@@ -12,19 +12,20 @@ import (
 // by cluster.MediaRelay (docs/media.md, "Cluster mode"). A session's peer on
 // another node is named by Peer, an id its session node chose.
 type relayMsg struct {
-	Op     string          `json:"op"`
-	From   string          `json:"from"` // the sender's incarnation, where answers go
-	Room   string          `json:"room"` // rooms.Key.String()
-	Peer   string          `json:"peer,omitempty"`
-	User   string          `json:"user,omitempty"`
-	Users  []string        `json:"users,omitempty"`
-	Role   rooms.Role      `json:"role,omitempty"`
-	Reason rooms.Reason    `json:"reason,omitempty"`
-	Msg    json.RawMessage `json:"msg,omitempty"` // a wire.Message
-	Audio  bool            `json:"audio,omitempty"`
-	Video  bool            `json:"video,omitempty"`
-	Req    uint64          `json:"req,omitempty"`  // a request's number, echoed by its ack
-	Time   int64           `json:"time,omitempty"` // opBlocked: when, Unix ms
+	Op     string             `json:"op"`
+	From   string             `json:"from"` // the sender's incarnation, where answers go
+	Room   string             `json:"room"` // rooms.Key.String()
+	Peer   string             `json:"peer,omitempty"`
+	User   string             `json:"user,omitempty"`
+	Users  []string           `json:"users,omitempty"`
+	Role   rooms.Role         `json:"role,omitempty"`
+	Reason rooms.Reason       `json:"reason,omitempty"`
+	Msg    json.RawMessage    `json:"msg,omitempty"` // a wire.Message
+	Audio  bool               `json:"audio,omitempty"`
+	Video  bool               `json:"video,omitempty"`
+	Req    uint64             `json:"req,omitempty"`    // a request's number, echoed by its ack
+	Time   int64              `json:"time,omitempty"`   // opBlocked: when, Unix ms
+	Blocks map[string][2]bool `json:"blocks,omitempty"` // opMerge: user → (audio, video)
 }
 
 // The relay's operations.
@@ -43,6 +44,8 @@ const (
 	opDismiss = "dismiss" // close Room's media (DismissRoom)
 	opBlock   = "block"   // SetUserBlocked User Audio Video
 	opAck     = "ack"     // Req is done
+	// a room's previous media node → its media node
+	opMerge = "merge" // apply Blocks, which the sender's media of Room held (mediablocks.go)
 	// API node → every node
 	opBlocked = "blocked" // tell this node's sessions of Room: User is blocked (Audio, Video)
 )
@@ -74,6 +77,12 @@ func decodeRelay(b []byte) (relayMsg, rooms.Key, error) {
 		for _, u := range m.Users {
 			if !wire.ValidUserID(u) {
 				return m, k, fmt.Errorf("relay: remove: bad user")
+			}
+		}
+	case opMerge:
+		for u := range m.Blocks {
+			if !wire.ValidUserID(u) {
+				return m, k, fmt.Errorf("relay: merge: bad user")
 			}
 		}
 	case opMsg, opRole, opLeave, opOut, opReset, opDismiss:

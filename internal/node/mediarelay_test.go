@@ -19,6 +19,7 @@ func FuzzDecodeRelay(f *testing.F) {
 		{Op: opRemove, From: "n2#ef", Room: room, Users: []string{"alice", "bob"}, Req: 3},
 		{Op: opBlock, From: "n2#ef", Room: room, User: "alice", Video: true, Req: 4},
 		{Op: opAck, From: "n0#cd", Req: 4},
+		{Op: opMerge, From: "n0#cd", Room: room, Blocks: map[string][2]bool{"alice": {false, true}}},
 	} {
 		f.Add(m.encode())
 	}
@@ -54,6 +55,7 @@ func TestDecodeRelayRefusals(t *testing.T) {
 		`{"op":"join","from":"n","room":"1:n:1","peer":"p","user":"a b"}`,
 		`{"op":"remove","from":"n","room":"1:n:1","users":["ok","../x"]}`,
 		`{"op":"dismiss","from":"n","room":"nowhere"}`,
+		`{"op":"merge","from":"n","room":"1:n:1","blocks":{"a b":[true,false]}}`,
 		`{"op":"explode","from":"n","room":"1:n:1"}`,
 	} {
 		if _, _, err := decodeRelay([]byte(tc)); err == nil {
