@@ -8,6 +8,7 @@ import (
 
 	"github.com/trtcd/trtcd/client/media/wire"
 	"github.com/trtcd/trtcd/internal/cluster"
+	"github.com/trtcd/trtcd/internal/node"
 	"github.com/trtcd/trtcd/internal/rooms"
 	tk "github.com/trtcd/trtcd/internal/testkit"
 )
@@ -86,6 +87,83 @@ func TestClusterMediaBlocksSurviveRedisRestartEmpty(t *testing.T) {
 		if st := n.Media.States(key); st != nil && (st["bob"].BlockedAudio || !st["alice"].BlockedVideo || st["alice"].BlockedAudio) {
 			t.Fatalf("the new media node's states %+v, want alice's video blocked only", st)
 		}
+	}
+	setUserBlocked(t, nodes[2], roomID, "alice", 0)
+	grows(t, "alice's video to flow again once released", packets(bob.media, "alice", wire.Video), 10)
+}
+
+// TestClusterMediaBlocksHandedOverWhenAnotherNodeClaimsFirst: the race of
+// an empty Redis restart made deterministic. alice's video and bob's audio
+// are blocked on the media node (node 0); Redis restarts empty while node 0
+// is held from its claims, so node 1 claims the room's media first (a
+// SetUserBlocked of carol's audio) from the empty records, and releases
+// bob. Once node 0 comes back to its claims it finds the room taken: it
+// hands its blocks over and closes its copy. Node 1 then withholds alice's
+// video (handed over), keeps carol's audio blocked and bob released (a
+// decision of its own since it took the room, which the hand-over does not
+// undo); the record says the same, and bob, whose media moved to node 1,
+// receives alice's audio but not her video until she is released.
+func TestClusterMediaBlocksHandedOverWhenAnotherNodeClaimsFirst(t *testing.T) {
+	const roomID = 7108
+	srv := tk.StartRedis(t)
+	nodes, _, _, alice, bob := startMediaClusterOn(t, srv, roomID)
+	room := rooms.NumRoom(tk.App, roomID)
+	key := room.String()
+	publishAV(t, alice)
+	receiving(t, bob, "alice")
+	setUserBlocked(t, nodes[1], roomID, "alice", 3)
+	setUserBlocked(t, nodes[2], roomID, "bob", 2)
+	stoppedFor(t, "alice's blocked video", alice.media, packets(bob.media, "alice", wire.Video))
+
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer rdb.Close()
+	ctx := context.Background()
+	owner := func() string {
+		o, _ := rdb.Get(ctx, cluster.MediaKey(room)).Result()
+		return o
+	}
+	inc := func(i int) string { return nodes[i].Registry.(*cluster.Registry).Incarnation() }
+
+	release := node.HoldMediaClaims(nodes[0])
+	defer release()
+	srv.Stop()
+	srv.Start(t) // empty
+	until(t, "the nodes to re-register their members", func() bool {
+		return memberIDs(t, nodes[2], room) == "[alice bob carol]"
+	})
+	setUserBlocked(t, nodes[1], roomID, "carol", 2)
+	if o := owner(); o != inc(1) {
+		t.Fatalf("room's media claimed by %q, want node 1 (node 0 is held from its claims)", o)
+	}
+	setUserBlocked(t, nodes[1], roomID, "bob", 0)
+	release()
+
+	until(t, "node 0 to close its copy of the room's media", func() bool { return nodes[0].Media.Existing(key) == nil })
+	until(t, "node 1 to withhold alice's video again", func() bool {
+		st := nodes[1].Media.States(key)
+		return st != nil && st["alice"].BlockedVideo
+	})
+	if st := nodes[1].Media.States(key); st["alice"].BlockedAudio || !st["carol"].BlockedAudio || st["carol"].BlockedVideo || st["bob"].BlockedAudio || st["bob"].BlockedVideo {
+		t.Fatalf("node 1's states %+v, want alice's video and carol's audio blocked, bob released", st)
+	}
+	blk := cluster.MediaBlockedKey(room)
+	until(t, "the record to follow node 1's state", func() bool {
+		h, err := rdb.HGetAll(ctx, blk).Result()
+		return err == nil && len(h) == 2 && h["alice"] == "v" && h["carol"] == "a"
+	})
+	if o := owner(); o != inc(1) {
+		t.Fatalf("room's media claimed by %q, want node 1 still", o)
+	}
+	if n := scrape(t, nodes[1].Addr())["trtcd_media_blocks_merged_total"]; n < 1 {
+		t.Fatalf("node 1 counted %v blocks handed over, want alice's", n)
+	}
+
+	until(t, "alice and bob to follow a media_reset", func() bool { return alice.media.Resets() >= 1 && bob.media.Resets() >= 1 })
+	until(t, "bob to receive alice's audio track again", func() bool { return bob.media.Received("alice", wire.Audio).Tracks >= 2 })
+	grows(t, "alice's audio to flow again", packets(bob.media, "alice", wire.Audio), 10)
+	stoppedFor(t, "alice's video, withheld on node 1", alice.media, packets(bob.media, "alice", wire.Video))
+	if nodes[0].Media.Existing(key) != nil || nodes[2].Media.Existing(key) != nil {
+		t.Fatal("a node other than node 1 runs a copy of the room's media")
 	}
 	setUserBlocked(t, nodes[2], roomID, "alice", 0)
 	grows(t, "alice's video to flow again once released", packets(bob.media, "alice", wire.Video), 10)
