@@ -23,10 +23,13 @@ import (
 // room taken (write-back refused, or its claim lost), hands its blocks
 // over (handOver): it merges them into the record, where a user's entry
 // written since is newer and stays, and sends them to the room's media
-// node, which applies them unless it decided on that user itself since it
-// took the room (merge). Its own decisions are newer than the copy handed
-// over: a block it released must not come back. A block always reaches
-// the record, so no node that takes the room later starts without it.
+// node. That node applies them, from the message or from the record it
+// reads again at each check for MediaMergeWindow after taking the room
+// (mergeRecorded: the message may be lost), to users it blocks in
+// nothing, unless it decided on that user itself since it took the room
+// (merge). Its own decisions are newer than the copy handed over: a block
+// it released must not come back. A block always reaches the record, so
+// no node that takes the room later starts without it.
 
 // restoreBlocks applies room's recorded blocks to this node's fresh media
 // of the room (after a take-over, or a room whose media was let go while
@@ -170,7 +173,8 @@ func (cm *clusterMedia) handOver(room rooms.Key) {
 
 // roomDecisions are the users whose blocks this node changed in a room
 // (a block, release, leave or removal it applied) since it took the
-// room's media, kept for MediaMergeWindow.
+// room's media, kept for MediaMergeWindow; while they are kept, the room's
+// record is merged at each check.
 type roomDecisions struct {
 	since time.Time
 	users map[string]bool
@@ -210,42 +214,71 @@ func (cm *clusterMedia) forgetDecisions(rs ...rooms.Key) {
 	}
 }
 
-// merge applies the blocks that room's previous media node (from) handed
-// over: a block applies to a user this node blocks in nothing and has not
-// decided on since it took the room; then the users' records follow this
-// node's state (a user it released loses the entry the hand-over merged).
-// If this node does not run the room's media, the record keeps the blocks
-// for the node that will.
+// merge applies the blocks that room's previous media node held: handed
+// over (from names it), or merged into the record and read back at a check
+// (from is empty; mergeRecorded). A block applies to a user this node
+// blocks in nothing and has not decided on since it took the room. The
+// record of a user it decided on follows its state (a release here undoes
+// the entry the previous node merged); the others' entries are left as
+// they are, as is the whole record if this node's media of the room has
+// closed meanwhile: its next start reads it.
 func (cm *clusterMedia) merge(room rooms.Key, from string, blocks map[string][2]bool) {
 	cm.mu.Lock()
 	own := cm.owned[room]
 	cm.mu.Unlock()
 	if !own {
-		cm.log.Warn("blocks handed over for a room whose media this node does not run: left in the record", "room", room.String(), "from", from, "blocks", len(blocks))
+		if from != "" {
+			cm.log.Warn("blocks handed over for a room whose media this node does not run: left in the record", "room", room.String(), "from", from, "blocks", len(blocks))
+		}
 		return
 	}
-	var users []string
+	var fix []string
 	applied := 0
 	cm.mergeMu.Lock()
 	d := cm.decided[room]
 	r := cm.plane.srv.Existing(room.String())
 	st := cm.plane.srv.States(room.String())
 	for u, av := range blocks {
-		decided := d != nil && d.users[u]
-		if r == nil && !decided {
-			continue // the room's media closed: its next start reads the record
+		have := [2]bool{st[u].BlockedAudio, st[u].BlockedVideo}
+		switch {
+		case d != nil && d.users[u]:
+			if have != av {
+				fix = append(fix, u)
+			}
+		case r != nil && have == [2]bool{} && av != [2]bool{}:
+			r.SetBlocked(u, av[0], av[1])
+			applied++
 		}
-		users = append(users, u)
-		if decided || st[u].BlockedAudio || st[u].BlockedVideo || !(av[0] || av[1]) {
-			continue
-		}
-		r.SetBlocked(u, av[0], av[1])
-		applied++
 	}
 	cm.mergeMu.Unlock()
 	cm.st.blocksMerged.Add(uint64(applied))
 	if applied > 0 {
-		cm.log.Warn("applied blocks handed over by the room's previous media node (Redis had lost them)", "room", room.String(), "from", from, "blocks", applied)
+		cm.log.Warn("applied blocks the room's previous media node held (Redis had lost them)", "room", room.String(), "from", from, "blocks", applied)
 	}
-	cm.reconcile(room, users...)
+	if len(fix) > 0 {
+		cm.reconcile(room, fix...)
+	}
+}
+
+// mergeRecorded merges, at each check, the records of the rooms this node
+// took less than MediaMergeWindow ago: the previous media node's hand-over
+// is relayed, and a relayed message is lost if its receiver's pub/sub
+// connection is still coming back (as it may be after the Redis outage
+// that caused the hand-over), but the blocks it merged into the record
+// are there.
+func (cm *clusterMedia) mergeRecorded(ctx context.Context) {
+	cm.mergeMu.Lock()
+	rs := make([]rooms.Key, 0, len(cm.decided))
+	for room := range cm.decided {
+		rs = append(rs, room)
+	}
+	cm.mergeMu.Unlock()
+	for _, room := range rs {
+		blocks, err := cm.reg.MediaBlocked(ctx, room)
+		if err != nil {
+			cm.log.Warn("the room's recorded blocks not read for a merge", "room", room.String(), "err", err)
+			continue
+		}
+		cm.merge(room, "", blocks)
+	}
 }

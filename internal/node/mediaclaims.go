@@ -53,9 +53,9 @@ func (cm *clusterMedia) check() {
 }
 
 // checkOnce: let go of the claims of rooms whose media closed, refresh the
-// others (resetting a room whose claim another node took), and reset the
-// sessions whose media node died and drop the hosted peers whose session
-// node died.
+// others (resetting a room whose claim another node took), merge the
+// recorded blocks of the rooms taken lately, and reset the sessions whose
+// media node died and drop the hosted peers whose session node died.
 func (cm *clusterMedia) checkOnce() {
 	ctx, cancel := context.WithTimeout(context.Background(), MediaCheckInterval)
 	defer cancel()
@@ -90,6 +90,7 @@ func (cm *clusterMedia) checkOnce() {
 		cm.log.Warn("another node took this room's media: resetting it here", "room", room.String())
 		cm.resetRoom(room)
 	}
+	cm.mergeRecorded(ctx)
 
 	cm.mu.Lock()
 	routed := make([]*routedPeer, 0, len(cm.routed))

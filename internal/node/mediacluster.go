@@ -33,11 +33,12 @@ const (
 	// session on another node); beyond it a message is dropped (counted).
 	MediaHostQueue = 256
 	// MediaMergeWindow is how long after taking a room's media a node
-	// remembers whose blocks it changed there, so that the blocks the
-	// room's previous media node hands over (it lost the room while Redis
-	// was empty of them, mediablocks.go) do not undo those changes. That
-	// node hands them over within a check (MediaCheckInterval) of finding
-	// the room taken; ten checks leave room for a loaded node.
+	// merges the blocks the room's previous media node hands over (it lost
+	// the room while Redis was empty of them, mediablocks.go) from the
+	// record at each check, and remembers whose blocks it changed there so
+	// that those blocks do not undo its changes. That node hands them over
+	// within a check (MediaCheckInterval) of finding the room taken; ten
+	// checks leave room for a loaded node.
 	MediaMergeWindow = 10 * MediaCheckInterval
 )
 
