@@ -25,15 +25,8 @@ import (
 // that node withholds her video.)
 func TestClusterMediaBlocksSurviveRedisRestartEmpty(t *testing.T) {
 	const roomID = 7107
-	srv := tk.StartRedis(t)
-	nodes, _, _, alice, bob := startMediaClusterOn(t, srv, roomID)
-	room := rooms.NumRoom(tk.App, roomID)
+	srv, nodes, room, alice, bob := startBlockedVideo(t, roomID)
 	key := room.String()
-	publishAV(t, alice)
-	receiving(t, bob, "alice")
-
-	setUserBlocked(t, nodes[1], roomID, "alice", 3)
-	stoppedFor(t, "alice's blocked video", alice.media, packets(bob.media, "alice", wire.Video))
 	setUserBlocked(t, nodes[2], roomID, "bob", 2)
 	setUserBlocked(t, nodes[1], roomID, "bob", 0)
 
@@ -101,18 +94,13 @@ func TestClusterMediaBlocksSurviveRedisRestartEmpty(t *testing.T) {
 	until(t, "a live node to run the room's media", func() bool {
 		return nodes[1].Media.Existing(key) != nil || nodes[2].Media.Existing(key) != nil
 	})
-	// (a track is received with its first packet: alice's blocked video
-	// comes only once released)
-	until(t, "bob to receive alice's audio track again", func() bool { return bob.media.Received("alice", wire.Audio).Tracks >= 2 })
-	grows(t, "alice's audio to flow again", packets(bob.media, "alice", wire.Audio), 10)
-	stoppedFor(t, "alice's video, still blocked on the new media node", alice.media, packets(bob.media, "alice", wire.Video))
+	videoStillWithheld(t, alice, bob)
 	for _, n := range nodes[1:] {
 		if st := n.Media.States(key); st != nil && (st["bob"].BlockedAudio || !st["alice"].BlockedVideo || st["alice"].BlockedAudio) {
 			t.Fatalf("the new media node's states %+v, want alice's video blocked only", st)
 		}
 	}
-	setUserBlocked(t, nodes[2], roomID, "alice", 0)
-	grows(t, "alice's video to flow again once released", packets(bob.media, "alice", wire.Video), 10)
+	releasedFlows(t, nodes[2], roomID, alice, bob)
 }
 
 // TestClusterMediaBlocksHandedOverWhenAnotherNodeClaimsFirst: the race of
@@ -128,15 +116,9 @@ func TestClusterMediaBlocksSurviveRedisRestartEmpty(t *testing.T) {
 // receives alice's audio but not her video until she is released.
 func TestClusterMediaBlocksHandedOverWhenAnotherNodeClaimsFirst(t *testing.T) {
 	const roomID = 7108
-	srv := tk.StartRedis(t)
-	nodes, _, _, alice, bob := startMediaClusterOn(t, srv, roomID)
-	room := rooms.NumRoom(tk.App, roomID)
+	srv, nodes, room, alice, bob := startBlockedVideo(t, roomID)
 	key := room.String()
-	publishAV(t, alice)
-	receiving(t, bob, "alice")
-	setUserBlocked(t, nodes[1], roomID, "alice", 3)
 	setUserBlocked(t, nodes[2], roomID, "bob", 2)
-	stoppedFor(t, "alice's blocked video", alice.media, packets(bob.media, "alice", wire.Video))
 
 	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
 	defer rdb.Close()
@@ -182,14 +164,11 @@ func TestClusterMediaBlocksHandedOverWhenAnotherNodeClaimsFirst(t *testing.T) {
 	}
 
 	until(t, "alice and bob to follow a media_reset", func() bool { return alice.media.Resets() >= 1 && bob.media.Resets() >= 1 })
-	until(t, "bob to receive alice's audio track again", func() bool { return bob.media.Received("alice", wire.Audio).Tracks >= 2 })
-	grows(t, "alice's audio to flow again", packets(bob.media, "alice", wire.Audio), 10)
-	stoppedFor(t, "alice's video, withheld on node 1", alice.media, packets(bob.media, "alice", wire.Video))
+	videoStillWithheld(t, alice, bob)
 	if nodes[0].Media.Existing(key) != nil || nodes[2].Media.Existing(key) != nil {
 		t.Fatal("a node other than node 1 runs a copy of the room's media")
 	}
-	setUserBlocked(t, nodes[2], roomID, "alice", 0)
-	grows(t, "alice's video to flow again once released", packets(bob.media, "alice", wire.Video), 10)
+	releasedFlows(t, nodes[2], roomID, alice, bob)
 }
 
 // TestClusterMediaBlocksHoldAfterARedisOutage: the race as it happens.
@@ -206,14 +185,8 @@ func TestClusterMediaBlocksHandedOverWhenAnotherNodeClaimsFirst(t *testing.T) {
 // still away is lost, and can leave a session without its sub offer.)
 func TestClusterMediaBlocksHoldAfterARedisOutage(t *testing.T) {
 	const roomID = 7109
-	srv := tk.StartRedis(t)
-	nodes, _, _, alice, bob := startMediaClusterOn(t, srv, roomID)
-	room := rooms.NumRoom(tk.App, roomID)
+	srv, nodes, room, alice, bob := startBlockedVideo(t, roomID)
 	key := room.String()
-	publishAV(t, alice)
-	receiving(t, bob, "alice")
-	setUserBlocked(t, nodes[1], roomID, "alice", 3)
-	stoppedFor(t, "alice's blocked video", alice.media, packets(bob.media, "alice", wire.Video))
 
 	srv.Stop()
 	time.Sleep(3 * time.Second) // the outage: the reconnect backoffs grow apart
@@ -251,4 +224,36 @@ func TestClusterMediaBlocksHoldAfterARedisOutage(t *testing.T) {
 	if h, _ := rdb.HGetAll(ctx, cluster.MediaBlockedKey(room)).Result(); len(h) != 1 {
 		t.Fatalf("blocks recorded %v, want alice's only", h)
 	}
+}
+
+// startBlockedVideo starts a three-node media cluster (startMediaClusterOn)
+// on a Redis of its own, with alice publishing audio and video to bob and
+// her video blocked (SetUserBlocked through node 1) and withheld from him.
+func startBlockedVideo(t *testing.T, roomID uint64) (srv *tk.Redis, nodes []*node.Node, room rooms.Key, alice, bob mediaMember) {
+	t.Helper()
+	srv = tk.StartRedis(t)
+	nodes, _, _, alice, bob = startMediaClusterOn(t, srv, roomID)
+	publishAV(t, alice)
+	receiving(t, bob, "alice")
+	setUserBlocked(t, nodes[1], roomID, "alice", 3)
+	stoppedFor(t, "alice's blocked video", alice.media, packets(bob.media, "alice", wire.Video))
+	return srv, nodes, rooms.NumRoom(tk.App, roomID), alice, bob
+}
+
+// videoStillWithheld: once bob followed the room's media to another node,
+// alice's audio reaches him again and her video, still blocked, does not.
+// (A track is received with its first packet: her blocked video comes only
+// once released.)
+func videoStillWithheld(t *testing.T, alice, bob mediaMember) {
+	t.Helper()
+	until(t, "bob to receive alice's audio track again", func() bool { return bob.media.Received("alice", wire.Audio).Tracks >= 2 })
+	grows(t, "alice's audio to flow again", packets(bob.media, "alice", wire.Audio), 10)
+	stoppedFor(t, "alice's video, still blocked on the room's new media node", alice.media, packets(bob.media, "alice", wire.Video))
+}
+
+// releasedFlows releases alice through via and waits for her video to reach bob.
+func releasedFlows(t *testing.T, via *node.Node, roomID uint64, alice, bob mediaMember) {
+	t.Helper()
+	setUserBlocked(t, via, roomID, "alice", 0)
+	grows(t, "alice's video to flow again once released", packets(bob.media, "alice", wire.Video), 10)
 }
