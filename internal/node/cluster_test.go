@@ -31,12 +31,18 @@ import (
 func startCluster(t *testing.T, srv *tk.Redis, n int) []*node.Node {
 	var nodes []*node.Node
 	for i := 0; i < n; i++ {
-		cfg := tk.Config()
-		cfg.Redis = srv.URL()
-		cfg.NodeID = fmt.Sprintf("%s-node%d", t.Name(), i)
-		nodes = append(nodes, tk.Start(t, cfg))
+		nodes = append(nodes, startClusterNode(t, srv.URL(), i))
 	}
 	return nodes
+}
+
+// startClusterNode runs node i of a cluster whose Redis is at url (a test
+// may give one node a tk.RedisGate's URL).
+func startClusterNode(t *testing.T, url string, i int) *node.Node {
+	cfg := tk.Config()
+	cfg.Redis = url
+	cfg.NodeID = fmt.Sprintf("%s-node%d", t.Name(), i)
+	return tk.Start(t, cfg)
 }
 
 func memberIDs(t *testing.T, n *node.Node, room rooms.Key) string {

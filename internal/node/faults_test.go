@@ -110,39 +110,45 @@ func sessionEntries(t *testing.T, srv *tk.Redis) []string {
 	return out
 }
 
-// TestClusterRefusedJoinLeavesNoGhost: Redis stops (SIGSTOP) right after a
-// join's session-index entry, with the join's enter script in flight, for
-// longer than the operation timeout. The join is refused; after SIGCONT the
-// registry and the other member's view agree, without the refused user, and
-// no session-index entry of it is left.
+// TestClusterRefusedJoinLeavesNoGhost: Redis stalls right after a join's
+// session-index entry, with the join's enter script in flight, for longer
+// than the operation timeout, so the join is refused. The stall is
+// deterministic: node b, where the join arrives, reaches Redis through a
+// tk.RedisGate that forwards the session-index entry and holds every later
+// command of b until the join has been refused; the enter script is sent only
+// after the entry's answer, so it is always held. Then the registry and the
+// other member's view agree, without the refused user, and no session-index
+// entry of it is left.
 func TestClusterRefusedJoinLeavesNoGhost(t *testing.T) {
 	srv := tk.StartRedis(t)
-	nodes := startCluster(t, srv, 2)
-	a, b := nodes[0], nodes[1]
+	gate := tk.StartRedisGate(t, srv) // before the nodes: closed after they shut down
+	a := startClusterNode(t, srv.URL(), 0)
+	b := startClusterNode(t, gate.URL(), 1)
 	const room = 700
 	w := tk.Join(t, a.Addr(), tk.App, tk.AppKey, "watcher", room, "")
-	tk.Join(t, b.Addr(), tk.App, tk.AppKey, "keeper", room, "") // the room is watched on b
+	// The room is watched on b (no SUBSCRIBE precedes the join's entry) and
+	// b's scripts are loaded (they go by sha, as EVALSHA).
+	tk.Join(t, b.Addr(), tk.App, tk.AppKey, "keeper", room, "")
 	v := newView(w)
-	refused := ""
-	for i := 0; i < 10 && refused == ""; i++ {
-		user := tk.Name("ghost", i)
-		pause := srv.PauseOn(t, "sadd", strings.ToLower(user))
-		c, err := tryJoin(b.Addr(), user, room)
-		if pause.End() {
-			srv.Resume(t)
-		}
-		if err != nil {
-			refused = user
-			var ce *client.Error
-			if !errors.As(err, &ce) || ce.Code != "InternalError" {
-				t.Fatalf("join refused with %v", err)
-			}
-			break
-		}
-		c.Leave(context.Background()) // the pause came too late: try again
+	const refused = "ghost"
+	// The join's first command is its session-index entry (sessAddScript):
+	// its argument "<room tag>\n<user>\n<session>" has the user between two
+	// line feeds, which no other command has (RESP ends its lines with \r\n).
+	held := gate.HoldAfter("evalsha", "\n"+refused+"\n")
+	c, err := tryJoin(b.Addr(), refused, room)
+	gate.Release()
+	select {
+	case <-held:
+	default:
+		t.Fatal("the gate never saw the join's session-index entry")
 	}
-	if refused == "" {
-		t.Fatal("no join was refused in 10 attempts")
+	if err == nil {
+		c.Close()
+		t.Fatal("the join succeeded though its enter script was held past the operation timeout")
+	}
+	var ce *client.Error
+	if !errors.As(err, &ce) || ce.Code != "InternalError" {
+		t.Fatalf("join refused with %v", err)
 	}
 	eventually(t, "registry without the refused user", func() (bool, string) {
 		got := memberIDs(t, a, rooms.NumRoom(tk.App, room))
@@ -172,7 +178,7 @@ func TestClusterRefusedJoinLeavesNoGhost(t *testing.T) {
 		t.Fatalf("no outcome resolution counted for a join whose answer was lost")
 	}
 	if m[`trtcd_redis_errors_total{kind="timeout"}`] < 1 {
-		t.Fatalf("the paused Redis call's timeout was not counted: %v", m[`trtcd_redis_errors_total{kind="timeout"}`])
+		t.Fatalf("the held Redis call's timeout was not counted: %v", m[`trtcd_redis_errors_total{kind="timeout"}`])
 	}
 }
 

@@ -1,10 +1,8 @@
 package testkit
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -145,68 +143,6 @@ func (r *Redis) Resume(t testing.TB) {
 	if err := r.cmd.Process.Signal(syscall.SIGCONT); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// Pause is a watch set by PauseOn.
-type Pause struct {
-	c      net.Conn
-	mu     sync.Mutex
-	ended  bool
-	paused chan struct{}
-}
-
-// Paused is closed once the watch has stopped the server.
-func (p *Pause) Paused() <-chan struct{} { return p.paused }
-
-// End ends the watch and reports whether it stopped the server (which the
-// caller then resumes): after End it never will, so a command that arrives
-// late cannot leave the server stopped with nobody to resume it.
-func (p *Pause) End() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.ended = true
-	p.c.Close()
-	select {
-	case <-p.paused:
-		return true
-	default:
-		return false
-	}
-}
-
-// PauseOn pauses the server (SIGSTOP) as soon as it has executed a command
-// whose MONITOR line, in lower case, contains every one of parts (lower
-// case), unless End came first. The watch ends with the test at the latest.
-func (r *Redis) PauseOn(t testing.TB, parts ...string) *Pause {
-	t.Helper()
-	c, err := net.Dial("tcp", r.Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fmt.Fprintf(c, "MONITOR\r\n")
-	p := &Pause{c: c, paused: make(chan struct{})}
-	proc := r.cmd.Process
-	go func() {
-		sc := bufio.NewScanner(c)
-		for sc.Scan() {
-			line := strings.ToLower(sc.Text())
-			all := true
-			for _, part := range parts {
-				all = all && strings.Contains(line, part)
-			}
-			if all {
-				p.mu.Lock()
-				if !p.ended {
-					proc.Signal(syscall.SIGSTOP)
-					close(p.paused)
-				}
-				p.mu.Unlock()
-				return
-			}
-		}
-	}()
-	t.Cleanup(func() { p.End() })
-	return p
 }
 
 // UnstartedRedis is a Redis on a free port that is not running yet (Start
