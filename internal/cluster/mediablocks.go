@@ -56,16 +56,18 @@ func MediaBlockedKey(room rooms.Key) string { return mediaBlockedKey(room) }
 // is set (or refreshed) and the blocks written. Otherwise they are only
 // merged: a user gets an entry only if it has none, since an entry there
 // was written after Redis lost the records and is newer than the copy
-// written back. Returns the holder, an empty string if none.
+// written back. Returns the holder (an empty string if none) and how many
+// entries it wrote.
 var restoreBlocksScript = redis.NewScript(`
 local cur = redis.call('GET', KEYS[1])
+local n = 0
 if ARGV[3] == '1' and (cur == ARGV[1] or not cur) then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  for i = 4, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
-  return ARGV[1]
+  for i = 4, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]); n = n + 1 end
+  return {ARGV[1], n}
 end
-for i = 4, #ARGV, 2 do redis.call('HSETNX', KEYS[2], ARGV[i], ARGV[i + 1]) end
-return cur or ''`)
+for i = 4, #ARGV, 2 do n = n + redis.call('HSETNX', KEYS[2], ARGV[i], ARGV[i + 1]) end
+return {cur or '', n}`)
 
 // MediaRestoreBlocks writes back the blocks this process's media of room
 // holds (Redis restarted empty, or this process was swept after a stall),
@@ -73,19 +75,22 @@ return cur or ''`)
 // media now, the blocks are only merged into the record (users that have
 // an entry keep it) and that holder is returned, for this process to hand
 // them over to it (docs/media.md); else the answer is this process.
-func (r *Registry) MediaRestoreBlocks(ctx context.Context, room rooms.Key, blocks map[string][2]bool) (holder string, err error) {
+// written is how many users' entries it wrote (all of them with the claim;
+// those that had none when merged).
+func (r *Registry) MediaRestoreBlocks(ctx context.Context, room rooms.Key, blocks map[string][2]bool) (holder string, written int, err error) {
 	return r.restoreBlocks(ctx, room, blocks, true)
 }
 
 // MediaMergeBlocks merges the blocks of this process's media of room into
 // the record, as MediaRestoreBlocks does when another incarnation holds
 // the room, without taking the claim (this process is letting the room go):
-// it returns the holder, "" if none (then the next media node applies them).
-func (r *Registry) MediaMergeBlocks(ctx context.Context, room rooms.Key, blocks map[string][2]bool) (holder string, err error) {
+// it returns the holder, "" if none (then the next media node applies them),
+// and how many entries the merge added.
+func (r *Registry) MediaMergeBlocks(ctx context.Context, room rooms.Key, blocks map[string][2]bool) (holder string, written int, err error) {
 	return r.restoreBlocks(ctx, room, blocks, false)
 }
 
-func (r *Registry) restoreBlocks(ctx context.Context, room rooms.Key, blocks map[string][2]bool, claim bool) (string, error) {
+func (r *Registry) restoreBlocks(ctx context.Context, room rooms.Key, blocks map[string][2]bool, claim bool) (string, int, error) {
 	take := "0"
 	if claim {
 		take = "1"
@@ -96,7 +101,13 @@ func (r *Registry) restoreBlocks(ctx context.Context, room rooms.Key, blocks map
 			args = append(args, u, v)
 		}
 	}
-	return restoreBlocksScript.Run(ctx, r.rdb, []string{mediaKey(room), mediaBlockedKey(room)}, args...).Text()
+	res, err := restoreBlocksScript.Run(ctx, r.rdb, []string{mediaKey(room), mediaBlockedKey(room)}, args...).Slice()
+	if err != nil {
+		return "", 0, err
+	}
+	holder, _ := res[0].(string)
+	n, _ := res[1].(int64)
+	return holder, int(n), nil
 }
 
 // blockValue is a block's record: "a", "v", "av", or "" for none.

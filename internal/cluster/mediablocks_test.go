@@ -29,9 +29,9 @@ func TestMediaRestoreBlocks(t *testing.T) {
 	room := rooms.NumRoom(1, 2)
 	blk := cluster.MediaBlockedKey(room)
 
-	h, err := a.MediaRestoreBlocks(ctx, room, map[string][2]bool{"alice": {false, true}, "bob": {true, true}})
-	if err != nil || h != a.Incarnation() {
-		t.Fatalf("write-back with no claim: %q %v, want written by a", h, err)
+	h, n, err := a.MediaRestoreBlocks(ctx, room, map[string][2]bool{"alice": {false, true}, "bob": {true, true}})
+	if err != nil || h != a.Incarnation() || n != 2 {
+		t.Fatalf("write-back with no claim: %q, %d written, %v; want both written by a", h, n, err)
 	}
 	if o, _ := a.MediaOwner(ctx, room); o != a.Incarnation() {
 		t.Fatalf("claim after the write-back %q, want a's", o)
@@ -42,11 +42,11 @@ func TestMediaRestoreBlocks(t *testing.T) {
 	if ttl := rdb.PTTL(ctx, blk).Val(); ttl != -1 {
 		t.Fatalf("blocks record expiry %v, want none", ttl)
 	}
-	if h, err := a.MediaRestoreBlocks(ctx, room, map[string][2]bool{"carol": {true, false}, "bob": {false, true}}); err != nil || h != a.Incarnation() {
-		t.Fatalf("write-back by the holder: %q %v", h, err)
+	if h, n, err := a.MediaRestoreBlocks(ctx, room, map[string][2]bool{"carol": {true, false}, "bob": {false, true}}); err != nil || h != a.Incarnation() || n != 2 {
+		t.Fatalf("write-back by the holder: %q, %d written, %v; want both written", h, n, err)
 	}
-	if h, err := b.MediaRestoreBlocks(ctx, room, map[string][2]bool{"dave": {true, false}, "alice": {true, true}}); err != nil || h != a.Incarnation() {
-		t.Fatalf("write-back by a non-holder: %q %v, want merged, a holding", h, err)
+	if h, n, err := b.MediaRestoreBlocks(ctx, room, map[string][2]bool{"dave": {true, false}, "alice": {true, true}}); err != nil || h != a.Incarnation() || n != 1 {
+		t.Fatalf("write-back by a non-holder: %q, %d written, %v; want merged (dave's only), a holding", h, n, err)
 	}
 	if got, _ := a.MediaBlocked(ctx, room); len(got) != 4 || got["bob"] != [2]bool{false, true} || got["carol"] != [2]bool{true, false} ||
 		got["dave"] != [2]bool{true, false} || got["alice"] != [2]bool{false, true} {
@@ -60,8 +60,8 @@ func TestMediaRestoreBlocks(t *testing.T) {
 	}
 
 	other := rooms.NumRoom(1, 3)
-	if h, err := b.MediaMergeBlocks(ctx, other, map[string][2]bool{"erin": {false, true}}); err != nil || h != "" {
-		t.Fatalf("merge with no claim: %q %v, want merged, nobody holding", h, err)
+	if h, n, err := b.MediaMergeBlocks(ctx, other, map[string][2]bool{"erin": {false, true}}); err != nil || h != "" || n != 1 {
+		t.Fatalf("merge with no claim: %q, %d written, %v; want erin's merged, nobody holding", h, n, err)
 	}
 	if o, _ := b.MediaOwner(ctx, other); o != "" {
 		t.Fatalf("claim after a merge %q, want none (a merge takes no claim)", o)

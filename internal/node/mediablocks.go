@@ -114,9 +114,10 @@ func (cm *clusterMedia) writeBackBlocks(ctx context.Context) error {
 	return nil
 }
 
-// writeBackRoom writes back room's blocks; it returns how many. If another
-// node took the room meanwhile, they are handed over to it instead (this
-// node lets the room go at its next check).
+// writeBackRoom writes back room's blocks; it returns how many entries it
+// wrote. If another node took the room meanwhile, they are handed over to
+// it instead (merged into the record, and sent; this node lets the room go
+// at its next check).
 func (cm *clusterMedia) writeBackRoom(ctx context.Context, room rooms.Key) (int, error) {
 	cm.blocksMu.Lock()
 	defer cm.blocksMu.Unlock()
@@ -124,16 +125,15 @@ func (cm *clusterMedia) writeBackRoom(ctx context.Context, room rooms.Key) (int,
 	if len(blocks) == 0 {
 		return 0, nil
 	}
-	holder, err := cm.reg.MediaRestoreBlocks(ctx, room, blocks)
+	holder, written, err := cm.reg.MediaRestoreBlocks(ctx, room, blocks)
 	if err != nil {
 		return 0, err
 	}
 	if holder != cm.inc {
 		cm.log.Warn("another node took the room's media while Redis was empty of its blocks: handed them over", "room", room.String(), "media_node", holder, "blocks", len(blocks))
 		cm.send(holder, relayMsg{Op: opMerge, Room: room.String(), Blocks: blocks})
-		return 0, nil
 	}
-	return len(blocks), nil
+	return written, nil
 }
 
 // heldBlocks is what this node's media of room blocks: user → (audio,
@@ -161,11 +161,12 @@ func (cm *clusterMedia) handOver(room rooms.Key) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), cluster.DefaultOpTimeout)
 	defer cancel()
-	holder, err := cm.reg.MediaMergeBlocks(ctx, room, blocks)
+	holder, written, err := cm.reg.MediaMergeBlocks(ctx, room, blocks)
 	if err != nil {
 		cm.log.Warn("the room's blocks not handed over: its media node keeps those it read from the record", "room", room.String(), "blocks", len(blocks), "err", err)
 		return
 	}
+	cm.st.blocksRestored.Add(uint64(written)) // the record had lost them
 	if holder != "" && holder != cm.inc {
 		cm.send(holder, relayMsg{Op: opMerge, Room: room.String(), Blocks: blocks})
 	}
