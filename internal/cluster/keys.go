@@ -92,6 +92,7 @@ func nodesKey() string              { return prefix + "nodes" }
 func aliveKey(inc string) string    { return prefix + "node:{" + inc + "}:alive" }
 func sessionsKey(inc string) string { return prefix + "node:{" + inc + "}:sess" }
 func sweeperKey() string            { return prefix + "sweeper" }
+func epochKey() string              { return prefix + "epoch" } // RedisEpoch
 
 func sessionEntry(k rooms.Key, user, session string) string {
 	return tag(k) + "\n" + user + "\n" + session

@@ -2,7 +2,10 @@ package cluster
 
 import (
 	"context"
+	"fmt"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -51,51 +54,56 @@ func (r *Registry) MediaForget(ctx context.Context, room rooms.Key) error {
 func MediaBlockedKey(room rooms.Key) string { return mediaBlockedKey(room) }
 
 // restoreBlocksScript: KEYS claim, blocks; ARGV incarnation, claim TTL
-// (ms), "1" to take the claim if nobody holds it, then user, value pairs.
-// With "1", unless another incarnation holds the room's media, the claim
-// is set (or refreshed) and the blocks written. Otherwise they are only
-// merged: a user gets an entry only if it has none, since an entry there
-// was written after Redis lost the records and is newer than the copy
-// written back. Returns the holder (an empty string if none) and how many
-// entries it wrote.
+// (ms), "1" to take the claim if nobody holds it, "1" to merge if another
+// incarnation holds it, then user, value pairs. With take, unless another
+// incarnation holds the room's media, the claim is set (or refreshed) and
+// the blocks written. Otherwise, with merge, they are only merged: a user
+// gets an entry only if it has none, since an entry there was written
+// after Redis lost the records and is newer than the copy written back.
+// Returns the holder (an empty string if none) and how many entries it
+// wrote.
 var restoreBlocksScript = redis.NewScript(`
 local cur = redis.call('GET', KEYS[1])
 local n = 0
 if ARGV[3] == '1' and (cur == ARGV[1] or not cur) then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  for i = 4, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]); n = n + 1 end
+  for i = 5, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]); n = n + 1 end
   return {ARGV[1], n}
 end
-for i = 4, #ARGV, 2 do n = n + redis.call('HSETNX', KEYS[2], ARGV[i], ARGV[i + 1]) end
+if ARGV[4] == '1' then
+  for i = 5, #ARGV, 2 do n = n + redis.call('HSETNX', KEYS[2], ARGV[i], ARGV[i + 1]) end
+end
 return {cur or '', n}`)
 
 // MediaRestoreBlocks writes back the blocks this process's media of room
 // holds (Redis restarted empty, or this process was swept after a stall),
-// with its claim on the room. If another incarnation holds the room's
-// media now, the blocks are only merged into the record (users that have
-// an entry keep it) and that holder is returned, for this process to hand
-// them over to it (docs/media.md); else the answer is this process.
-// written is how many users' entries it wrote (all of them with the claim;
-// those that had none when merged).
-func (r *Registry) MediaRestoreBlocks(ctx context.Context, room rooms.Key, blocks map[string][2]bool) (holder string, written int, err error) {
-	return r.restoreBlocks(ctx, room, blocks, true)
+// with its claim on the room, and returns this process as the holder. If
+// another incarnation holds the room's media now, that holder is returned
+// and nothing is written, unless merge: then the blocks are merged into
+// the record (users that have an entry keep it), for this process to hand
+// them over (docs/media.md). written is how many users' entries it wrote
+// (all of them with the claim; those that had none when merged).
+func (r *Registry) MediaRestoreBlocks(ctx context.Context, room rooms.Key, blocks map[string][2]bool, merge bool) (holder string, written int, err error) {
+	return r.restoreBlocks(ctx, room, blocks, true, merge)
 }
 
 // MediaMergeBlocks merges the blocks of this process's media of room into
-// the record, as MediaRestoreBlocks does when another incarnation holds
-// the room, without taking the claim (this process is letting the room go):
-// it returns the holder, "" if none (then the next media node applies them),
-// and how many entries the merge added.
+// the record, as MediaRestoreBlocks does with merge when another
+// incarnation holds the room, without taking the claim (this process is
+// letting the room go): it returns the holder, "" if none (then the next
+// media node applies them), and how many entries the merge added.
 func (r *Registry) MediaMergeBlocks(ctx context.Context, room rooms.Key, blocks map[string][2]bool) (holder string, written int, err error) {
-	return r.restoreBlocks(ctx, room, blocks, false)
+	return r.restoreBlocks(ctx, room, blocks, false, true)
 }
 
-func (r *Registry) restoreBlocks(ctx context.Context, room rooms.Key, blocks map[string][2]bool, claim bool) (string, int, error) {
-	take := "0"
-	if claim {
-		take = "1"
+func (r *Registry) restoreBlocks(ctx context.Context, room rooms.Key, blocks map[string][2]bool, take, merge bool) (string, int, error) {
+	flag := func(b bool) string {
+		if b {
+			return "1"
+		}
+		return "0"
 	}
-	args := []any{r.inc, MediaClaimTTL.Milliseconds(), take}
+	args := []any{r.inc, MediaClaimTTL.Milliseconds(), flag(take), flag(merge)}
 	for u, av := range blocks {
 		if v := blockValue(av[0], av[1]); v != "" {
 			args = append(args, u, v)
@@ -105,9 +113,31 @@ func (r *Registry) restoreBlocks(ctx context.Context, room rooms.Key, blocks map
 	if err != nil {
 		return "", 0, err
 	}
-	holder, _ := res[0].(string)
-	n, _ := res[1].(int64)
-	return holder, int(n), nil
+	if len(res) == 2 {
+		holder, ok1 := res[0].(string)
+		n, ok2 := res[1].(int64)
+		if ok1 && ok2 {
+			return holder, int(n), nil
+		}
+	}
+	return "", 0, fmt.Errorf("media blocks restore: unexpected answer %v", res)
+}
+
+// epochScript: KEYS epoch; ARGV a new epoch. Returns the epoch, setting
+// ARGV[1] if there is none.
+var epochScript = redis.NewScript(`
+local e = redis.call('GET', KEYS[1])
+if e then return e end
+redis.call('SET', KEYS[1], ARGV[1])
+return ARGV[1]`)
+
+// RedisEpoch names the data Redis holds now: a key without expiry that
+// the first process to ask after Redis started empty sets to a name of its
+// own. Two reads that return the same epoch saw the same data set: Redis
+// did not restart empty in between, so the records written before the
+// first read are still there (docs/media.md, the blocks' hand-over).
+func (r *Registry) RedisEpoch(ctx context.Context) (string, error) {
+	return epochScript.Run(ctx, r.rdb, []string{epochKey()}, r.inc+"@"+strconv.FormatInt(time.Now().UnixNano(), 36)).Text()
 }
 
 // blockValue is a block's record: "a", "v", "av", or "" for none.

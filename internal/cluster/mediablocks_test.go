@@ -16,8 +16,9 @@ import (
 
 // TestMediaRestoreBlocks: the write-back sets the claim and the blocks when
 // nobody holds the room's media, or this process does; when another
-// incarnation holds it, the blocks are only merged (a user that has an
-// entry keeps it) and the holder is returned. MediaMergeBlocks merges
+// incarnation holds it, the holder is returned and the blocks are written
+// only if asked to merge, and then only merged (a user that has an entry
+// keeps it). MediaMergeBlocks merges
 // without taking a free claim. The record has no expiry.
 func TestMediaRestoreBlocks(t *testing.T) {
 	srv := tk.StartRedis(t)
@@ -29,7 +30,7 @@ func TestMediaRestoreBlocks(t *testing.T) {
 	room := rooms.NumRoom(1, 2)
 	blk := cluster.MediaBlockedKey(room)
 
-	h, n, err := a.MediaRestoreBlocks(ctx, room, map[string][2]bool{"alice": {false, true}, "bob": {true, true}})
+	h, n, err := a.MediaRestoreBlocks(ctx, room, map[string][2]bool{"alice": {false, true}, "bob": {true, true}}, false)
 	if err != nil || h != a.Incarnation() || n != 2 {
 		t.Fatalf("write-back with no claim: %q, %d written, %v; want both written by a", h, n, err)
 	}
@@ -42,10 +43,16 @@ func TestMediaRestoreBlocks(t *testing.T) {
 	if ttl := rdb.PTTL(ctx, blk).Val(); ttl != -1 {
 		t.Fatalf("blocks record expiry %v, want none", ttl)
 	}
-	if h, n, err := a.MediaRestoreBlocks(ctx, room, map[string][2]bool{"carol": {true, false}, "bob": {false, true}}); err != nil || h != a.Incarnation() || n != 2 {
+	if h, n, err := a.MediaRestoreBlocks(ctx, room, map[string][2]bool{"carol": {true, false}, "bob": {false, true}}, false); err != nil || h != a.Incarnation() || n != 2 {
 		t.Fatalf("write-back by the holder: %q, %d written, %v; want both written", h, n, err)
 	}
-	if h, n, err := b.MediaRestoreBlocks(ctx, room, map[string][2]bool{"dave": {true, false}, "alice": {true, true}}); err != nil || h != a.Incarnation() || n != 1 {
+	if h, n, err := b.MediaRestoreBlocks(ctx, room, map[string][2]bool{"dave": {true, false}}, false); err != nil || h != a.Incarnation() || n != 0 {
+		t.Fatalf("write-back by a non-holder, not merging: %q, %d written, %v; want nothing written, a holding", h, n, err)
+	}
+	if got, _ := a.MediaBlocked(ctx, room); len(got) != 3 {
+		t.Fatalf("blocks after a refused write-back %v, want a's three", got)
+	}
+	if h, n, err := b.MediaRestoreBlocks(ctx, room, map[string][2]bool{"dave": {true, false}, "alice": {true, true}}, true); err != nil || h != a.Incarnation() || n != 1 {
 		t.Fatalf("write-back by a non-holder: %q, %d written, %v; want merged (dave's only), a holding", h, n, err)
 	}
 	if got, _ := a.MediaBlocked(ctx, room); len(got) != 4 || got["bob"] != [2]bool{false, true} || got["carol"] != [2]bool{true, false} ||
@@ -112,5 +119,33 @@ func TestOnReregisterAfterEmptyRestart(t *testing.T) {
 	}
 	if listedAtCall.Load() {
 		t.Fatal("the process was listed again before its OnReregister functions ran")
+	}
+}
+
+// TestRedisEpoch: the epoch is the same for every process until Redis
+// restarts empty, and then a new one, the same again for everyone.
+func TestRedisEpoch(t *testing.T) {
+	srv := tk.StartRedis(t)
+	a := newRegistry(t, srv, cluster.Options{NodeID: "a"})
+	b := newRegistry(t, srv, cluster.Options{NodeID: "b"})
+	ctx := context.Background()
+	e1, err := a.RedisEpoch(ctx)
+	if err != nil || e1 == "" {
+		t.Fatalf("epoch %q, %v", e1, err)
+	}
+	if e, err := b.RedisEpoch(ctx); err != nil || e != e1 {
+		t.Fatalf("another process's epoch %q (%v), want %q", e, err, e1)
+	}
+	srv.Stop()
+	srv.Start(t) // empty
+	var e2 string
+	for deadline := time.Now().Add(30 * time.Second); e2 == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		e2, _ = b.RedisEpoch(ctx) // the pool's connections come back
+	}
+	if e2 == "" || e2 == e1 {
+		t.Fatalf("epoch after Redis restarted empty %q, want a new one (was %q)", e2, e1)
+	}
+	if e, err := a.RedisEpoch(ctx); err != nil || e != e2 {
+		t.Fatalf("the other process's epoch after the restart %q (%v), want %q", e, err, e2)
 	}
 }

@@ -20,10 +20,13 @@ import (
 // Another node may take the room's media before that write-back (a session
 // renegotiating, a SetUserBlocked): it starts from the records Redis has
 // then, without the lost blocks. So the old media node, when it finds the
-// room taken (write-back refused, or its claim lost), hands its blocks
-// over (handOver): it merges them into the record, where a user's entry
-// written since is newer and stays, and sends them to the room's media
-// node. That node applies them, from the message or from the record it
+// room taken (write-back refused, or its claim lost) and Redis's epoch
+// (cluster.Registry.RedisEpoch) is not the one it took the room or last
+// wrote its blocks back in, hands its blocks over (handOver): it merges
+// them into the record, where a user's entry written since is newer and
+// stays, and sends them to the room's media node. With the epoch unchanged
+// Redis kept the records, which are then newer than this node's copy (a
+// release or leave handled while it stalled): the copy is dropped. That node applies them, from the message or from the record it
 // reads again at each check for MediaMergeWindow after taking the room
 // (mergeRecorded: the message may be lost), to users it blocks in
 // nothing, unless it decided on that user itself since it took the room
@@ -90,6 +93,10 @@ func (cm *clusterMedia) writeBackBlocks(ctx context.Context) error {
 		return nil
 	default:
 	}
+	epoch, err := cm.reg.RedisEpoch(ctx)
+	if err != nil {
+		return err
+	}
 	cm.claimMu.Lock()
 	defer cm.claimMu.Unlock()
 	cm.mu.Lock()
@@ -100,7 +107,7 @@ func (cm *clusterMedia) writeBackBlocks(ctx context.Context) error {
 	cm.mu.Unlock()
 	restored := 0
 	for _, room := range owned {
-		n, err := cm.writeBackRoom(ctx, room)
+		n, err := cm.writeBackRoom(ctx, room, epoch)
 		if err != nil {
 			cm.log.Warn("the room's blocks not written back yet", "room", room.String(), "err", err)
 			return err
@@ -114,22 +121,31 @@ func (cm *clusterMedia) writeBackBlocks(ctx context.Context) error {
 	return nil
 }
 
-// writeBackRoom writes back room's blocks; it returns how many entries it
-// wrote. If another node took the room meanwhile, they are handed over to
-// it instead (merged into the record, and sent; this node lets the room go
-// at its next check).
-func (cm *clusterMedia) writeBackRoom(ctx context.Context, room rooms.Key) (int, error) {
+// writeBackRoom writes back room's blocks in Redis's epoch now; it returns
+// how many entries it wrote. If another node took the room meanwhile, they
+// are handed over to it instead (merged into the record, and sent) when
+// Redis lost them (the epoch changed since this node took the room), and
+// dropped otherwise; this node lets the room go at its next check.
+func (cm *clusterMedia) writeBackRoom(ctx context.Context, room rooms.Key, epoch string) (int, error) {
 	cm.blocksMu.Lock()
 	defer cm.blocksMu.Unlock()
+	cm.mu.Lock()
+	lost := cm.epochs[room] != epoch
+	cm.mu.Unlock()
 	blocks := cm.heldBlocks(room)
 	if len(blocks) == 0 {
 		return 0, nil
 	}
-	holder, written, err := cm.reg.MediaRestoreBlocks(ctx, room, blocks)
+	holder, written, err := cm.reg.MediaRestoreBlocks(ctx, room, blocks, lost)
 	if err != nil {
 		return 0, err
 	}
-	if holder != cm.inc {
+	switch {
+	case holder == cm.inc:
+		cm.mu.Lock()
+		cm.epochs[room] = epoch // the record holds this copy in this epoch
+		cm.mu.Unlock()
+	case lost:
 		cm.log.Warn("another node took the room's media while Redis was empty of its blocks: handed them over", "room", room.String(), "media_node", holder, "blocks", len(blocks))
 		cm.send(holder, relayMsg{Op: opMerge, Room: room.String(), Blocks: blocks})
 	}
@@ -149,10 +165,13 @@ func (cm *clusterMedia) heldBlocks(room rooms.Key) map[string][2]bool {
 }
 
 // handOver runs when this node lets room's media go because another node
-// holds its claim: the blocks its media holds are merged into the record
-// and sent to that node (merge). If none holds it any more, the record
-// keeps them for the next media node.
-func (cm *clusterMedia) handOver(room rooms.Key) {
+// holds its claim. If Redis's epoch is still the one this node took the
+// room or last wrote its blocks back in (epoch), the record is newer than
+// this node's copy, which is dropped. Otherwise Redis lost the records:
+// the blocks its media holds are merged into the record and sent to that
+// node (merge); if none holds it any more, the record keeps them for the
+// next media node.
+func (cm *clusterMedia) handOver(room rooms.Key, epoch string) {
 	cm.blocksMu.Lock()
 	defer cm.blocksMu.Unlock()
 	blocks := cm.heldBlocks(room)
@@ -161,6 +180,9 @@ func (cm *clusterMedia) handOver(room rooms.Key) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), cluster.DefaultOpTimeout)
 	defer cancel()
+	if now, err := cm.reg.RedisEpoch(ctx); err == nil && now == epoch {
+		return
+	}
 	holder, written, err := cm.reg.MediaMergeBlocks(ctx, room, blocks)
 	if err != nil {
 		cm.log.Warn("the room's blocks not handed over: its media node keeps those it read from the record", "room", room.String(), "blocks", len(blocks), "err", err)
@@ -184,7 +206,9 @@ type roomDecisions struct {
 // tookRoom: this node just took room's media; its decisions count from now.
 func (cm *clusterMedia) tookRoom(room rooms.Key) {
 	cm.mergeMu.Lock()
-	cm.decided[room] = &roomDecisions{since: time.Now(), users: map[string]bool{}}
+	if cm.decided[room] == nil {
+		cm.decided[room] = &roomDecisions{since: time.Now(), users: map[string]bool{}}
+	}
 	cm.mergeMu.Unlock()
 }
 
@@ -217,12 +241,15 @@ func (cm *clusterMedia) forgetDecisions(rs ...rooms.Key) {
 
 // merge applies the blocks that room's previous media node held: handed
 // over (from names it), or merged into the record and read back at a check
-// (from is empty; mergeRecorded). A block applies to a user this node
-// blocks in nothing and has not decided on since it took the room. The
-// record of a user it decided on follows its state (a release here undoes
-// the entry the previous node merged); the others' entries are left as
-// they are, as is the whole record if this node's media of the room has
-// closed meanwhile: its next start reads it.
+// (from is empty; mergeRecorded). Within MediaMergeWindow of taking the
+// room, a block applies to a user this node blocks in nothing and has not
+// decided on since; the record of a user it decided on follows its state
+// (a release here undoes the entry the previous node merged). A hand-over
+// that comes later is older than what this node did meanwhile: nothing
+// applies, and the record follows this node's state. The others' entries
+// are left as they are, and so are all of them if this node's media of the
+// room has closed meanwhile (its next start reads them), except for the
+// users it decided on.
 func (cm *clusterMedia) merge(room rooms.Key, from string, blocks map[string][2]bool) {
 	cm.mu.Lock()
 	own := cm.owned[room]
@@ -242,10 +269,11 @@ func (cm *clusterMedia) merge(room rooms.Key, from string, blocks map[string][2]
 	for u, av := range blocks {
 		have := [2]bool{st[u].BlockedAudio, st[u].BlockedVideo}
 		switch {
-		case d != nil && d.users[u]:
+		case d != nil && d.users[u], d == nil && r != nil:
 			if have != av {
 				fix = append(fix, u)
 			}
+		case d == nil: // its media closed: its next start reads the record
 		case r != nil && have == [2]bool{} && av != [2]bool{}:
 			r.SetBlocked(u, av[0], av[1])
 			applied++
@@ -254,7 +282,7 @@ func (cm *clusterMedia) merge(room rooms.Key, from string, blocks map[string][2]
 	cm.mergeMu.Unlock()
 	cm.st.blocksMerged.Add(uint64(applied))
 	if applied > 0 {
-		cm.log.Warn("applied blocks the room's previous media node held (Redis had lost them)", "room", room.String(), "from", from, "blocks", applied)
+		cm.log.Warn("applied blocks its media did not hold yet, handed over by the room's previous media node or read from the record", "room", room.String(), "from", from, "blocks", applied)
 	}
 	if len(fix) > 0 {
 		cm.reconcile(room, fix...)

@@ -220,7 +220,7 @@ func TestClusterMediaBlocksHoldAfterARedisOutage(t *testing.T) {
 		}
 		return true
 	})
-	if st := nodes[media].Media.States(key); st["alice"].BlockedAudio || st["bob"].BlockedAudio || st["bob"].BlockedVideo {
+	if st := nodes[media].Media.States(key); st == nil || st["alice"].BlockedAudio || st["bob"].BlockedAudio || st["bob"].BlockedVideo {
 		t.Fatalf("the media node's states %+v, want alice's video blocked only", st)
 	}
 	if h, _ := rdb.HGetAll(ctx, cluster.MediaBlockedKey(room)).Result(); len(h) != 1 {
@@ -258,4 +258,53 @@ func releasedFlows(t *testing.T, via *node.Node, roomID uint64, alice, bob media
 	t.Helper()
 	setUserBlocked(t, via, roomID, "alice", 0)
 	grows(t, "alice's video to flow again once released", packets(bob.media, "alice", wire.Video), 10)
+}
+
+// TestClusterMediaBlocksNotHandedOverWhenRedisKeptThem: the room's media
+// node (node 0) loses its claim while Redis keeps its data (as after a
+// stall: held from its claims, its claim gone), alice leaves meanwhile
+// (nobody holds the room's media, so only her record's entry goes), and
+// node 1 takes the room. When node 0 comes back and finds the room taken,
+// Redis's epoch is the one it took the room in: the record is newer than
+// its copy, which still blocks alice, so the copy is dropped, not handed
+// over; alice's block does not come back to the record or to node 1.
+func TestClusterMediaBlocksNotHandedOverWhenRedisKeptThem(t *testing.T) {
+	const roomID = 7110
+	srv, nodes, room, alice, _ := startBlockedVideo(t, roomID)
+	key := room.String()
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer rdb.Close()
+	ctx := context.Background()
+	blk := cluster.MediaBlockedKey(room)
+	record := func() map[string]string {
+		h, _ := rdb.HGetAll(ctx, blk).Result()
+		return h
+	}
+
+	release := node.HoldMediaClaims(nodes[0])
+	defer release()
+	if err := rdb.Del(ctx, cluster.MediaKey(room)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := alice.conn.Leave(ctx); err != nil {
+		t.Fatal(err)
+	}
+	until(t, "alice's record to go with her leave", func() bool { _, ok := record()["alice"]; return !ok })
+	if !nodes[0].Media.States(key)["alice"].BlockedVideo {
+		t.Fatal("node 0's copy no longer blocks alice: the test would not show a hand-over")
+	}
+	setUserBlocked(t, nodes[1], roomID, "carol", 2)
+	if o, _ := rdb.Get(ctx, cluster.MediaKey(room)).Result(); o != nodes[1].Registry.(*cluster.Registry).Incarnation() {
+		t.Fatalf("room's media claimed by %q, want node 1", o)
+	}
+	release()
+
+	// (node 0 hands over, or not, before it closes its copy)
+	until(t, "node 0 to close its copy of the room's media", func() bool { return nodes[0].Media.Existing(key) == nil })
+	if got := record(); len(got) != 1 || got["carol"] != "a" {
+		t.Fatalf("blocks recorded %v, want carol's only (alice left; node 0's copy is older than the record)", got)
+	}
+	if st := nodes[1].Media.States(key); st == nil || st["alice"].BlockedVideo || !st["carol"].BlockedAudio {
+		t.Fatalf("node 1's states %+v, want carol's audio blocked, alice not", st)
+	}
 }

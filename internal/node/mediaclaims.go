@@ -32,6 +32,12 @@ func (cm *clusterMedia) claim(room rooms.Key) (string, error) {
 		cm.mu.Unlock()
 		if took {
 			cm.tookRoom(room)
+			// (unknown after an error: the blocks are then handed over if
+			// the room is lost, erring on the side of holding)
+			epoch, _ := cm.reg.RedisEpoch(ctx)
+			cm.mu.Lock()
+			cm.epochs[room] = epoch
+			cm.mu.Unlock()
 		}
 	}
 	return owner, nil
@@ -67,6 +73,7 @@ func (cm *clusterMedia) checkOnce() {
 		if cm.plane.srv.Existing(room.String()) == nil {
 			gone = append(gone, room)
 			delete(cm.owned, room)
+			delete(cm.epochs, room)
 		} else {
 			keep = append(keep, room)
 		}
@@ -90,7 +97,6 @@ func (cm *clusterMedia) checkOnce() {
 		cm.log.Warn("another node took this room's media: resetting it here", "room", room.String())
 		cm.resetRoom(room)
 	}
-	cm.mergeRecorded(ctx)
 
 	cm.mu.Lock()
 	routed := make([]*routedPeer, 0, len(cm.routed))
@@ -124,6 +130,11 @@ func (cm *clusterMedia) checkOnce() {
 			}
 		}
 	}
+	// Last, with a deadline of its own: the liveness checks above do not
+	// wait for it.
+	mctx, mcancel := context.WithTimeout(context.Background(), MediaCheckInterval)
+	defer mcancel()
+	cm.mergeRecorded(mctx)
 }
 
 // stopTracks writes the stop events of the tracks that the dead media node
@@ -155,6 +166,8 @@ func (cm *clusterMedia) stopTracks(ctx context.Context, ps []*routedPeer, dead s
 func (cm *clusterMedia) resetRoom(room rooms.Key) {
 	cm.mu.Lock()
 	delete(cm.owned, room)
+	epoch := cm.epochs[room]
+	delete(cm.epochs, room)
 	var ps []*routedPeer
 	for _, p := range cm.routed {
 		if p.room == room {
@@ -169,9 +182,10 @@ func (cm *clusterMedia) resetRoom(room rooms.Key) {
 	}
 	cm.mu.Unlock()
 	cm.forgetDecisions(room)
-	// This node's blocks go to the node that took the room first, so that
-	// they hold there before the clients follow their resets to it.
-	cm.handOver(room)
+	// This node's blocks go to the node that took the room first (if Redis
+	// lost them), so that they hold there before the clients follow their
+	// resets to it.
+	cm.handOver(room, epoch)
 	// The room's tracks here stop: their stops come before the resets (the
 	// node that took the room has normally written them already).
 	ctx, cancel := context.WithTimeout(context.Background(), cluster.DefaultOpTimeout)

@@ -69,6 +69,7 @@ type clusterMedia struct {
 	routed map[string]*routedPeer // this node's sessions with media, by peer id
 	hosted map[string]*hostedPeer // peers of other nodes' sessions hosted here
 	owned  map[rooms.Key]bool     // rooms whose media claim this node holds
+	epochs map[rooms.Key]string   // the Redis epoch each owned room was taken or written back in (mediablocks.go)
 	acks   map[uint64]chan struct{}
 	req    uint64
 
@@ -92,7 +93,7 @@ type relayStats struct {
 
 func newClusterMedia(plane *mediaPlane, reg *cluster.Registry, hub *rooms.Hub, log *slog.Logger) (*clusterMedia, error) {
 	cm := &clusterMedia{plane: plane, reg: reg, hub: hub, inc: reg.Incarnation(), log: log, out: make(chan outbound, MediaRelayQueue),
-		routed: map[string]*routedPeer{}, hosted: map[string]*hostedPeer{}, owned: map[rooms.Key]bool{},
+		routed: map[string]*routedPeer{}, hosted: map[string]*hostedPeer{}, owned: map[rooms.Key]bool{}, epochs: map[rooms.Key]string{},
 		decided: map[rooms.Key]*roomDecisions{}, acks: map[uint64]chan struct{}{}, stop: make(chan struct{})}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()

@@ -24,7 +24,7 @@ var (
 	descMediaStopsRst  = newDesc("media_stops_after_reset_total", "Stop events (202, 204, 206) this node wrote for tracks left live by a media node that was gone (dead, lost the room, or shut down).")
 	descMediaTakeOvers = newDesc("media_takeovers_total", "Rooms whose media this node claimed from a dead node.")
 	descMediaRestored  = newDesc("media_blocks_restored_total", "Blocks (SetUserBlocked) this node, as the room's media node, wrote back to Redis after Redis had lost them (restarted empty): with its claim when it re-registered, or merged into the record of a room another node had taken meanwhile.")
-	descMediaMerged    = newDesc("media_blocks_merged_total", "Blocks (SetUserBlocked) this node, as the room's media node, applied from the room's previous media node (handed over, or merged into the record): it lost the room while Redis was empty of them.")
+	descMediaMerged    = newDesc("media_blocks_merged_total", "Blocks (SetUserBlocked) this node, as the room's media node, applied in the MediaMergeWindow after taking a room, from a hand-over or from the record, that its media did not hold yet (mostly those the previous media node handed over after Redis lost them).")
 	descMediaClaimed   = newDesc("media_rooms_claimed", "Rooms whose media claim this node holds.")
 	descMediaHosted    = newDesc("media_peers_hosted", "Media peers this node runs for sessions on other nodes.")
 )
