@@ -266,14 +266,15 @@ func (cm *clusterMedia) merge(room rooms.Key, from string, blocks map[string][2]
 	d := cm.decided[room]
 	r := cm.plane.srv.Existing(room.String())
 	st := cm.plane.srv.States(room.String())
+	late := d == nil // past MediaMergeWindow: this node's state is newer than any copy
 	for u, av := range blocks {
 		have := [2]bool{st[u].BlockedAudio, st[u].BlockedVideo}
 		switch {
-		case d != nil && d.users[u], d == nil && r != nil:
+		case late && r == nil: // its media closed: its next start reads the record
+		case late || d.users[u]:
 			if have != av {
 				fix = append(fix, u)
 			}
-		case d == nil: // its media closed: its next start reads the record
 		case r != nil && have == [2]bool{} && av != [2]bool{}:
 			r.SetBlocked(u, av[0], av[1])
 			applied++

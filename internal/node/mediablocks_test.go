@@ -30,32 +30,23 @@ func TestClusterMediaBlocksSurviveRedisRestartEmpty(t *testing.T) {
 	setUserBlocked(t, nodes[2], roomID, "bob", 2)
 	setUserBlocked(t, nodes[1], roomID, "bob", 0)
 
-	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
-	defer rdb.Close()
+	rec := newMediaRecords(t, srv, room)
 	ctx := context.Background()
-	blk := cluster.MediaBlockedKey(room)
-	record := func() map[string]string {
-		h, err := rdb.HGetAll(ctx, blk).Result()
-		if err != nil {
-			return nil
-		}
-		return h
-	}
-	if got := record(); len(got) != 1 || got["alice"] != "v" {
+	if got := rec.blocks(); len(got) != 1 || got["alice"] != "v" {
 		t.Fatalf("blocks recorded before the restart %v, want alice: v", got)
 	}
-	ttlBefore := rdb.PTTL(ctx, blk).Val()
+	ttlBefore := rec.blocksTTL()
 
 	srv.Stop()
 	srv.Start(t) // empty
 	until(t, "the nodes to re-register their members", func() bool {
 		return memberIDs(t, nodes[2], room) == "[alice bob carol]"
 	})
-	until(t, "the media node to write alice's block back", func() bool { return record()["alice"] == "v" })
-	if got := record(); len(got) != 1 {
+	until(t, "the media node to write alice's block back", func() bool { return rec.blocks()["alice"] == "v" })
+	if got := rec.blocks(); len(got) != 1 {
 		t.Fatalf("blocks written back %v, want alice's only (bob was released before the restart)", got)
 	}
-	if ttl := rdb.PTTL(ctx, blk).Val(); ttl != ttlBefore {
+	if ttl := rec.blocksTTL(); ttl != ttlBefore {
 		t.Fatalf("the written-back record's expiry is %v, want %v as before the restart (blocks do not expire)", ttl, ttlBefore)
 	}
 	documentedFamilies(t, nodes[0].Addr(), "trtcd_media_")
@@ -66,14 +57,8 @@ func TestClusterMediaBlocksSurviveRedisRestartEmpty(t *testing.T) {
 	// (TestClusterMediaBlocksHandedOverWhenAnotherNodeClaimsFirst).
 	media := -1
 	until(t, "the room's media node to withhold alice's video", func() bool {
-		o, _ := rdb.Get(ctx, cluster.MediaKey(room)).Result()
-		for i, n := range nodes {
-			if o == n.Registry.(*cluster.Registry).Incarnation() && n.Media.States(key)["alice"].BlockedVideo {
-				media = i
-				return true
-			}
-		}
-		return false
+		media = mediaNode(nodes, rec.owner())
+		return media >= 0 && nodes[media].Media.States(key)["alice"].BlockedVideo
 	})
 	// (node 0 counts the entries it wrote, with its claim or merged into
 	// the record of a room taken meanwhile, once all its rooms' are written)
@@ -119,14 +104,7 @@ func TestClusterMediaBlocksHandedOverWhenAnotherNodeClaimsFirst(t *testing.T) {
 	key := room.String()
 	setUserBlocked(t, nodes[2], roomID, "bob", 2)
 
-	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
-	defer rdb.Close()
-	ctx := context.Background()
-	owner := func() string {
-		o, _ := rdb.Get(ctx, cluster.MediaKey(room)).Result()
-		return o
-	}
-	inc := func(i int) string { return nodes[i].Registry.(*cluster.Registry).Incarnation() }
+	rec := newMediaRecords(t, srv, room)
 
 	release := node.HoldMediaClaims(nodes[0])
 	defer release()
@@ -136,7 +114,7 @@ func TestClusterMediaBlocksHandedOverWhenAnotherNodeClaimsFirst(t *testing.T) {
 		return memberIDs(t, nodes[2], room) == "[alice bob carol]"
 	})
 	setUserBlocked(t, nodes[1], roomID, "carol", 2)
-	if o := owner(); o != inc(1) {
+	if o := rec.owner(); o != incarnation(nodes[1]) {
 		t.Fatalf("room's media claimed by %q, want node 1 (node 0 is held from its claims)", o)
 	}
 	setUserBlocked(t, nodes[1], roomID, "bob", 0)
@@ -150,12 +128,11 @@ func TestClusterMediaBlocksHandedOverWhenAnotherNodeClaimsFirst(t *testing.T) {
 	if st := nodes[1].Media.States(key); st["alice"].BlockedAudio || !st["carol"].BlockedAudio || st["carol"].BlockedVideo || st["bob"].BlockedAudio || st["bob"].BlockedVideo {
 		t.Fatalf("node 1's states %+v, want alice's video and carol's audio blocked, bob released", st)
 	}
-	blk := cluster.MediaBlockedKey(room)
 	until(t, "the record to follow node 1's state", func() bool {
-		h, err := rdb.HGetAll(ctx, blk).Result()
-		return err == nil && len(h) == 2 && h["alice"] == "v" && h["carol"] == "a"
+		h := rec.blocks()
+		return len(h) == 2 && h["alice"] == "v" && h["carol"] == "a"
 	})
-	if o := owner(); o != inc(1) {
+	if o := rec.owner(); o != incarnation(nodes[1]) {
 		t.Fatalf("room's media claimed by %q, want node 1 still", o)
 	}
 	if n := scrape(t, nodes[1].Addr())["trtcd_media_blocks_merged_total"]; n < 1 {
@@ -196,20 +173,11 @@ func TestClusterMediaBlocksHoldAfterARedisOutage(t *testing.T) {
 	until(t, "the nodes to re-register their members", func() bool {
 		return memberIDs(t, nodes[2], room) == "[alice bob carol]"
 	})
-	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
-	defer rdb.Close()
-	ctx := context.Background()
+	rec := newMediaRecords(t, srv, room)
 	media := -1
 	until(t, "the room's media node to withhold alice's video, and the record to hold her block", func() bool {
-		o, _ := rdb.Get(ctx, cluster.MediaKey(room)).Result()
-		h, _ := rdb.HGetAll(ctx, cluster.MediaBlockedKey(room)).Result()
-		for i, n := range nodes {
-			if o == n.Registry.(*cluster.Registry).Incarnation() && n.Media.States(key)["alice"].BlockedVideo && h["alice"] == "v" {
-				media = i
-				return true
-			}
-		}
-		return false
+		media = mediaNode(nodes, rec.owner())
+		return media >= 0 && nodes[media].Media.States(key)["alice"].BlockedVideo && rec.blocks()["alice"] == "v"
 	})
 	t.Logf("node %d runs the room's media after the outage; resets: alice %d, bob %d", media, alice.media.Resets(), bob.media.Resets())
 	until(t, "the other nodes to close their copies of the room's media", func() bool {
@@ -223,7 +191,7 @@ func TestClusterMediaBlocksHoldAfterARedisOutage(t *testing.T) {
 	if st := nodes[media].Media.States(key); st == nil || st["alice"].BlockedAudio || st["bob"].BlockedAudio || st["bob"].BlockedVideo {
 		t.Fatalf("the media node's states %+v, want alice's video blocked only", st)
 	}
-	if h, _ := rdb.HGetAll(ctx, cluster.MediaBlockedKey(room)).Result(); len(h) != 1 {
+	if h := rec.blocks(); len(h) != 1 {
 		t.Fatalf("blocks recorded %v, want alice's only", h)
 	}
 }
@@ -272,39 +240,75 @@ func TestClusterMediaBlocksNotHandedOverWhenRedisKeptThem(t *testing.T) {
 	const roomID = 7110
 	srv, nodes, room, alice, _ := startBlockedVideo(t, roomID)
 	key := room.String()
-	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
-	defer rdb.Close()
+	rec := newMediaRecords(t, srv, room)
 	ctx := context.Background()
-	blk := cluster.MediaBlockedKey(room)
-	record := func() map[string]string {
-		h, _ := rdb.HGetAll(ctx, blk).Result()
-		return h
-	}
 
 	release := node.HoldMediaClaims(nodes[0])
 	defer release()
-	if err := rdb.Del(ctx, cluster.MediaKey(room)).Err(); err != nil {
+	if err := rec.rdb.Del(ctx, cluster.MediaKey(room)).Err(); err != nil {
 		t.Fatal(err)
 	}
 	if err := alice.conn.Leave(ctx); err != nil {
 		t.Fatal(err)
 	}
-	until(t, "alice's record to go with her leave", func() bool { _, ok := record()["alice"]; return !ok })
+	until(t, "alice's record to go with her leave", func() bool { _, ok := rec.blocks()["alice"]; return !ok })
 	if !nodes[0].Media.States(key)["alice"].BlockedVideo {
 		t.Fatal("node 0's copy no longer blocks alice: the test would not show a hand-over")
 	}
 	setUserBlocked(t, nodes[1], roomID, "carol", 2)
-	if o, _ := rdb.Get(ctx, cluster.MediaKey(room)).Result(); o != nodes[1].Registry.(*cluster.Registry).Incarnation() {
+	if o := rec.owner(); o != incarnation(nodes[1]) {
 		t.Fatalf("room's media claimed by %q, want node 1", o)
 	}
 	release()
 
 	// (node 0 hands over, or not, before it closes its copy)
 	until(t, "node 0 to close its copy of the room's media", func() bool { return nodes[0].Media.Existing(key) == nil })
-	if got := record(); len(got) != 1 || got["carol"] != "a" {
+	if got := rec.blocks(); len(got) != 1 || got["carol"] != "a" {
 		t.Fatalf("blocks recorded %v, want carol's only (alice left; node 0's copy is older than the record)", got)
 	}
 	if st := nodes[1].Media.States(key); st == nil || st["alice"].BlockedVideo || !st["carol"].BlockedAudio {
 		t.Fatalf("node 1's states %+v, want carol's audio blocked, alice not", st)
 	}
+}
+
+// mediaRecords reads a room's media records straight from Redis: the
+// holder of its media claim and its blocks (user → "a", "v" or "av"),
+// empty when Redis does not answer.
+type mediaRecords struct {
+	rdb  *redis.Client
+	room rooms.Key
+}
+
+func newMediaRecords(t *testing.T, srv *tk.Redis, room rooms.Key) mediaRecords {
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	t.Cleanup(func() { rdb.Close() })
+	return mediaRecords{rdb: rdb, room: room}
+}
+
+func (m mediaRecords) owner() string {
+	o, _ := m.rdb.Get(context.Background(), cluster.MediaKey(m.room)).Result()
+	return o
+}
+
+func (m mediaRecords) blocks() map[string]string {
+	h, _ := m.rdb.HGetAll(context.Background(), cluster.MediaBlockedKey(m.room)).Result()
+	return h
+}
+
+// blocksTTL is the blocks record's expiry (-1: none).
+func (m mediaRecords) blocksTTL() time.Duration {
+	return m.rdb.PTTL(context.Background(), cluster.MediaBlockedKey(m.room)).Val()
+}
+
+// incarnation is n's cluster incarnation, as media claims name it.
+func incarnation(n *node.Node) string { return n.Registry.(*cluster.Registry).Incarnation() }
+
+// mediaNode is the index of the node whose incarnation is owner, -1 if none.
+func mediaNode(nodes []*node.Node, owner string) int {
+	for i, n := range nodes {
+		if incarnation(n) == owner {
+			return i
+		}
+	}
+	return -1
 }

@@ -27,10 +27,10 @@ func (cm *clusterMedia) claim(room rooms.Key) (string, error) {
 	}
 	if owner == cm.inc {
 		cm.mu.Lock()
-		took := !cm.owned[room]
+		fresh := !cm.owned[room]
 		cm.owned[room] = true
 		cm.mu.Unlock()
-		if took {
+		if fresh {
 			cm.tookRoom(room)
 			// (unknown after an error: the blocks are then handed over if
 			// the room is lost, erring on the side of holding)
